@@ -1,0 +1,39 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+
+	"github.com/mattn/go-isatty"
+	"github.com/olekukonko/tablewriter"
+)
+
+// writeJSON prints v as indented JSON followed by a newline. JSON keys are
+// a contract other tools read; structs that define them live next to the
+// command that prints them.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// newTable returns a table writer with the house style. All tables go
+// through here so their look is decided in one place.
+func newTable(w io.Writer, header ...string) *tablewriter.Table {
+	t := tablewriter.NewWriter(w)
+	if len(header) > 0 {
+		hs := make([]any, len(header))
+		for i, h := range header {
+			hs[i] = h
+		}
+		t.Header(hs...)
+	}
+	return t
+}
+
+// stderrIsTerminal reports whether progress bars should be drawn.
+func stderrIsTerminal() bool {
+	fd := os.Stderr.Fd()
+	return isatty.IsTerminal(fd) || isatty.IsCygwinTerminal(fd)
+}
