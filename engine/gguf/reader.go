@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/bits"
 	"os"
+	"strconv"
 )
 
 // Magic is the 4-byte file signature "GGUF".
@@ -21,25 +22,31 @@ const MaxDims = 4
 // MaxNameLen is the longest tensor name ggml accepts (GGML_MAX_NAME - 1).
 const MaxNameLen = 63
 
+// KeyAlignment is the metadata key that sets the data alignment.
+const KeyAlignment = "general.alignment"
+
 // Sentinel errors callers can branch on with errors.Is. Decoding errors
 // arrive wrapped in a *FormatError that carries the byte offset.
 var (
-	ErrBadMagic      = errors.New("gguf: bad magic")
-	ErrVersion       = errors.New("gguf: unsupported version")
-	ErrTruncated     = errors.New("gguf: file truncated")
-	ErrBadValueType  = errors.New("gguf: invalid metadata value type")
-	ErrDuplicateKey  = errors.New("gguf: duplicate metadata key")
-	ErrAlignment     = errors.New("gguf: invalid general.alignment")
-	ErrBadTensor     = errors.New("gguf: invalid tensor info")
-	ErrTensorType    = errors.New("gguf: invalid tensor type")
-	ErrTensorBounds  = errors.New("gguf: tensor data out of range")
-	ErrNotFound      = errors.New("gguf: not found")
-	ErrWrongType     = errors.New("gguf: metadata key has wrong type")
-	ErrTooManyCounts = errors.New("gguf: count exceeds file size")
+	ErrBadMagic        = errors.New("gguf: bad magic")
+	ErrVersion         = errors.New("gguf: unsupported version")
+	ErrTruncated       = errors.New("gguf: file truncated")
+	ErrBadValueType    = errors.New("gguf: invalid metadata value type")
+	ErrDuplicateKey    = errors.New("gguf: duplicate metadata key")
+	ErrAlignment       = errors.New("gguf: invalid general.alignment")
+	ErrBadTensor       = errors.New("gguf: invalid tensor info")
+	ErrDuplicateTensor = errors.New("gguf: duplicate tensor name")
+	ErrTensorType      = errors.New("gguf: invalid tensor type")
+	ErrTensorOffset    = errors.New("gguf: tensor offset not where llama.cpp expects it")
+	ErrTensorBounds    = errors.New("gguf: tensor data out of range")
+	ErrNotFound        = errors.New("gguf: not found")
+	ErrWrongType       = errors.New("gguf: metadata key has wrong type")
+	ErrTooManyCounts   = errors.New("gguf: count exceeds file size")
 )
 
 // FormatError reports a malformed file: what is wrong and at which byte
-// offset, like debug/elf's FormatError.
+// offset, like debug/elf's FormatError. Its message is always one line:
+// names read from the file are quoted.
 type FormatError struct {
 	Off int64  // byte offset in the file where the problem was found
 	Err error  // one of the sentinels above
@@ -58,7 +65,8 @@ func (e *FormatError) Unwrap() error { return e.Err }
 // TensorInfo describes one tensor of the file.
 type TensorInfo struct {
 	Name string
-	// Dims are in GGUF ne order: Dims[0] is the contiguous dimension.
+	// Dims are in GGUF ne order: Dims[0] is the contiguous dimension. A
+	// parsed file always has 1 to MaxDims dims, each at least 1.
 	Dims []uint64
 	Type Type
 	// Offset is relative to the start of the data section, as stored.
@@ -84,14 +92,21 @@ func (t *TensorInfo) Elements() uint64 {
 // Rows is the number of rows (product of all dims but the first).
 func (t *TensorInfo) Rows() uint64 {
 	n := uint64(1)
-	for _, d := range t.Dims[1:] {
-		n *= d
+	if len(t.Dims) > 1 {
+		for _, d := range t.Dims[1:] {
+			n *= d
+		}
 	}
 	return n
 }
 
 // RowSize is the number of bytes of one row.
-func (t *TensorInfo) RowSize() uint64 { return t.Type.RowSize(t.Dims[0]) }
+func (t *TensorInfo) RowSize() uint64 {
+	if len(t.Dims) == 0 {
+		return 0
+	}
+	return t.Type.RowSize(t.Dims[0])
+}
 
 // File is a parsed GGUF file. Tensor data is a view into the mapped file;
 // nothing is copied.
@@ -153,6 +168,14 @@ func (f *File) Close() error {
 func (f *File) Bytes() []byte { return f.data }
 
 // Parse parses a GGUF file held in memory. The File keeps b.
+//
+// It checks everything llama.cpp's gguf_init_from_file and model loader
+// check before they use a file (facts/gguf-and-quants.md §1.5), and two
+// more things llama.cpp would crash on: tensors with 0 dims or a 0-sized
+// dim are rejected. Memory use is bounded by the file: every count is
+// checked against the bytes left before anything is allocated for it, so
+// decoded metadata and tensor tables take at most a few times the file
+// size even for hostile files.
 func Parse(b []byte) (*File, error) {
 	d := &decoder{b: b}
 	f := &File{data: b, Size: uint64(len(b)), Alignment: DefaultAlignment}
@@ -171,9 +194,13 @@ func (d *decoder) errf(off int, sentinel error, format string, args ...any) erro
 	return &FormatError{Off: int64(off), Err: sentinel, Msg: fmt.Sprintf(format, args...)}
 }
 
+func (d *decoder) left() uint64 { return uint64(len(d.b) - d.off) }
+
+// need checks that n more bytes exist; what names the field (already
+// quoted where it contains file data).
 func (d *decoder) need(n uint64, what string) error {
-	if n > uint64(len(d.b)-d.off) {
-		return d.errf(d.off, ErrTruncated, "%s needs %d bytes, %d left", what, n, len(d.b)-d.off)
+	if n > d.left() {
+		return d.errf(d.off, ErrTruncated, "%s needs %d bytes, %d left", what, n, d.left())
 	}
 	return nil
 }
@@ -202,18 +229,36 @@ func (d *decoder) str(what string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if n > uint64(len(d.b)-d.off) {
-		return "", d.errf(start, ErrTruncated, "%s length %d exceeds the %d bytes left in the file", what, n, len(d.b)-d.off)
+	if n > d.left() {
+		return "", d.errf(start, ErrTruncated, "%s length %d exceeds the %d bytes left in the file", what, n, d.left())
 	}
 	s := string(d.b[d.off : d.off+int(n)])
 	d.off += int(n)
 	return s, nil
 }
 
+// Smallest encodings, used to bound counts by the bytes left: a metadata
+// pair is at least an empty key (8), a type (4) and a 1-byte value; a
+// tensor info at least an empty name (8), n_dims (4), one dim (8), a type
+// (4) and an offset (8).
+const (
+	minKVSize     = 8 + 4 + 1
+	minTensorSize = 8 + 4 + 8 + 4 + 8
+	// maxPrealloc caps capacity hints taken from the file, so that a count
+	// that passes the size check still cannot make us allocate much more
+	// than we end up filling.
+	maxPrealloc = 1024
+)
+
 func (d *decoder) header(f *File) error {
-	if len(d.b) < 4 || string(d.b[:4]) != Magic {
-		got := d.b[:min(4, len(d.b))]
-		return d.errf(0, ErrBadMagic, "got %q, want %q", got, Magic)
+	if len(d.b) < len(Magic) {
+		if string(d.b) == Magic[:len(d.b)] {
+			return d.errf(0, ErrTruncated, "magic needs 4 bytes, %d left", len(d.b))
+		}
+		return d.errf(0, ErrBadMagic, "got %q, want %q", d.b, Magic)
+	}
+	if string(d.b[:4]) != Magic {
+		return d.errf(0, ErrBadMagic, "got %q, want %q", d.b[:4], Magic)
 	}
 	d.off = 4
 	v, err := d.u32("version")
@@ -224,31 +269,30 @@ func (d *decoder) header(f *File) error {
 		return d.errf(4, ErrVersion, "version %d (want 2 or 3)", v)
 	}
 	f.Version = v
-	countOff := d.off
+	tensorCountOff := d.off
 	nTensors, err := d.u64("tensor count")
 	if err != nil {
 		return err
 	}
+	kvCountOff := d.off
 	nKV, err := d.u64("metadata count")
 	if err != nil {
 		return err
 	}
-	// Each metadata pair takes at least 13 bytes (empty key, type, 1-byte
-	// value) and each tensor info at least 24 (empty name, n_dims, one dim,
-	// type, offset); bounding counts by the file size bounds every
-	// allocation below by the file size.
-	left := uint64(len(d.b) - d.off)
-	if nKV > left/13 {
-		return d.errf(countOff+8, ErrTooManyCounts, "metadata count %d cannot fit in %d bytes", nKV, left)
+	// llama.cpp reads both counts as int64 and rejects negatives; a
+	// negative count is also far beyond any file size.
+	if nKV > d.left()/minKVSize {
+		return d.errf(kvCountOff, ErrTooManyCounts, "metadata count %d cannot fit in the %d bytes left", int64(nKV), d.left())
 	}
-	if nTensors > left/24 {
-		return d.errf(countOff, ErrTooManyCounts, "tensor count %d cannot fit in %d bytes", nTensors, left)
+	if nTensors > d.left()/minTensorSize {
+		return d.errf(tensorCountOff, ErrTooManyCounts, "tensor count %d cannot fit in the %d bytes left", int64(nTensors), d.left())
 	}
-	f.KV = make([]KV, 0, nKV)
-	f.kvIndex = make(map[string]int, nKV)
+	f.KV = make([]KV, 0, min(nKV, maxPrealloc))
+	f.kvIndex = make(map[string]int, min(nKV, maxPrealloc))
+	alignOff := -1
 	for i := uint64(0); i < nKV; i++ {
 		kvOff := d.off
-		key, err := d.str("metadata key")
+		key, err := d.str(fmt.Sprintf("metadata key %d", i))
 		if err != nil {
 			return err
 		}
@@ -256,7 +300,7 @@ func (d *decoder) header(f *File) error {
 			return d.errf(kvOff, ErrDuplicateKey, "key %q", key)
 		}
 		typOff := d.off
-		t, err := d.u32("metadata value type of " + key)
+		t, err := d.u32("value type of " + strconv.Quote(key))
 		if err != nil {
 			return err
 		}
@@ -264,130 +308,151 @@ func (d *decoder) header(f *File) error {
 		if err != nil {
 			return err
 		}
+		if key == KeyAlignment {
+			alignOff = kvOff
+		}
 		f.kvIndex[key] = len(f.KV)
 		f.KV = append(f.KV, KV{Key: key, Value: val})
 	}
-	if i, ok := f.kvIndex["general.alignment"]; ok {
-		val := f.KV[i].Value
+	if alignOff >= 0 {
+		val := f.KV[f.kvIndex[KeyAlignment]].Value
 		a, isU32 := val.v.(uint32)
 		if !isU32 {
-			return d.errf(0, ErrAlignment, "type %s (want u32)", val.TypeName())
+			return d.errf(alignOff, ErrAlignment, "type %s (want u32)", val.TypeName())
 		}
 		if a == 0 || a&(a-1) != 0 {
-			return d.errf(0, ErrAlignment, "%d is not a power of two", a)
+			return d.errf(alignOff, ErrAlignment, "%d is not a power of two", a)
 		}
 		f.Alignment = uint64(a)
 	}
 
-	f.Tensors = make([]TensorInfo, 0, nTensors)
-	f.tIndex = make(map[string]int, nTensors)
+	f.Tensors = make([]TensorInfo, 0, min(nTensors, maxPrealloc))
+	f.tIndex = make(map[string]int, min(nTensors, maxPrealloc))
+	offsetFields := make([]int, 0, min(nTensors, maxPrealloc))
 	for i := uint64(0); i < nTensors; i++ {
-		ti, err := d.tensorInfo()
+		ti, offField, err := d.tensorInfo(i)
 		if err != nil {
 			return err
 		}
 		if _, dup := f.tIndex[ti.Name]; dup {
-			return d.errf(int(ti.InfoOffset), ErrBadTensor, "duplicate tensor name %q", ti.Name)
+			return d.errf(int(ti.InfoOffset), ErrDuplicateTensor, "tensor %q", ti.Name)
 		}
 		f.tIndex[ti.Name] = len(f.Tensors)
 		f.Tensors = append(f.Tensors, ti)
+		offsetFields = append(offsetFields, offField)
 	}
 
 	f.DataOffset = alignUp(uint64(d.off), f.Alignment)
 	// llama.cpp requires each tensor at the running sum of the padded sizes
-	// of those before it; anything else is rejected there, so here too.
+	// of those before it ("tensor has offset X, expected Y"), so here too.
+	// Each size passed the bounds check before it is added, so expect stays
+	// below twice the file size and cannot overflow.
 	expect := uint64(0)
 	for i := range f.Tensors {
 		t := &f.Tensors[i]
 		if t.Offset != expect {
-			return d.errf(int(t.InfoOffset), ErrTensorBounds, "tensor %q has offset %d, expected %d", t.Name, t.Offset, expect)
+			return d.errf(offsetFields[i], ErrTensorOffset, "tensor %q has offset %d, expected %d", t.Name, t.Offset, expect)
 		}
-		end, carry := bits.Add64(f.DataOffset+t.Offset, t.Size, 0)
-		if carry != 0 || end > f.Size || f.DataOffset+t.Offset < f.DataOffset {
-			return d.errf(int(t.InfoOffset), ErrTensorBounds, "tensor %q data [%d, %d+%d) is not within the file (%d bytes)", t.Name, f.DataOffset+t.Offset, f.DataOffset+t.Offset, t.Size, f.Size)
+		start := f.DataOffset + t.Offset
+		if start > f.Size || t.Size > f.Size-start {
+			return d.errf(int(t.InfoOffset), ErrTensorBounds, "tensor %q data [%d, %d) is not within the file (%d bytes)", t.Name, start, satAdd(start, t.Size), f.Size)
 		}
-		t.FileOffset = f.DataOffset + t.Offset
-		padded, overflow := alignUpChecked(t.Size, f.Alignment)
-		if overflow {
-			return d.errf(int(t.InfoOffset), ErrTensorBounds, "tensor %q size %d overflows", t.Name, t.Size)
-		}
-		expect += padded
+		t.FileOffset = start
+		expect += alignUp(t.Size, f.Alignment)
 	}
 	return nil
 }
 
-func (d *decoder) tensorInfo() (TensorInfo, error) {
+// satAdd adds without wrapping, for error messages.
+func satAdd(a, b uint64) uint64 {
+	s, carry := bits.Add64(a, b, 0)
+	if carry != 0 {
+		return math.MaxUint64
+	}
+	return s
+}
+
+// tensorInfo decodes the i-th tensor info and returns it with the byte
+// offset of its offset field.
+func (d *decoder) tensorInfo(i uint64) (TensorInfo, int, error) {
 	start := d.off
-	name, err := d.str("tensor name")
+	name, err := d.str(fmt.Sprintf("name of tensor %d", i))
 	if err != nil {
-		return TensorInfo{}, err
+		return TensorInfo{}, 0, err
 	}
 	if len(name) > MaxNameLen {
-		return TensorInfo{}, d.errf(start, ErrBadTensor, "tensor name of %d bytes (max %d)", len(name), MaxNameLen)
+		return TensorInfo{}, 0, d.errf(start, ErrBadTensor, "tensor name %q is %d bytes (max %d)", name, len(name), MaxNameLen)
 	}
+	qname := strconv.Quote(name)
 	ndOff := d.off
-	nd, err := d.u32("n_dims of " + name)
+	nd, err := d.u32("n_dims of tensor " + qname)
 	if err != nil {
-		return TensorInfo{}, err
+		return TensorInfo{}, 0, err
 	}
 	if nd == 0 || nd > MaxDims {
-		return TensorInfo{}, d.errf(ndOff, ErrBadTensor, "tensor %q has %d dims (want 1..%d)", name, nd, MaxDims)
+		return TensorInfo{}, 0, d.errf(ndOff, ErrBadTensor, "tensor %s has %d dims (want 1..%d)", qname, nd, MaxDims)
 	}
 	dims := make([]uint64, nd)
 	elems := uint64(1)
+	dim0Off := d.off
 	for j := range dims {
 		dOff := d.off
-		v, err := d.u64("dim of " + name)
+		v, err := d.u64(fmt.Sprintf("dim %d of tensor %s", j, qname))
 		if err != nil {
-			return TensorInfo{}, err
+			return TensorInfo{}, 0, err
 		}
 		if int64(v) < 0 {
-			return TensorInfo{}, d.errf(dOff, ErrBadTensor, "tensor %q dim %d is negative (%d)", name, j, int64(v))
+			return TensorInfo{}, 0, d.errf(dOff, ErrBadTensor, "tensor %s dim %d is negative (%d)", qname, j, int64(v))
+		}
+		if v == 0 {
+			return TensorInfo{}, 0, d.errf(dOff, ErrBadTensor, "tensor %s dim %d is 0", qname, j)
 		}
 		hi, lo := bits.Mul64(elems, v)
 		if hi != 0 || lo > math.MaxInt64 {
-			return TensorInfo{}, d.errf(dOff, ErrBadTensor, "tensor %q element count overflows int64", name)
+			return TensorInfo{}, 0, d.errf(dOff, ErrBadTensor, "tensor %s element count overflows int64 at dim %d (%d)", qname, j, v)
 		}
 		elems = lo
 		dims[j] = v
 	}
 	tOff := d.off
-	tv, err := d.u32("type of " + name)
+	tv, err := d.u32("type of tensor " + qname)
 	if err != nil {
-		return TensorInfo{}, err
+		return TensorInfo{}, 0, err
 	}
 	typ := Type(tv)
 	if !typ.Valid() {
-		return TensorInfo{}, d.errf(tOff, ErrTensorType, "tensor %q has type id %d", name, tv)
+		return TensorInfo{}, 0, d.errf(tOff, ErrTensorType, "tensor %s has type id %d (unknown or removed)", qname, int32(tv))
 	}
 	if dims[0]%typ.BlockSize() != 0 {
-		return TensorInfo{}, d.errf(start, ErrBadTensor, "tensor %q: row of %d elements is not a multiple of %s's block size %d", name, dims[0], typ, typ.BlockSize())
+		return TensorInfo{}, 0, d.errf(dim0Off, ErrBadTensor, "tensor %s: row of %d elements is not a multiple of %s's block size %d", qname, dims[0], typ, typ.BlockSize())
 	}
-	off, err := d.u64("offset of " + name)
+	offField := d.off
+	off, err := d.u64("offset of tensor " + qname)
 	if err != nil {
-		return TensorInfo{}, err
+		return TensorInfo{}, 0, err
 	}
-	// elems <= MaxInt64 and TypeSize <= 292 with BlockSize >= 1, so the
-	// size can still overflow; check it.
+	// elems <= MaxInt64 and a block of at most 292 bytes can still
+	// overflow 64 bits.
 	hi, size := bits.Mul64(elems/typ.BlockSize(), typ.TypeSize())
 	if hi != 0 {
-		return TensorInfo{}, d.errf(start, ErrBadTensor, "tensor %q byte size overflows", name)
+		return TensorInfo{}, 0, d.errf(dim0Off, ErrBadTensor, "tensor %s byte size overflows", qname)
 	}
-	return TensorInfo{Name: name, Dims: dims, Type: typ, Offset: off, Size: size, InfoOffset: int64(start)}, nil
+	return TensorInfo{Name: name, Dims: dims, Type: typ, Offset: off, Size: size, InfoOffset: int64(start)}, offField, nil
 }
 
 func (d *decoder) value(t ValueType, typOff int, key string) (Value, error) {
+	qkey := strconv.Quote(key)
 	if t == TypeArray {
-		et, err := d.u32("array element type of " + key)
+		et, err := d.u32("array element type of " + qkey)
 		if err != nil {
 			return Value{}, err
 		}
 		elem := ValueType(et)
 		if elem == TypeArray || elem >= numValueTypes {
-			return Value{}, d.errf(typOff+4, ErrBadValueType, "key %q: array element type %d", key, et)
+			return Value{}, d.errf(typOff+4, ErrBadValueType, "key %s: array element type %d (nested arrays are not allowed)", qkey, int32(et))
 		}
 		cntOff := d.off
-		n, err := d.u64("array length of " + key)
+		n, err := d.u64("array length of " + qkey)
 		if err != nil {
 			return Value{}, err
 		}
@@ -395,60 +460,67 @@ func (d *decoder) value(t ValueType, typOff int, key string) (Value, error) {
 		if elem == TypeString {
 			minSize = 8
 		}
-		if n > uint64(len(d.b)-d.off)/minSize {
-			return Value{}, d.errf(cntOff, ErrTruncated, "key %q: array of %d %s elements exceeds the %d bytes left in the file", key, n, elem, len(d.b)-d.off)
+		if n > d.left()/minSize {
+			return Value{}, d.errf(cntOff, ErrTruncated, "key %s: array of %d %s elements exceeds the %d bytes left in the file", qkey, n, elem, d.left())
 		}
-		return d.array(elem, int(n), key)
+		return d.array(elem, int(n), qkey)
 	}
 	if t >= numValueTypes {
-		return Value{}, d.errf(typOff, ErrBadValueType, "key %q: value type %d", key, uint32(t))
+		return Value{}, d.errf(typOff, ErrBadValueType, "key %s: value type %d", qkey, int32(t))
 	}
 	if t == TypeString {
-		s, err := d.str("value of " + key)
+		s, err := d.str("value of " + qkey)
 		return Value{Type: TypeString, v: s}, err
 	}
 	n := t.scalarSize()
-	if err := d.need(uint64(n), "value of "+key); err != nil {
+	if err := d.need(uint64(n), "value of "+qkey); err != nil {
 		return Value{}, err
 	}
-	p := d.b[d.off:]
+	v := decodeScalar(t, d.b[d.off:])
 	d.off += n
-	le := binary.LittleEndian
-	var v any
-	switch t {
-	case TypeUint8:
-		v = p[0]
-	case TypeInt8:
-		v = int8(p[0])
-	case TypeBool:
-		v = p[0] != 0 // llama.cpp treats any nonzero byte as true
-	case TypeUint16:
-		v = le.Uint16(p)
-	case TypeInt16:
-		v = int16(le.Uint16(p))
-	case TypeUint32:
-		v = le.Uint32(p)
-	case TypeInt32:
-		v = int32(le.Uint32(p))
-	case TypeFloat32:
-		v = math.Float32frombits(le.Uint32(p))
-	case TypeUint64:
-		v = le.Uint64(p)
-	case TypeInt64:
-		v = int64(le.Uint64(p))
-	case TypeFloat64:
-		v = math.Float64frombits(le.Uint64(p))
-	}
 	return Value{Type: t, v: v}, nil
 }
 
-func (d *decoder) array(elem ValueType, n int, key string) (Value, error) {
+// decodeScalar decodes one scalar of type t from the start of p, which
+// holds at least t.scalarSize() bytes.
+func decodeScalar(t ValueType, p []byte) any {
+	le := binary.LittleEndian
+	switch t {
+	case TypeUint8:
+		return p[0]
+	case TypeInt8:
+		return int8(p[0])
+	case TypeBool:
+		return p[0] != 0 // llama.cpp treats any nonzero byte as true
+	case TypeUint16:
+		return le.Uint16(p)
+	case TypeInt16:
+		return int16(le.Uint16(p))
+	case TypeUint32:
+		return le.Uint32(p)
+	case TypeInt32:
+		return int32(le.Uint32(p))
+	case TypeFloat32:
+		return math.Float32frombits(le.Uint32(p))
+	case TypeUint64:
+		return le.Uint64(p)
+	case TypeInt64:
+		return int64(le.Uint64(p))
+	case TypeFloat64:
+		return math.Float64frombits(le.Uint64(p))
+	}
+	return nil
+}
+
+// array decodes n elements; the caller checked that n elements of the
+// smallest encoding fit in the bytes left.
+func (d *decoder) array(elem ValueType, n int, qkey string) (Value, error) {
 	val := Value{Type: TypeArray, Elem: elem}
 	le := binary.LittleEndian
 	if elem == TypeString {
 		a := make([]string, n)
 		for i := range a {
-			s, err := d.str(fmt.Sprintf("%s[%d]", key, i))
+			s, err := d.str(fmt.Sprintf("%s[%d]", qkey, i))
 			if err != nil {
 				return Value{}, err
 			}
@@ -462,7 +534,7 @@ func (d *decoder) array(elem ValueType, n int, key string) (Value, error) {
 	d.off += n * size
 	switch elem {
 	case TypeUint8:
-		val.v = append([]uint8(nil), p...)
+		val.v = append([]uint8{}, p...)
 	case TypeInt8:
 		a := make([]int8, n)
 		for i := range a {
@@ -529,14 +601,6 @@ func (d *decoder) array(elem ValueType, n int, key string) (Value, error) {
 
 func alignUp(x, a uint64) uint64 { return (x + a - 1) / a * a }
 
-func alignUpChecked(x, a uint64) (uint64, bool) {
-	s, carry := bits.Add64(x, a-1, 0)
-	if carry != 0 {
-		return 0, true
-	}
-	return s / a * a, false
-}
-
 // Lookup returns the metadata value of key.
 func (f *File) Lookup(key string) (Value, bool) {
 	i, ok := f.kvIndex[key]
@@ -560,7 +624,7 @@ func (f *File) TensorData(t *TensorInfo) []byte {
 	return f.data[t.FileOffset : t.FileOffset+t.Size : t.FileOffset+t.Size]
 }
 
-func getTyped[T any](f *File, key string, want ValueType) (T, error) {
+func getTyped[T any](f *File, key string, want string) (T, error) {
 	var zero T
 	v, ok := f.Lookup(key)
 	if !ok {
@@ -575,24 +639,28 @@ func getTyped[T any](f *File, key string, want ValueType) (T, error) {
 
 // String returns the string value of key; a missing key or another type is
 // an error (llama.cpp's getters require the exact type too).
-func (f *File) String(key string) (string, error) { return getTyped[string](f, key, TypeString) }
+func (f *File) String(key string) (string, error) { return getTyped[string](f, key, "string") }
 
 // Uint32 returns the u32 value of key.
-func (f *File) Uint32(key string) (uint32, error) { return getTyped[uint32](f, key, TypeUint32) }
+func (f *File) Uint32(key string) (uint32, error) { return getTyped[uint32](f, key, "u32") }
 
 // Float32 returns the f32 value of key.
-func (f *File) Float32(key string) (float32, error) { return getTyped[float32](f, key, TypeFloat32) }
+func (f *File) Float32(key string) (float32, error) { return getTyped[float32](f, key, "f32") }
 
 // Bool returns the bool value of key.
-func (f *File) Bool(key string) (bool, error) { return getTyped[bool](f, key, TypeBool) }
+func (f *File) Bool(key string) (bool, error) { return getTyped[bool](f, key, "bool") }
 
 // Strings returns the string-array value of key.
-func (f *File) Strings(key string) ([]string, error) { return getTyped[[]string](f, key, TypeArray) }
+func (f *File) Strings(key string) ([]string, error) {
+	return getTyped[[]string](f, key, "array[string]")
+}
 
 // Float32s returns the f32-array value of key.
 func (f *File) Float32s(key string) ([]float32, error) {
-	return getTyped[[]float32](f, key, TypeArray)
+	return getTyped[[]float32](f, key, "array[f32]")
 }
 
 // Int32s returns the i32-array value of key.
-func (f *File) Int32s(key string) ([]int32, error) { return getTyped[[]int32](f, key, TypeArray) }
+func (f *File) Int32s(key string) ([]int32, error) {
+	return getTyped[[]int32](f, key, "array[i32]")
+}

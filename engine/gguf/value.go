@@ -19,7 +19,10 @@ const (
 	TypeUint64  ValueType = 10
 	TypeInt64   ValueType = 11
 	TypeFloat64 ValueType = 12
-	numValueTypes
+
+	// numValueTypes bounds the valid ids. (Spelled out: a bare name in a
+	// const block without iota would repeat the value 12.)
+	numValueTypes ValueType = 13
 )
 
 var valueTypeNames = [...]string{"u8", "i8", "u16", "i16", "u32", "i32", "f32", "bool", "string", "array", "u64", "i64", "f64"}
