@@ -41,7 +41,9 @@ var (
 	ErrTensorBounds    = errors.New("gguf: tensor data out of range")
 	ErrNotFound        = errors.New("gguf: not found")
 	ErrWrongType       = errors.New("gguf: metadata key has wrong type")
-	ErrTooManyCounts   = errors.New("gguf: count exceeds file size")
+	// ErrTooManyCounts: a tensor or metadata count above 2^24 (or
+	// negative) that the rest of the file cannot hold.
+	ErrTooManyCounts = errors.New("gguf: count exceeds file size")
 )
 
 // FormatError reports a malformed file: what is wrong and at which byte
@@ -196,17 +198,39 @@ func (d *decoder) errf(off int, sentinel error, format string, args ...any) erro
 
 func (d *decoder) left() uint64 { return uint64(len(d.b) - d.off) }
 
-// need checks that n more bytes exist; what names the field (already
-// quoted where it contains file data).
-func (d *decoder) need(n uint64, what string) error {
+// field names the thing being decoded, for error messages only; it is
+// formatted lazily so that decoding allocates nothing for it.
+type field struct {
+	what   string // e.g. "value type of"
+	name   string // key or tensor name, quoted when set
+	idx    int    // element or tensor index, when >= 0
+	hasKey bool
+}
+
+func named(what, name string) field { return field{what: what, name: name, idx: -1, hasKey: true} }
+func plain(what string) field       { return field{what: what, idx: -1} }
+
+func (f field) String() string {
+	s := f.what
+	if f.hasKey {
+		s += " " + strconv.Quote(f.name)
+	}
+	if f.idx >= 0 {
+		s += fmt.Sprintf("[%d]", f.idx)
+	}
+	return s
+}
+
+// need checks that n more bytes exist.
+func (d *decoder) need(n uint64, f field) error {
 	if n > d.left() {
-		return d.errf(d.off, ErrTruncated, "%s needs %d bytes, %d left", what, n, d.left())
+		return d.errf(d.off, ErrTruncated, "%v needs %d bytes, %d left", f, n, d.left())
 	}
 	return nil
 }
 
-func (d *decoder) u32(what string) (uint32, error) {
-	if err := d.need(4, what); err != nil {
+func (d *decoder) u32(f field) (uint32, error) {
+	if err := d.need(4, f); err != nil {
 		return 0, err
 	}
 	v := binary.LittleEndian.Uint32(d.b[d.off:])
@@ -214,8 +238,8 @@ func (d *decoder) u32(what string) (uint32, error) {
 	return v, nil
 }
 
-func (d *decoder) u64(what string) (uint64, error) {
-	if err := d.need(8, what); err != nil {
+func (d *decoder) u64(f field) (uint64, error) {
+	if err := d.need(8, f); err != nil {
 		return 0, err
 	}
 	v := binary.LittleEndian.Uint64(d.b[d.off:])
@@ -223,14 +247,16 @@ func (d *decoder) u64(what string) (uint64, error) {
 	return v, nil
 }
 
-func (d *decoder) str(what string) (string, error) {
+// str decodes a string; f names it (its length field is named "f length").
+func (d *decoder) str(f field) (string, error) {
 	start := d.off
-	n, err := d.u64(what + " length")
-	if err != nil {
-		return "", err
+	if d.left() < 8 {
+		return "", d.errf(d.off, ErrTruncated, "%v length needs 8 bytes, %d left", f, d.left())
 	}
+	n := binary.LittleEndian.Uint64(d.b[d.off:])
+	d.off += 8
 	if n > d.left() {
-		return "", d.errf(start, ErrTruncated, "%s length %d exceeds the %d bytes left in the file", what, n, d.left())
+		return "", d.errf(start, ErrTruncated, "%v length %d exceeds the %d bytes left in the file", f, n, d.left())
 	}
 	s := string(d.b[d.off : d.off+int(n)])
 	d.off += int(n)
@@ -248,6 +274,9 @@ const (
 	// that passes the size check still cannot make us allocate much more
 	// than we end up filling.
 	maxPrealloc = 1024
+	// maxPlausibleCount is far above any real model's tensor or metadata
+	// count (hundreds to a few thousand).
+	maxPlausibleCount = 1 << 24
 )
 
 func (d *decoder) header(f *File) error {
@@ -261,7 +290,7 @@ func (d *decoder) header(f *File) error {
 		return d.errf(0, ErrBadMagic, "got %q, want %q", d.b[:4], Magic)
 	}
 	d.off = 4
-	v, err := d.u32("version")
+	v, err := d.u32(plain("version"))
 	if err != nil {
 		return err
 	}
@@ -270,21 +299,25 @@ func (d *decoder) header(f *File) error {
 	}
 	f.Version = v
 	tensorCountOff := d.off
-	nTensors, err := d.u64("tensor count")
+	nTensors, err := d.u64(plain("tensor count"))
 	if err != nil {
 		return err
 	}
 	kvCountOff := d.off
-	nKV, err := d.u64("metadata count")
+	nKV, err := d.u64(plain("metadata count"))
 	if err != nil {
 		return err
 	}
-	// llama.cpp reads both counts as int64 and rejects negatives; a
-	// negative count is also far beyond any file size.
-	if nKV > d.left()/minKVSize {
+	// llama.cpp reads both counts as int64 and rejects negatives. A count
+	// the rest of the file cannot hold is either a lie or a file cut short;
+	// an absurd one (negative, or beyond any real model) is reported here,
+	// a plausible one is decoded until the bytes run out, so a truncated
+	// file reports ErrTruncated where it ends. Nothing is preallocated from
+	// a count beyond maxPrealloc, so memory follows the bytes decoded.
+	if nKV > d.left()/minKVSize && nKV > maxPlausibleCount {
 		return d.errf(kvCountOff, ErrTooManyCounts, "metadata count %d cannot fit in the %d bytes left", int64(nKV), d.left())
 	}
-	if nTensors > d.left()/minTensorSize {
+	if nTensors > d.left()/minTensorSize && nTensors > maxPlausibleCount {
 		return d.errf(tensorCountOff, ErrTooManyCounts, "tensor count %d cannot fit in the %d bytes left", int64(nTensors), d.left())
 	}
 	f.KV = make([]KV, 0, min(nKV, maxPrealloc))
@@ -292,7 +325,7 @@ func (d *decoder) header(f *File) error {
 	alignOff := -1
 	for i := uint64(0); i < nKV; i++ {
 		kvOff := d.off
-		key, err := d.str(fmt.Sprintf("metadata key %d", i))
+		key, err := d.str(field{what: "metadata key", idx: int(i)})
 		if err != nil {
 			return err
 		}
@@ -300,7 +333,7 @@ func (d *decoder) header(f *File) error {
 			return d.errf(kvOff, ErrDuplicateKey, "key %q", key)
 		}
 		typOff := d.off
-		t, err := d.u32("value type of " + strconv.Quote(key))
+		t, err := d.u32(named("value type of", key))
 		if err != nil {
 			return err
 		}
@@ -312,7 +345,7 @@ func (d *decoder) header(f *File) error {
 			alignOff = kvOff
 		}
 		f.kvIndex[key] = len(f.KV)
-		f.KV = append(f.KV, KV{Key: key, Value: val})
+		f.KV = appendDoubling(f.KV, KV{Key: key, Value: val})
 	}
 	if alignOff >= 0 {
 		val := f.KV[f.kvIndex[KeyAlignment]].Value
@@ -338,8 +371,8 @@ func (d *decoder) header(f *File) error {
 			return d.errf(int(ti.InfoOffset), ErrDuplicateTensor, "tensor %q", ti.Name)
 		}
 		f.tIndex[ti.Name] = len(f.Tensors)
-		f.Tensors = append(f.Tensors, ti)
-		offsetFields = append(offsetFields, offField)
+		f.Tensors = appendDoubling(f.Tensors, ti)
+		offsetFields = appendDoubling(offsetFields, offField)
 	}
 
 	f.DataOffset = alignUp(uint64(d.off), f.Alignment)
@@ -363,6 +396,18 @@ func (d *decoder) header(f *File) error {
 	return nil
 }
 
+// appendDoubling is append with capacity doubling: the runtime grows
+// large slices by 1.25x, which allocates 5x the final size in total;
+// doubling keeps it at 2x for files with hundreds of thousands of entries.
+func appendDoubling[T any](s []T, x T) []T {
+	if len(s) == cap(s) {
+		n := make([]T, len(s), 2*cap(s)+1)
+		copy(n, s)
+		s = n
+	}
+	return append(s, x)
+}
+
 // satAdd adds without wrapping, for error messages.
 func satAdd(a, b uint64) uint64 {
 	s, carry := bits.Add64(a, b, 0)
@@ -376,58 +421,57 @@ func satAdd(a, b uint64) uint64 {
 // offset of its offset field.
 func (d *decoder) tensorInfo(i uint64) (TensorInfo, int, error) {
 	start := d.off
-	name, err := d.str(fmt.Sprintf("name of tensor %d", i))
+	name, err := d.str(field{what: "name of tensor", idx: int(i)})
 	if err != nil {
 		return TensorInfo{}, 0, err
 	}
 	if len(name) > MaxNameLen {
 		return TensorInfo{}, 0, d.errf(start, ErrBadTensor, "tensor name %q is %d bytes (max %d)", name, len(name), MaxNameLen)
 	}
-	qname := strconv.Quote(name)
 	ndOff := d.off
-	nd, err := d.u32("n_dims of tensor " + qname)
+	nd, err := d.u32(named("n_dims of tensor", name))
 	if err != nil {
 		return TensorInfo{}, 0, err
 	}
 	if nd == 0 || nd > MaxDims {
-		return TensorInfo{}, 0, d.errf(ndOff, ErrBadTensor, "tensor %s has %d dims (want 1..%d)", qname, nd, MaxDims)
+		return TensorInfo{}, 0, d.errf(ndOff, ErrBadTensor, "tensor %q has %d dims (want 1..%d)", name, nd, MaxDims)
 	}
 	dims := make([]uint64, nd)
 	elems := uint64(1)
 	dim0Off := d.off
 	for j := range dims {
 		dOff := d.off
-		v, err := d.u64(fmt.Sprintf("dim %d of tensor %s", j, qname))
+		v, err := d.u64(field{what: "dims of tensor", name: name, idx: j, hasKey: true})
 		if err != nil {
 			return TensorInfo{}, 0, err
 		}
 		if int64(v) < 0 {
-			return TensorInfo{}, 0, d.errf(dOff, ErrBadTensor, "tensor %s dim %d is negative (%d)", qname, j, int64(v))
+			return TensorInfo{}, 0, d.errf(dOff, ErrBadTensor, "tensor %q dim %d is negative (%d)", name, j, int64(v))
 		}
 		if v == 0 {
-			return TensorInfo{}, 0, d.errf(dOff, ErrBadTensor, "tensor %s dim %d is 0", qname, j)
+			return TensorInfo{}, 0, d.errf(dOff, ErrBadTensor, "tensor %q dim %d is 0", name, j)
 		}
 		hi, lo := bits.Mul64(elems, v)
 		if hi != 0 || lo > math.MaxInt64 {
-			return TensorInfo{}, 0, d.errf(dOff, ErrBadTensor, "tensor %s element count overflows int64 at dim %d (%d)", qname, j, v)
+			return TensorInfo{}, 0, d.errf(dOff, ErrBadTensor, "tensor %q element count overflows int64 at dim %d (%d)", name, j, v)
 		}
 		elems = lo
 		dims[j] = v
 	}
 	tOff := d.off
-	tv, err := d.u32("type of tensor " + qname)
+	tv, err := d.u32(named("type of tensor", name))
 	if err != nil {
 		return TensorInfo{}, 0, err
 	}
 	typ := Type(tv)
 	if !typ.Valid() {
-		return TensorInfo{}, 0, d.errf(tOff, ErrTensorType, "tensor %s has type id %d (unknown or removed)", qname, int32(tv))
+		return TensorInfo{}, 0, d.errf(tOff, ErrTensorType, "tensor %q has type id %d (unknown or removed)", name, int32(tv))
 	}
 	if dims[0]%typ.BlockSize() != 0 {
-		return TensorInfo{}, 0, d.errf(dim0Off, ErrBadTensor, "tensor %s: row of %d elements is not a multiple of %s's block size %d", qname, dims[0], typ, typ.BlockSize())
+		return TensorInfo{}, 0, d.errf(dim0Off, ErrBadTensor, "tensor %q: row of %d elements is not a multiple of %s's block size %d", name, dims[0], typ, typ.BlockSize())
 	}
 	offField := d.off
-	off, err := d.u64("offset of tensor " + qname)
+	off, err := d.u64(named("offset of tensor", name))
 	if err != nil {
 		return TensorInfo{}, 0, err
 	}
@@ -435,24 +479,23 @@ func (d *decoder) tensorInfo(i uint64) (TensorInfo, int, error) {
 	// overflow 64 bits.
 	hi, size := bits.Mul64(elems/typ.BlockSize(), typ.TypeSize())
 	if hi != 0 {
-		return TensorInfo{}, 0, d.errf(dim0Off, ErrBadTensor, "tensor %s byte size overflows", qname)
+		return TensorInfo{}, 0, d.errf(dim0Off, ErrBadTensor, "tensor %q byte size overflows", name)
 	}
 	return TensorInfo{Name: name, Dims: dims, Type: typ, Offset: off, Size: size, InfoOffset: int64(start)}, offField, nil
 }
 
 func (d *decoder) value(t ValueType, typOff int, key string) (Value, error) {
-	qkey := strconv.Quote(key)
 	if t == TypeArray {
-		et, err := d.u32("array element type of " + qkey)
+		et, err := d.u32(named("array element type of", key))
 		if err != nil {
 			return Value{}, err
 		}
 		elem := ValueType(et)
 		if elem == TypeArray || elem >= numValueTypes {
-			return Value{}, d.errf(typOff+4, ErrBadValueType, "key %s: array element type %d (nested arrays are not allowed)", qkey, int32(et))
+			return Value{}, d.errf(typOff+4, ErrBadValueType, "key %q: array element type %d (nested arrays are not allowed)", key, int32(et))
 		}
 		cntOff := d.off
-		n, err := d.u64("array length of " + qkey)
+		n, err := d.u64(named("array length of", key))
 		if err != nil {
 			return Value{}, err
 		}
@@ -461,19 +504,19 @@ func (d *decoder) value(t ValueType, typOff int, key string) (Value, error) {
 			minSize = 8
 		}
 		if n > d.left()/minSize {
-			return Value{}, d.errf(cntOff, ErrTruncated, "key %s: array of %d %s elements exceeds the %d bytes left in the file", qkey, n, elem, d.left())
+			return Value{}, d.errf(cntOff, ErrTruncated, "key %q: array of %d %s elements exceeds the %d bytes left in the file", key, n, elem, d.left())
 		}
-		return d.array(elem, int(n), qkey)
+		return d.array(elem, int(n), key)
 	}
 	if t >= numValueTypes {
-		return Value{}, d.errf(typOff, ErrBadValueType, "key %s: value type %d", qkey, int32(t))
+		return Value{}, d.errf(typOff, ErrBadValueType, "key %q: value type %d", key, int32(t))
 	}
 	if t == TypeString {
-		s, err := d.str("value of " + qkey)
+		s, err := d.str(named("value of", key))
 		return Value{Type: TypeString, v: s}, err
 	}
 	n := t.scalarSize()
-	if err := d.need(uint64(n), "value of "+qkey); err != nil {
+	if err := d.need(uint64(n), named("value of", key)); err != nil {
 		return Value{}, err
 	}
 	v := decodeScalar(t, d.b[d.off:])
@@ -514,13 +557,13 @@ func decodeScalar(t ValueType, p []byte) any {
 
 // array decodes n elements; the caller checked that n elements of the
 // smallest encoding fit in the bytes left.
-func (d *decoder) array(elem ValueType, n int, qkey string) (Value, error) {
+func (d *decoder) array(elem ValueType, n int, key string) (Value, error) {
 	val := Value{Type: TypeArray, Elem: elem}
 	le := binary.LittleEndian
 	if elem == TypeString {
 		a := make([]string, n)
 		for i := range a {
-			s, err := d.str(fmt.Sprintf("%s[%d]", qkey, i))
+			s, err := d.str(field{what: "element of", name: key, idx: i, hasKey: true})
 			if err != nil {
 				return Value{}, err
 			}
