@@ -1,0 +1,257 @@
+package trace
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"io"
+	"math/rand/v2"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// smallTrace is a multi-block trace of the tiny model: ~40 blocks.
+func smallTrace(t testing.TB) (Header, []Event, []byte) {
+	m := newEngineModel(tinyShape)
+	events := m.events(1, 1, 2)
+	return m.h, events, encode(t, m.h, events, WriterOptions{BlockEvents: 40})
+}
+
+// readResult reads data to the end and classifies the outcome.
+type readResult struct {
+	openErr error
+	warning error
+	events  []Event
+	endErr  error // io.EOF on a clean end
+}
+
+func readEverything(data []byte) readResult {
+	r, err := NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return readResult{openErr: err}
+	}
+	res := readResult{warning: r.Warning()}
+	buf := make([]Event, 13)
+	for {
+		n, err := r.Next(buf)
+		res.events = append(res.events, buf[:n]...)
+		if err != nil {
+			res.endErr = err
+			return res
+		}
+	}
+}
+
+func oneLine(t *testing.T, err error) {
+	t.Helper()
+	if err != nil && strings.ContainsAny(err.Error(), "\n\r") {
+		t.Errorf("error %q spans several lines, want one", err)
+	}
+}
+
+// TestTruncatedEveryOffset cuts a trace at every byte offset: before the
+// end of the header opening fails; after it, exactly the events of the
+// complete blocks come back, then ErrTruncated (or, with the footer
+// partly present, io.EOF plus a warning).
+func TestTruncatedEveryOffset(t *testing.T) {
+	_, events, data := smallTrace(t)
+	full, err := NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := full.Info()
+	hdrEnd := info.HeaderBytes
+	footerOff := hdrEnd + info.BlockBytes
+	// Block ends and the events before each end.
+	type mark struct {
+		end    int64
+		events uint64
+	}
+	var marks []mark
+	for i := range full.index {
+		end := footerOff
+		if i+1 < len(full.index) {
+			end = full.index[i+1].offset
+		}
+		marks = append(marks, mark{end, full.starts[i+1]})
+	}
+	for cut := 0; cut < len(data); cut++ {
+		res := readEverything(data[:cut])
+		oneLine(t, res.openErr)
+		oneLine(t, res.endErr)
+		oneLine(t, res.warning)
+		if int64(cut) < hdrEnd {
+			if res.openErr == nil {
+				t.Fatalf("cut %d (header ends at %d): open succeeded, want an error", cut, hdrEnd)
+			}
+			continue
+		}
+		if res.openErr != nil {
+			t.Fatalf("cut %d: open: %v, want the good prefix", cut, res.openErr)
+		}
+		if res.warning == nil {
+			t.Fatalf("cut %d: Warning() = nil, want the missing footer reported", cut)
+		}
+		var want uint64
+		for _, mk := range marks {
+			if mk.end <= int64(cut) {
+				want = mk.events
+			}
+		}
+		if uint64(len(res.events)) != want {
+			t.Fatalf("cut %d: %d events, want %d", cut, len(res.events), want)
+		}
+		sameEvents(t, res.events, events[:want])
+		if int64(cut) > footerOff {
+			if res.endErr != io.EOF {
+				t.Fatalf("cut %d (inside footer): end = %v, want io.EOF", cut, res.endErr)
+			}
+			continue
+		}
+		var fe *FormatError
+		if !errors.Is(res.endErr, ErrTruncated) || !errors.As(res.endErr, &fe) {
+			t.Fatalf("cut %d: end = %v, want a FormatError matching ErrTruncated", cut, res.endErr)
+		}
+		if fe.GoodEvents != want {
+			t.Fatalf("cut %d: GoodEvents = %d, want %d", cut, fe.GoodEvents, want)
+		}
+	}
+}
+
+// TestBitFlips flips every bit of a small trace: each flip is reported
+// (an error or a warning) or leaves the events exactly as they were.
+func TestBitFlips(t *testing.T) {
+	_, events, data := smallTrace(t)
+	if testing.Short() {
+		data = data[:len(data)/4]
+	}
+	buf := make([]byte, len(data))
+	reported := 0
+	for i := range data {
+		for bit := range 8 {
+			copy(buf, data)
+			buf[i] ^= 1 << bit
+			res := readEverything(buf)
+			oneLine(t, res.openErr)
+			oneLine(t, res.endErr)
+			if res.openErr != nil || res.warning != nil || res.endErr != io.EOF {
+				reported++
+				continue
+			}
+			if len(res.events) != len(events) {
+				t.Fatalf("flip byte %d bit %d: unreported, %d events, want %d", i, bit, len(res.events), len(events))
+			}
+			for j := range events {
+				if res.events[j] != events[j] {
+					t.Fatalf("flip byte %d bit %d: unreported, event %d = %v, want %v", i, bit, j, res.events[j], events[j])
+				}
+			}
+		}
+	}
+	// Only flips inside the trailer's unused high offset bits could
+	// possibly go unreported; everything else is checksummed.
+	if min := 8*len(data) - 8*trailerSize; reported < min {
+		t.Errorf("%d of %d flips reported, want at least %d", reported, 8*len(data), min)
+	}
+}
+
+// TestCorruptBlockError checks the failing block's index, offset and good
+// events in the message of a CRC failure.
+func TestCorruptBlockError(t *testing.T) {
+	_, _, data := smallTrace(t)
+	r, _ := NewReader(bytes.NewReader(data), int64(len(data)))
+	const bad = 5
+	off := r.index[bad].offset
+	data = bytes.Clone(data)
+	data[off+blockHeaderSize+1] ^= 0x40
+	res := readEverything(data)
+	var fe *FormatError
+	if !errors.As(res.endErr, &fe) || !errors.Is(res.endErr, ErrCorrupt) {
+		t.Fatalf("end = %v, want a FormatError matching ErrCorrupt", res.endErr)
+	}
+	if fe.Block != bad || fe.Offset != off || fe.GoodEvents != r.starts[bad] || uint64(len(res.events)) != r.starts[bad] {
+		t.Errorf("error = %+v after %d events, want block %d at %d with %d good events", fe, len(res.events), bad, off, r.starts[bad])
+	}
+	want := "block 5 at offset"
+	if !strings.Contains(fe.Error(), want) || !strings.Contains(fe.Error(), "crc32c") {
+		t.Errorf("Error() = %q, want it to contain %q and crc32c", fe.Error(), want)
+	}
+}
+
+func TestRandomBytes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{0, 1, 7, 8, 15, 16, 100, 4096} {
+		for range 20 {
+			data := make([]byte, n)
+			for i := range data {
+				data[i] = byte(rng.Uint32())
+			}
+			res := readEverything(data)
+			if res.openErr == nil {
+				t.Fatalf("random %d bytes: open succeeded, want an error", n)
+			}
+			oneLine(t, res.openErr)
+		}
+	}
+	// A valid header followed by garbage.
+	_, _, trace := smallTrace(t)
+	r, _ := NewReader(bytes.NewReader(trace), int64(len(trace)))
+	hdr := trace[:r.Info().HeaderBytes]
+	for range 200 {
+		data := append(bytes.Clone(hdr), make([]byte, rng.IntN(300))...)
+		for i := len(hdr); i < len(data); i++ {
+			data[i] = byte(rng.Uint32())
+		}
+		res := readEverything(data)
+		if res.openErr != nil || res.endErr == io.EOF && res.warning == nil {
+			t.Fatalf("header + garbage: open %v, end %v, warning %v; want a warning and an error at the end", res.openErr, res.endErr, res.warning)
+		}
+		oneLine(t, res.endErr)
+	}
+}
+
+// TestBoundedAllocation reads corrupted traces whose counts and lengths
+// claim far more than the file holds; the reader must allocate in
+// proportion to the file, not to the claims.
+func TestBoundedAllocation(t *testing.T) {
+	_, _, data := smallTrace(t)
+	r, _ := NewReader(bytes.NewReader(data), int64(len(data)))
+	hdrEnd := r.Info().HeaderBytes
+	var cases [][]byte
+	set32 := func(off int64, v uint32) []byte {
+		d := bytes.Clone(data)
+		binary.LittleEndian.PutUint32(d[off:], v)
+		return d
+	}
+	cases = append(cases,
+		set32(12, 0xffffffff),                   // header length
+		set32(hdrEnd+1, MaxBlockPayload),        // block payload length
+		set32(hdrEnd+5, 0xffffffff),             // block events
+		set32(int64(len(data))-trailerSize, 16), // footer offset
+	)
+	// Header body counts: settings and tensors claiming 2^60 entries,
+	// with the CRC fixed so the parser sees them.
+	h := Header{Settings: map[string]string{"a": "b"}, Tensors: []TensorSym{{Name: "t", Dims: []uint64{1}}}}
+	hb := appendHeader(nil, &h)
+	for _, pos := range []int{fileHeaderFixed + 3, fileHeaderFixed + 3 + 1 + 4} {
+		d := bytes.Clone(hb[:len(hb)-4])
+		d[pos] = 0xff
+		d = binary.LittleEndian.AppendUint32(d, crc32.Checksum(d, castagnoli))
+		cases = append(cases, d)
+	}
+	for i, d := range cases {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		res := readEverything(d)
+		runtime.ReadMemStats(&after)
+		if res.openErr == nil && res.endErr == io.EOF && res.warning == nil {
+			t.Errorf("case %d: read cleanly, want an error", i)
+		}
+		if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(4*len(d)+1<<20); got > limit {
+			t.Errorf("case %d: allocated %d bytes reading %d, want <= %d", i, got, len(d), limit)
+		}
+	}
+}

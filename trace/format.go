@@ -1,0 +1,196 @@
+package trace
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"math/bits"
+)
+
+// The .etr format, version 1. docs/trace-format.md is the specification;
+// the constants here are the numbers it names.
+const (
+	// Version is the format version this package writes and reads.
+	Version = 1
+
+	// MaxBlockEvents bounds the events in one block. Readers reject larger
+	// counts, so a crafted block cannot make them produce an unbounded run.
+	MaxBlockEvents = 1 << 16
+	// MaxBlockPayload bounds the encoded bytes of one block (the reader's
+	// only buffer).
+	MaxBlockPayload = 1 << 24
+	// DefaultBlockEvents is the writer's block size: about three blocks per
+	// decoded token of a stories15M-shape model, so SeekToken lands close,
+	// while the 25-byte block header costs ~0.002 bytes per event.
+	DefaultBlockEvents = 1 << 14
+
+	// slotCount is the number of reference events (prediction slots) the
+	// coder keeps; the 3-bit slot field of a record selects one.
+	slotCount = 8
+
+	fileHeaderFixed  = 16 // magic, version, flags, body length
+	blockHeaderSize  = 25 // tag, payload length, events, 3 tokens, crc
+	footerEntrySize  = 24 // offset, events, first/min/max token
+	footerFixed      = 1 + 4 + 8 + 4
+	trailerSize      = 16
+	maxDims          = 8
+	maxHeaderBody    = 1 << 30
+	blockTag         = 'B'
+	footerTag        = 'F'
+	maxRecordBytes   = 1 + 1 + 10 + 5 + 5 + 3 + 3 + 1 + 1 + 5 + 5 + 3
+	blockPayloadSoft = 64 << 10
+)
+
+var (
+	fileMagic    = [8]byte{0x89, 'E', 'T', 'R', '\r', '\n', 0x1a, '\n'}
+	trailerMagic = [8]byte{0x89, 'E', 'N', 'D', '\r', '\n', 0x1a, '\n'}
+	castagnoli   = crc32.MakeTable(crc32.Castagnoli)
+)
+
+// Record header bits (docs/trace-format.md, "Event records").
+const (
+	recSlotMask  = 0x07
+	recFork      = 0x08
+	recAddr      = 0x10
+	recFields    = 0x20
+	recRepeatSh  = 6
+	fieldSize    = 0x01
+	fieldToken   = 0x02
+	fieldTensor  = 0x04
+	fieldLayer   = 0x08
+	fieldOKP     = 0x10
+	fieldThread  = 0x20
+	fieldNeurons = 0x40
+	fieldUnused  = 0x80
+)
+
+// Sentinel errors; FormatError wraps one of them so callers can branch with
+// errors.Is.
+var (
+	// ErrBadMagic: the file is not an .etr trace.
+	ErrBadMagic = errors.New("trace: not an .etr trace (bad magic)")
+	// ErrVersion: an .etr trace of a version this build cannot read.
+	ErrVersion = errors.New("trace: unsupported .etr version")
+	// ErrCorrupt: a checksum failed or a structure is malformed.
+	ErrCorrupt = errors.New("trace: corrupt")
+	// ErrTruncated: the trace ends early (cut off mid-write). The events
+	// before the cut were delivered; callers may treat it as a warning.
+	ErrTruncated = errors.New("trace: truncated")
+)
+
+// FormatError describes a malformed or truncated .etr trace: where the
+// problem is and how much of the trace before it was good.
+type FormatError struct {
+	// Path is the file name when known (Open), else empty.
+	Path string
+	// Block is the index of the failing block, or -1 for the file header,
+	// footer or trailer.
+	Block int
+	// Offset is the byte offset of the failing structure.
+	Offset int64
+	// GoodEvents is the number of events, all in blocks before Block, that
+	// were decoded and checksummed correctly.
+	GoodEvents uint64
+	// Msg says what was wrong and what was expected.
+	Msg string
+	// Kind is ErrBadMagic, ErrVersion, ErrCorrupt or ErrTruncated.
+	Kind error
+}
+
+func (e *FormatError) Error() string {
+	where := "trace"
+	if e.Path != "" {
+		where = "trace " + e.Path
+	}
+	part := "header"
+	if e.Block >= 0 {
+		part = fmt.Sprintf("block %d", e.Block)
+	}
+	good := ""
+	if e.Block >= 0 {
+		good = fmt.Sprintf("; the %d events before it are good", e.GoodEvents)
+	}
+	return fmt.Sprintf("%s: %s at offset %d: %s%s", where, part, e.Offset, e.Msg, good)
+}
+
+// Unwrap lets errors.Is match the sentinel in Kind.
+func (e *FormatError) Unwrap() error { return e.Kind }
+
+func corruptf(block int, off int64, good uint64, format string, args ...any) *FormatError {
+	return &FormatError{Block: block, Offset: off, GoodEvents: good, Msg: fmt.Sprintf(format, args...), Kind: ErrCorrupt}
+}
+
+// slot is one reference event of the coder: the last event coded through
+// it and the address and neuron strides that predict the next one.
+type slot struct {
+	ev      Event
+	stride  uint64 // added to ev.Addr (wrapping)
+	nstride uint32 // added to ev.NeuronLo and ev.NeuronHi (wrapping)
+}
+
+// coder is the prediction state shared, bit for bit, by writer and
+// reader. Slots are kept in most-recently-used order through order, which
+// maps a record's slot number to a physical slot.
+type coder struct {
+	slots [slotCount]slot
+	order [slotCount]uint8
+}
+
+func (c *coder) reset() {
+	c.slots = [slotCount]slot{}
+	for i := range c.order {
+		c.order[i] = uint8(i)
+	}
+}
+
+// predict returns the event slot k (MRU position) expects next.
+func (c *coder) predict(k int) Event {
+	s := &c.slots[c.order[k]]
+	p := s.ev
+	p.Addr += s.stride
+	p.NeuronLo += s.nstride
+	p.NeuronHi += s.nstride
+	return p
+}
+
+// update records that e was coded through MRU position k, forking a new
+// slot or advancing slot k, and moves the touched slot to the front.
+func (c *coder) update(k int, fork bool, e Event) {
+	if fork {
+		p := c.order[slotCount-1]
+		c.slots[p] = slot{ev: e, stride: uint64(e.Size), nstride: e.NeuronHi - e.NeuronLo}
+		copy(c.order[1:], c.order[:slotCount-1])
+		c.order[0] = p
+		return
+	}
+	p := c.order[k]
+	s := &c.slots[p]
+	s.stride = e.Addr - s.ev.Addr
+	s.nstride = e.NeuronLo - s.ev.NeuronLo
+	s.ev = e
+	if k > 0 {
+		copy(c.order[1:k+1], c.order[:k])
+		c.order[0] = p
+	}
+}
+
+// advance is the repeat step: slot 0's prediction becomes its event.
+func (c *coder) advance() Event {
+	s := &c.slots[c.order[0]]
+	s.ev.Addr += s.stride
+	s.ev.NeuronLo += s.nstride
+	s.ev.NeuronHi += s.nstride
+	return s.ev
+}
+
+func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }
+func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
+
+func uvarintLen(v uint64) int { return 1 + (bits.Len64(v|1)-1)/7 }
+
+// packOKP packs op, kind and phase into the one byte the format stores.
+func packOKP(e Event) byte { return byte(e.Op) | byte(e.Kind)<<5 | byte(e.Phase)<<7 }
+
+func le32(b []byte) uint32 { return binary.LittleEndian.Uint32(b) }
+func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }

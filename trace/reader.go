@@ -1,0 +1,611 @@
+package trace
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+)
+
+// Info describes the layout of an opened trace.
+type Info struct {
+	// Indexed is true when the footer index was found and valid; false
+	// for a trace cut off mid-write, whose blocks were found by scanning.
+	Indexed bool
+	// Blocks and Events count the complete blocks found and their events.
+	Blocks int
+	Events uint64
+	// FileBytes is the size of the file; HeaderBytes, BlockBytes (block
+	// headers and payloads) and FooterBytes its parts.
+	FileBytes   int64
+	HeaderBytes int64
+	BlockBytes  int64
+	FooterBytes int64
+}
+
+// Reader decodes an .etr trace. Next yields events into a caller's buffer
+// without allocating; the only buffer the reader owns is one block's
+// payload. A Reader is not safe for concurrent use.
+type Reader struct {
+	r      io.ReaderAt
+	size   int64
+	path   string
+	closer io.Closer
+
+	header  *Header
+	info    Info
+	index   []indexEntry
+	warning error
+	// tail is returned after the last indexed block of an unindexed
+	// trace: why the scan stopped (nil: it reached a footer).
+	tail *FormatError
+
+	next    int      // next block to load
+	starts  []uint64 // starts[i]: events in blocks before block i
+	payload []byte
+	pos     int    // in payload
+	left    int    // events left in the current block
+	repeat  uint64 // repeats pending from the last record
+	c       coder
+	blk     int // current block index
+	blkOff  int64
+	minTok  uint32
+	seeking bool
+	err     error // sticky
+	hb      [blockHeaderSize]byte
+}
+
+// Open opens the trace file path. Close releases it.
+func Open(path string) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	r, err := newReader(f, st.Size(), path)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.closer = f
+	return r, nil
+}
+
+// NewReader reads a trace of size bytes from r.
+func NewReader(r io.ReaderAt, size int64) (*Reader, error) { return newReader(r, size, "") }
+
+func newReader(ra io.ReaderAt, size int64, path string) (*Reader, error) {
+	r := &Reader{r: ra, size: size, path: path}
+	r.c.reset()
+	if err := r.readHeader(); err != nil {
+		return nil, r.named(err)
+	}
+	if err := r.readFooter(); err != nil {
+		r.warning = r.named(err)
+		r.scan()
+	}
+	r.starts = make([]uint64, len(r.index)+1)
+	for i, ie := range r.index {
+		r.starts[i+1] = r.starts[i] + uint64(ie.events)
+	}
+	r.info.Events = r.starts[len(r.index)]
+	r.info.Blocks = len(r.index)
+	r.info.FileBytes = size
+	return r, nil
+}
+
+func (r *Reader) named(err error) error {
+	var fe *FormatError
+	if errors.As(err, &fe) && fe.Path == "" {
+		fe.Path = r.path
+	}
+	return err
+}
+
+// Close closes the file opened by Open; it is a no-op for NewReader.
+func (r *Reader) Close() error {
+	if r.closer != nil {
+		return r.closer.Close()
+	}
+	return nil
+}
+
+// Header returns the trace's header. The caller must not modify it.
+func (r *Reader) Header() *Header { return r.header }
+
+// Info returns the trace's layout.
+func (r *Reader) Info() Info { return r.info }
+
+// Warning returns a non-fatal problem found when opening: the footer
+// index was missing or damaged, so blocks were found by scanning. Nil
+// for a complete trace.
+func (r *Reader) Warning() error { return r.warning }
+
+func (r *Reader) readAt(b []byte, off int64) error {
+	n, err := r.r.ReadAt(b, off)
+	if n == len(b) {
+		return nil
+	}
+	if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+func (r *Reader) readHeader() error {
+	var fixed [fileHeaderFixed]byte
+	if r.size < fileHeaderFixed {
+		if r.size >= 8 {
+			if err := r.readAt(fixed[:8], 0); err != nil {
+				return err
+			}
+			if [8]byte(fixed[:8]) != fileMagic {
+				return &FormatError{Block: -1, Msg: fmt.Sprintf("magic % x, want % x", fixed[:8], fileMagic), Kind: ErrBadMagic}
+			}
+		}
+		return &FormatError{Block: -1, Msg: fmt.Sprintf("file is %d bytes, shorter than the %d-byte header", r.size, fileHeaderFixed), Kind: ErrTruncated}
+	}
+	if err := r.readAt(fixed[:], 0); err != nil {
+		return fmt.Errorf("trace: read header: %w", err)
+	}
+	if [8]byte(fixed[:8]) != fileMagic {
+		return &FormatError{Block: -1, Msg: fmt.Sprintf("magic % x, want % x", fixed[:8], fileMagic), Kind: ErrBadMagic}
+	}
+	if v := binary.LittleEndian.Uint16(fixed[8:]); v != Version {
+		return &FormatError{Block: -1, Offset: 8, Msg: fmt.Sprintf("version %d, this build reads version %d", v, Version), Kind: ErrVersion}
+	}
+	if f := binary.LittleEndian.Uint16(fixed[10:]); f != 0 {
+		return corruptf(-1, 10, 0, "flags %#x, want 0", f)
+	}
+	n := int64(le32(fixed[12:]))
+	if n > maxHeaderBody || fileHeaderFixed+n+4 > r.size {
+		return &FormatError{Block: -1, Offset: 12, Msg: fmt.Sprintf("header length %d exceeds the %d bytes of the file", n, r.size), Kind: ErrTruncated}
+	}
+	hb := make([]byte, fileHeaderFixed+n+4)
+	if err := r.readAt(hb, 0); err != nil {
+		return fmt.Errorf("trace: read header: %w", err)
+	}
+	body := hb[fileHeaderFixed : fileHeaderFixed+n]
+	if got, want := crc32.Checksum(hb[:fileHeaderFixed+n], castagnoli), le32(hb[fileHeaderFixed+n:]); got != want {
+		return corruptf(-1, fileHeaderFixed+n, 0, "header crc32c %#08x, stored %#08x", got, want)
+	}
+	h, err := parseHeaderBody(body, fileHeaderFixed)
+	if err != nil {
+		return err
+	}
+	r.header = h
+	r.info.HeaderBytes = fileHeaderFixed + n + 4
+	return nil
+}
+
+// readFooter loads and checks the footer index through the trailer.
+func (r *Reader) readFooter() error {
+	hdrEnd := r.info.HeaderBytes
+	if r.size-hdrEnd < trailerSize+footerFixed {
+		return &FormatError{Block: -1, Offset: r.size, Msg: "no footer index (trace not closed: cut off mid-write?)", Kind: ErrTruncated}
+	}
+	var t [trailerSize]byte
+	if err := r.readAt(t[:], r.size-trailerSize); err != nil {
+		return fmt.Errorf("trace: read trailer: %w", err)
+	}
+	if [8]byte(t[8:]) != trailerMagic {
+		return &FormatError{Block: -1, Offset: r.size - trailerSize, Msg: "no trailer (trace not closed: cut off mid-write?)", Kind: ErrTruncated}
+	}
+	foff := int64(le64(t[:]))
+	flen := r.size - trailerSize - foff
+	if foff < hdrEnd || flen < footerFixed || (flen-footerFixed)%footerEntrySize != 0 {
+		return corruptf(-1, r.size-trailerSize, 0, "trailer points to footer at %d, which does not fit between %d and %d", foff, hdrEnd, r.size-trailerSize)
+	}
+	f := make([]byte, flen)
+	if err := r.readAt(f, foff); err != nil {
+		return fmt.Errorf("trace: read footer: %w", err)
+	}
+	if got, want := crc32.Checksum(f[:flen-4], castagnoli), le32(f[flen-4:]); got != want {
+		return corruptf(-1, foff, 0, "footer crc32c %#08x, stored %#08x", got, want)
+	}
+	nb := int64(le32(f[1:]))
+	if f[0] != footerTag || nb != (flen-footerFixed)/footerEntrySize {
+		return corruptf(-1, foff, 0, "footer tag %#02x with %d entries in %d bytes, want %#02x and %d entries", f[0], nb, flen, footerTag, (flen-footerFixed)/footerEntrySize)
+	}
+	total := le64(f[5:])
+	idx := make([]indexEntry, nb)
+	var sum uint64
+	for i := range idx {
+		e := f[13+i*footerEntrySize:]
+		ie := indexEntry{offset: int64(le64(e)), events: le32(e[8:]), first: le32(e[12:]), min: le32(e[16:]), max: le32(e[20:])}
+		switch {
+		case i == 0 && ie.offset != hdrEnd:
+			return corruptf(-1, foff, 0, "footer entry 0: block offset %d, want %d (end of header)", ie.offset, hdrEnd)
+		case i > 0 && ie.offset <= idx[i-1].offset+blockHeaderSize:
+			return corruptf(-1, foff, 0, "footer entry %d: block offset %d does not follow block %d at %d", i, ie.offset, i-1, idx[i-1].offset)
+		case ie.offset > foff-blockHeaderSize-1:
+			return corruptf(-1, foff, 0, "footer entry %d: block offset %d leaves no room before the footer at %d", i, ie.offset, foff)
+		case ie.events == 0 || ie.events > MaxBlockEvents || ie.min > ie.first || ie.first > ie.max:
+			return corruptf(-1, foff, 0, "footer entry %d: %d events, tokens first %d min %d max %d, want 1 to %d events and min <= first <= max", i, ie.events, ie.first, ie.min, ie.max, MaxBlockEvents)
+		}
+		// Block lengths are checked against the next offset when loaded.
+		sum += uint64(ie.events)
+		idx[i] = ie
+	}
+	if nb == 0 && foff != hdrEnd {
+		return corruptf(-1, foff, 0, "footer lists no blocks but %d bytes precede it", foff-hdrEnd)
+	}
+	if sum != total {
+		return corruptf(-1, foff, 0, "footer says %d events, its blocks hold %d", total, sum)
+	}
+	r.index = idx
+	r.info.Indexed = true
+	r.info.FooterBytes = flen + trailerSize
+	r.info.BlockBytes = foff - hdrEnd
+	return nil
+}
+
+// scan finds the blocks of a trace without a usable footer by walking
+// block headers; it records why the walk stopped in r.tail.
+func (r *Reader) scan() {
+	off := r.info.HeaderBytes
+	var events uint64
+	hb := r.hb[:]
+	for {
+		if off == r.size {
+			r.tail = &FormatError{Block: len(r.index), Offset: off, GoodEvents: events, Msg: "trace ends without a footer (cut off mid-write?)", Kind: ErrTruncated}
+			break
+		}
+		if err := r.readAt(hb[:1], off); err != nil {
+			r.tail = &FormatError{Block: len(r.index), Offset: off, GoodEvents: events, Msg: err.Error(), Kind: ErrCorrupt}
+			break
+		}
+		if hb[0] == footerTag {
+			break
+		}
+		if r.size-off < blockHeaderSize {
+			r.tail = &FormatError{Block: len(r.index), Offset: off, GoodEvents: events, Msg: fmt.Sprintf("block header cut off after %d of %d bytes", r.size-off, blockHeaderSize), Kind: ErrTruncated}
+			break
+		}
+		if err := r.readAt(hb, off); err != nil {
+			r.tail = &FormatError{Block: len(r.index), Offset: off, GoodEvents: events, Msg: err.Error(), Kind: ErrCorrupt}
+			break
+		}
+		ie, plen, msg := parseBlockHeader(hb, off)
+		if msg != "" {
+			r.tail = corruptf(len(r.index), off, events, "%s", msg)
+			break
+		}
+		if end := off + blockHeaderSize + plen; end > r.size {
+			r.tail = &FormatError{Block: len(r.index), Offset: off, GoodEvents: events, Msg: fmt.Sprintf("block cut off: %d of %d payload bytes present", r.size-off-blockHeaderSize, plen), Kind: ErrTruncated}
+			break
+		}
+		r.index = append(r.index, ie)
+		events += uint64(ie.events)
+		off += blockHeaderSize + plen
+	}
+	r.info.BlockBytes = off - r.info.HeaderBytes
+	r.info.FooterBytes = 0
+}
+
+// parseBlockHeader decodes and range-checks a block header (not its CRC).
+func parseBlockHeader(hb []byte, off int64) (indexEntry, int64, string) {
+	ie := indexEntry{offset: off, events: le32(hb[5:]), first: le32(hb[9:]), min: le32(hb[13:]), max: le32(hb[17:])}
+	plen := int64(le32(hb[1:]))
+	switch {
+	case hb[0] != blockTag:
+		return ie, 0, fmt.Sprintf("tag %#02x, want %#02x ('B')", hb[0], blockTag)
+	case plen == 0 || plen > MaxBlockPayload:
+		return ie, 0, fmt.Sprintf("payload length %d, want 1 to %d", plen, MaxBlockPayload)
+	case ie.events == 0 || ie.events > MaxBlockEvents:
+		return ie, 0, fmt.Sprintf("event count %d, want 1 to %d", ie.events, MaxBlockEvents)
+	case ie.min > ie.first || ie.first > ie.max:
+		return ie, 0, fmt.Sprintf("tokens first %d min %d max %d, want min <= first <= max", ie.first, ie.min, ie.max)
+	}
+	return ie, plen, ""
+}
+
+// loadBlock reads and checks block r.next and makes it current.
+func (r *Reader) loadBlock() error {
+	i := r.next
+	if i >= len(r.index) {
+		if r.tail != nil {
+			return r.named(r.tail)
+		}
+		return io.EOF
+	}
+	ie := r.index[i]
+	limit := r.info.HeaderBytes + r.info.BlockBytes
+	if i+1 < len(r.index) {
+		limit = r.index[i+1].offset
+	}
+	good := r.starts[i]
+	hb := r.hb[:]
+	if err := r.readAt(hb, ie.offset); err != nil {
+		return r.named(corruptf(i, ie.offset, good, "read block header: %v", err))
+	}
+	got, plen, msg := parseBlockHeader(hb, ie.offset)
+	if msg != "" {
+		return r.named(corruptf(i, ie.offset, good, "%s", msg))
+	}
+	if got != ie {
+		return r.named(corruptf(i, ie.offset, good, "block header (%d events, tokens %d/%d/%d) disagrees with the index (%d events, tokens %d/%d/%d)",
+			got.events, got.first, got.min, got.max, ie.events, ie.first, ie.min, ie.max))
+	}
+	if ie.offset+blockHeaderSize+plen != limit {
+		return r.named(corruptf(i, ie.offset, good, "block of %d payload bytes ends at %d, the next structure starts at %d", plen, ie.offset+blockHeaderSize+plen, limit))
+	}
+	if cap(r.payload) < int(plen) {
+		// Grow geometrically so a trace of growing blocks allocates
+		// O(log) times; plen was checked against the file size.
+		r.payload = make([]byte, max(plen, min(2*int64(cap(r.payload)), r.size)))
+	}
+	r.payload = r.payload[:plen]
+	if err := r.readAt(r.payload, ie.offset+blockHeaderSize); err != nil {
+		return r.named(corruptf(i, ie.offset, good, "read block payload: %v", err))
+	}
+	crc := crc32.Update(crc32.Checksum(hb[:21], castagnoli), castagnoli, r.payload)
+	if want := le32(hb[21:]); crc != want {
+		return r.named(corruptf(i, ie.offset, good, "crc32c %#08x, stored %#08x", crc, want))
+	}
+	r.next = i + 1
+	r.blk = i
+	r.blkOff = ie.offset
+	r.pos = 0
+	r.left = int(ie.events)
+	r.repeat = 0
+	r.c.reset()
+	return nil
+}
+
+// Next decodes up to len(buf) events into buf. It returns n > 0 and a nil
+// error, or 0 and an error: io.EOF at the end of a complete trace; an
+// error matching ErrTruncated after the last good event of a trace cut
+// off mid-write (the events before it were all delivered, so callers may
+// report it as a warning); any other error for corruption, after which
+// the reader stays failed. Events of a block are delivered only after its
+// CRC matched.
+func (r *Reader) Next(buf []Event) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	for {
+		n := 0
+		for n < len(buf) {
+			if r.left == 0 {
+				if n > 0 {
+					break
+				}
+				if err := r.loadBlock(); err != nil {
+					r.err = err
+					return 0, err
+				}
+			}
+			k, err := r.decode(buf[n:])
+			n += k
+			if err != nil {
+				r.err = r.named(err)
+				return 0, r.err
+			}
+		}
+		if n == 0 {
+			return 0, nil
+		}
+		if !r.seeking {
+			return n, nil
+		}
+		// SeekToken: drop the events of the target block before the
+		// first one at or after the wanted token.
+		for i := 0; i < n; i++ {
+			if buf[i].Token >= r.minTok {
+				r.seeking = false
+				return copy(buf, buf[i:n]), nil
+			}
+		}
+	}
+}
+
+// decode decodes events of the current block into buf.
+func (r *Reader) decode(buf []Event) (int, error) {
+	n := 0
+	want := min(len(buf), r.left)
+	for n < want {
+		if r.repeat > 0 {
+			k := int(min(r.repeat, uint64(want-n)))
+			s := &r.c.slots[r.c.order[0]]
+			for i := 0; i < k; i++ {
+				s.ev.Addr += s.stride
+				s.ev.NeuronLo += s.nstride
+				s.ev.NeuronHi += s.nstride
+				buf[n+i] = s.ev
+			}
+			n += k
+			r.repeat -= uint64(k)
+			continue
+		}
+		e, rep, err := r.record()
+		if err != nil {
+			return n, err
+		}
+		buf[n] = e
+		n++
+		if rep > uint64(r.left-n) {
+			return n, corruptf(r.blk, r.blkOff, r.starts[r.blk], "record at payload byte %d repeats %d events, only %d left in the block", r.pos, rep, r.left-n)
+		}
+		r.repeat = rep
+	}
+	r.left -= n
+	if r.left == 0 && r.pos != len(r.payload) {
+		return n, corruptf(r.blk, r.blkOff, r.starts[r.blk], "%d payload bytes left after the block's last event", len(r.payload)-r.pos)
+	}
+	return n, nil
+}
+
+func (r *Reader) uvarint(what string) (uint64, error) {
+	v, k := binary.Uvarint(r.payload[r.pos:])
+	if k <= 0 {
+		return 0, corruptf(r.blk, r.blkOff, r.starts[r.blk], "%s at payload byte %d: bad or cut-off varint", what, r.pos)
+	}
+	r.pos += k
+	return v, nil
+}
+
+// svarint reads a zigzag varint that must fit in bits bits.
+func (r *Reader) svarint(what string, bits uint) (int64, error) {
+	pos := r.pos
+	u, err := r.uvarint(what)
+	if err != nil {
+		return 0, err
+	}
+	if bits < 64 && u >= 1<<bits {
+		return 0, corruptf(r.blk, r.blkOff, r.starts[r.blk], "%s at payload byte %d: %d does not fit in %d bits", what, pos, u, bits)
+	}
+	return unzigzag(u), nil
+}
+
+func (r *Reader) byte(what string) (byte, error) {
+	if r.pos >= len(r.payload) {
+		return 0, corruptf(r.blk, r.blkOff, r.starts[r.blk], "%s: payload ends at byte %d", what, r.pos)
+	}
+	b := r.payload[r.pos]
+	r.pos++
+	return b, nil
+}
+
+// record decodes one event record and its repeat count.
+func (r *Reader) record() (Event, uint64, error) {
+	start := r.pos
+	h, err := r.byte("record header")
+	if err != nil {
+		return Event{}, 0, err
+	}
+	k := int(h & recSlotMask)
+	e := r.c.predict(k)
+	var m byte
+	if h&recFields != 0 {
+		if m, err = r.byte("field mask"); err != nil {
+			return Event{}, 0, err
+		}
+		if m&fieldUnused != 0 {
+			return Event{}, 0, corruptf(r.blk, r.blkOff, r.starts[r.blk], "record at payload byte %d: field mask %#02x has the reserved bit set", start, m)
+		}
+	}
+	if h&recAddr != 0 {
+		d, err := r.svarint("address delta", 64)
+		if err != nil {
+			return Event{}, 0, err
+		}
+		e.Addr += uint64(d)
+	}
+	if m != 0 {
+		if m&fieldSize != 0 {
+			pos := r.pos
+			v, err := r.uvarint("size")
+			if err != nil {
+				return Event{}, 0, err
+			}
+			if v == 0 || v > 0xffffffff {
+				return Event{}, 0, corruptf(r.blk, r.blkOff, r.starts[r.blk], "size at payload byte %d: %d, want 1 to 2^32-1", pos, v)
+			}
+			e.Size = uint32(v)
+		}
+		if m&fieldToken != 0 {
+			d, err := r.svarint("token delta", 32)
+			if err != nil {
+				return Event{}, 0, err
+			}
+			e.Token += uint32(d)
+		}
+		if m&fieldTensor != 0 {
+			d, err := r.svarint("tensor delta", 16)
+			if err != nil {
+				return Event{}, 0, err
+			}
+			e.Tensor += uint16(d)
+		}
+		if m&fieldLayer != 0 {
+			d, err := r.svarint("layer delta", 16)
+			if err != nil {
+				return Event{}, 0, err
+			}
+			e.Layer += int16(d)
+		}
+		if m&fieldOKP != 0 {
+			b, err := r.byte("op/kind/phase")
+			if err != nil {
+				return Event{}, 0, err
+			}
+			e.Op, e.Kind, e.Phase = Op(b&31), Kind(b>>5&3), Phase(b>>7)
+			if !e.Op.Valid() || !e.Kind.Valid() {
+				return Event{}, 0, corruptf(r.blk, r.blkOff, r.starts[r.blk], "op/kind/phase byte %#02x at payload byte %d: op %d or kind %d undefined", b, r.pos-1, e.Op, e.Kind)
+			}
+		}
+		if m&fieldThread != 0 {
+			if e.Thread, err = r.byte("thread"); err != nil {
+				return Event{}, 0, err
+			}
+		}
+		if m&fieldNeurons != 0 {
+			lo, err := r.svarint("neuron_lo delta", 32)
+			if err != nil {
+				return Event{}, 0, err
+			}
+			hi, err := r.svarint("neuron_hi delta", 32)
+			if err != nil {
+				return Event{}, 0, err
+			}
+			e.NeuronLo += uint32(lo)
+			e.NeuronHi += uint32(hi)
+		}
+	}
+	if e.Size == 0 {
+		return Event{}, 0, corruptf(r.blk, r.blkOff, r.starts[r.blk], "record at payload byte %d: event size 0", start)
+	}
+	if e.Tensor != NoTensor && int(e.Tensor) >= len(r.header.Tensors) {
+		return Event{}, 0, corruptf(r.blk, r.blkOff, r.starts[r.blk], "record at payload byte %d: tensor %d outside the header's %d tensors", start, e.Tensor, len(r.header.Tensors))
+	}
+	var rep uint64
+	switch c := uint64(h >> recRepeatSh); c {
+	case 3:
+		v, err := r.uvarint("repeat count")
+		if err != nil {
+			return Event{}, 0, err
+		}
+		if v > MaxBlockEvents {
+			return Event{}, 0, corruptf(r.blk, r.blkOff, r.starts[r.blk], "repeat count %d exceeds %d", v+3, MaxBlockEvents)
+		}
+		rep = v + 3
+	default:
+		rep = c
+	}
+	r.c.update(k, h&recFork != 0, e)
+	return e, rep, nil
+}
+
+// SeekToken positions the reader at the first event, in file order, whose
+// Token is at least n; Next continues from there. With the footer index
+// (or the scanned block list of a truncated trace) it reads only the
+// block holding that event. If no event qualifies, Next reports the end.
+func (r *Reader) SeekToken(n uint32) error {
+	if r.err != nil && !errors.Is(r.err, io.EOF) && !errors.Is(r.err, ErrTruncated) {
+		return r.err
+	}
+	r.err = nil
+	i := 0
+	for i < len(r.index) && r.index[i].max < n {
+		i++
+	}
+	r.next = i
+	r.left = 0
+	r.repeat = 0
+	r.payload = r.payload[:0]
+	r.pos = 0
+	r.starts[r.blk] = 0
+	for _, ie := range r.index[:i] {
+		r.starts[r.blk] += uint64(ie.events)
+	}
+	r.minTok = n
+	r.seeking = true
+	return nil
+}
