@@ -13,12 +13,16 @@
 // MIT-licensed tokenizer data) extended with <extra_ID> tokens.
 //
 // Types: F32 and F16 reproduce the reference files. Q8_0 and Q4_0 quantize
-// every matrix (token_embd and output included) with llama.cpp's reference
-// quantizers from the F32 values; norms stay F32. This is a simpler policy
-// than llama-quantize's presets (which, e.g., keep output.weight in Q6_K
-// for Q4_0), so those files are not byte-identical to llama-quantize's
-// output. A matrix whose rows are not whole 32-element blocks falls back
-// to F16, as llama.cpp's converter does.
+// every matrix (token_embd and output included) from the F32 values with
+// llama.cpp's reference quantizers (engine/quant); norms stay F32, and
+// general.quantization_version 2 is added as llama-quantize does. Each
+// quantized tensor is byte-identical to llama-quantize's (checked against
+// ../shared/models/synth/synth-kq-Q8_0.gguf and -Q4_0.gguf), but the
+// policy is simpler than its presets (for Q4_0 it keeps output.weight in
+// Q6_K) and its files order tensors and keys differently, so quantized
+// files as a whole are not byte-identical to llama-quantize's. A matrix
+// whose rows are not whole 32-element blocks falls back to F16, as
+// llama.cpp's converter does.
 //
 // Generation streams: memory is a few rows whatever the model size, so a
 // 27 GB llama-2-7b F32 file is written in a few MB. The package never

@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/edgeprof/edgeprof/engine/gguf"
+	"github.com/edgeprof/edgeprof/engine/quant"
 )
 
 // Config selects what to generate.
@@ -30,8 +31,8 @@ func (c Config) Validate() error {
 	if err := c.Shape.Validate(); err != nil {
 		return err
 	}
-	if _, ok := fileTypes[c.Type]; !ok || (c.Type != gguf.F32 && c.Type != gguf.F16 && quantizeRow == nil) {
-		return fmt.Errorf("synth: type %v not supported (want %s)", c.Type, supportedTypes())
+	if _, ok := fileTypes[c.Type]; !ok {
+		return fmt.Errorf("synth: type %v not supported (want f32, f16, q8_0 or q4_0)", c.Type)
 	}
 	return nil
 }
@@ -40,23 +41,8 @@ func (c Config) Validate() error {
 // (LLAMA_FTYPE_ALL_F32, MOSTLY_F16, MOSTLY_Q4_0, MOSTLY_Q8_0).
 var fileTypes = map[gguf.Type]uint32{gguf.F32: 0, gguf.F16: 1, gguf.Q4_0: 2, gguf.Q8_0: 7}
 
-// quantizeRow quantizes with llama.cpp's reference quantizers; nil until
-// a quantizer is linked in (see quant.go).
-var quantizeRow func(t gguf.Type, src []float32, dst []byte) error
-
-func supportedTypes() string {
-	s := "f32, f16"
-	if quantizeRow != nil {
-		s += ", q8_0, q4_0"
-	}
-	return s
-}
-
 // SupportedTypes lists the matrix types New accepts.
 func SupportedTypes() []gguf.Type {
-	if quantizeRow == nil {
-		return []gguf.Type{gguf.F32, gguf.F16}
-	}
 	return []gguf.Type{gguf.F32, gguf.F16, gguf.Q8_0, gguf.Q4_0}
 }
 
@@ -202,6 +188,13 @@ func (g *Generator) declare(w io.Writer) (*gguf.Writer, error) {
 		{"tokenizer.ggml.add_bos_token", true},
 		{"tokenizer.ggml.add_eos_token", false},
 	}
+	if g.cfg.Type != gguf.F32 && g.cfg.Type != gguf.F16 {
+		// As llama-quantize records it (GGML_QNT_VERSION).
+		kvs = append(kvs, struct {
+			key string
+			val any
+		}{"general.quantization_version", uint32(2)})
+	}
 	for _, kv := range kvs {
 		if err := gw.Add(kv.key, kv.val); err != nil {
 			return nil, err
@@ -342,7 +335,7 @@ func (g *Generator) generate(ctx context.Context, i int, emit func([]byte) error
 				vals[j] = tb.matrixF32[binary.LittleEndian.Uint16(raw[2*j:])]
 			}
 			for r := range k {
-				if err := quantizeRow(t.Type, vals[r*rowLen:(r+1)*rowLen], chunk[r*rs:(r+1)*rs]); err != nil {
+				if err := quant.QuantizeRow(t.Type, vals[r*rowLen:(r+1)*rowLen], chunk[r*rs:(r+1)*rs]); err != nil {
 					return fmt.Errorf("synth: quantizing %s: %w", t.Name, err)
 				}
 			}

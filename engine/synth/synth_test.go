@@ -305,6 +305,7 @@ func TestConfigErrors(t *testing.T) {
 		{"huge ffn", func(c *Config) { c.Shape.FFN = 1 << 30 }, "ffn"},
 		{"no name", func(c *Config) { c.Shape.Name = "" }, "name"},
 		{"unsupported type", func(c *Config) { c.Type = gguf.Q4_K }, "not supported"},
+		{"type id out of range", func(c *Config) { c.Type = 200 }, "not supported"},
 	}
 	for _, tt := range tests {
 		c := Config{Shape: good, Type: gguf.F32, Seed: 1}
@@ -336,3 +337,75 @@ func TestCancel(t *testing.T) {
 type discard struct{ n *int64 }
 
 func (d discard) Write(p []byte) (int, error) { *d.n += int64(len(p)); return len(p), nil }
+
+// TestQuantizedMatchesLlamaQuantize compares every tensor that
+// llama-quantize stored in our policy's type (Q8_0: all matrices; Q4_0:
+// all but output.weight, which it keeps in Q6_K) with ours, byte for byte.
+func TestQuantizedMatchesLlamaQuantize(t *testing.T) {
+	for _, tt := range []struct {
+		file string
+		typ  gguf.Type
+		want int // tensors compared
+	}{
+		{"synth/synth-kq-Q8_0.gguf", gguf.Q8_0, 21},
+		{"synth/synth-kq-Q4_0.gguf", gguf.Q4_0, 20},
+	} {
+		f, err := gguf.Open(sharedtest.Model(t, tt.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := mustNew(t, "synth-kq", tt.typ)
+		compared := 0
+		for i, ours := range g.Tensors() {
+			ref, ok := f.Tensor(ours.Name)
+			if !ok {
+				t.Fatalf("%s: no tensor %s", tt.file, ours.Name)
+			}
+			if ref.Type != ours.Type {
+				continue
+			}
+			var b bytes.Buffer
+			if err := g.WriteTensor(context.Background(), &b, i); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(b.Bytes(), f.TensorData(ref)) {
+				t.Errorf("%s: %s (%v) differs from llama-quantize's", tt.file, ours.Name, ours.Type)
+			}
+			compared++
+		}
+		if compared != tt.want {
+			t.Errorf("%s: compared %d tensors, want %d", tt.file, compared, tt.want)
+		}
+		f.Close()
+	}
+}
+
+func TestQuantizedFile(t *testing.T) {
+	s := Shape{Name: "q", Dim: 64, FFN: 48, Layers: 1, Heads: 2, KVHeads: 1, Vocab: 512, Context: 16}
+	g, err := New(Config{Shape: s, Type: gguf.Q4_0, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := g.Write(context.Background(), &buf, nil); err != nil {
+		t.Fatal(err)
+	}
+	f, err := gguf.Parse(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ffn_down rows are 48 wide, not whole 32-blocks: F16, as llama.cpp's
+	// converter falls back.
+	want := map[string]gguf.Type{"token_embd.weight": gguf.Q4_0, "output.weight": gguf.Q4_0, "blk.0.ffn_gate.weight": gguf.Q4_0,
+		"blk.0.ffn_down.weight": gguf.F16, "blk.0.attn_norm.weight": gguf.F32}
+	for name, typ := range want {
+		if ti, ok := f.Tensor(name); !ok || ti.Type != typ {
+			t.Errorf("Tensor(%q) = %v, want type %v", name, ti, typ)
+		}
+	}
+	ft, _ := f.Uint32("general.file_type")
+	qv, _ := f.Uint32("general.quantization_version")
+	if ft != 2 || qv != 2 {
+		t.Errorf("file_type %d, quantization_version %d; want 2, 2", ft, qv)
+	}
+}
