@@ -85,7 +85,7 @@ func (t Tensor) Size() uint64 { return t.Type.RowSize(t.Dims[0]) * (t.Elements()
 type Generator struct {
 	cfg     Config
 	tensors []Tensor
-	header  *gguf.Writer // declared, never written: gives sizes and layout
+	size    int64 // file bytes
 }
 
 // New checks cfg and plans the file.
@@ -98,7 +98,7 @@ func New(cfg Config) (*Generator, error) {
 	if err != nil {
 		return nil, err
 	}
-	g.header = w
+	g.size = w.Size()
 	return g, nil
 }
 
@@ -224,7 +224,7 @@ func (g *Generator) Params() uint64 {
 }
 
 // Size is the size of the file in bytes.
-func (g *Generator) Size() int64 { return g.header.Size() }
+func (g *Generator) Size() int64 { return g.size }
 
 // Progress is called after each chunk with the bytes written so far and
 // the total. It runs on the writing goroutine; keep it cheap.
