@@ -1,0 +1,749 @@
+package cache
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/edgeprof/edgeprof/trace"
+)
+
+// Memory serves what leaves the last cache level: line fetches (demand
+// and prefetch) and write-backs. It is the seam below the caches: DRAM,
+// flash and the page cache (package memory) or an ideal fixed-latency
+// memory implement it. Its signature uses only built-in types and
+// trace.Kind, so an implementation needs nothing from this package.
+type Memory interface {
+	// Access serves one request of size bytes (one line) at byte address
+	// addr, issued by core at time now (picoseconds), and returns the
+	// time its data is available (trace.Read: demand fetch, including a
+	// store's read-for-ownership; trace.Prefetch: prefetch fetch) or the
+	// time it is accepted (trace.Write: write-back or write-through).
+	// Results below now are treated as now.
+	Access(addr uint64, size uint32, kind trace.Kind, core int, now uint64) uint64
+}
+
+// HierarchyConfig describes the caches of an SoC from the core outwards.
+type HierarchyConfig struct {
+	// Cores is the number of cores; trace thread t runs on core
+	// t mod Cores.
+	Cores int
+	// CyclePS is the core clock period in picoseconds; level latencies
+	// are given in cycles.
+	CyclePS uint64
+	// Levels lists the levels, nearest the core first. All share one
+	// line size. A level with SharedBy = s has ceil(Cores/s) instances;
+	// core c uses instance c/s. Each level's SharedBy must be a multiple
+	// of the one above it.
+	Levels []Config
+	// TLB, when not nil, gives every core a data TLB.
+	TLB *TLBConfig
+	// Memory lies below the last level.
+	Memory Memory
+}
+
+// maxSimLines bounds the lines a hierarchy simulates over all instances
+// (8 bytes of tag each, 24 with prefetch tracking), so that a config
+// cannot ask for an unbounded allocation.
+const maxSimLines = 1 << 27
+
+// Validate checks the configuration without allocating.
+func (c HierarchyConfig) Validate() error {
+	if c.Cores < 1 || c.Cores > 256 {
+		return fieldErr("cores", "%d, want 1..256", c.Cores)
+	}
+	if c.CyclePS < 1 || c.CyclePS > 1e9 {
+		return fieldErr("clock", "cycle of %d ps, want 1 ps .. 1 ms", c.CyclePS)
+	}
+	if len(c.Levels) == 0 {
+		return fieldErr("caches", "empty, want at least one level")
+	}
+	if len(c.Levels) > 8 {
+		return fieldErr("caches", "%d levels, want at most 8", len(c.Levels))
+	}
+	if c.Memory == nil {
+		return errors.New("cache: hierarchy has no memory below the last level")
+	}
+	names := map[string]bool{}
+	lines := 0
+	prevShared := 1
+	for i, l := range c.Levels {
+		if err := l.Validate(); err != nil {
+			return &LevelError{Level: i, Name: l.Name, Err: err}
+		}
+		if names[l.Name] {
+			return &LevelError{Level: i, Name: l.Name, Err: fieldErr("name", "%q used twice", l.Name)}
+		}
+		names[l.Name] = true
+		if l.LineBytes != c.Levels[0].LineBytes {
+			return &LevelError{Level: i, Name: l.Name, Err: fieldErr("line", "%d, want %d like %s (all levels share one line size)", l.LineBytes, c.Levels[0].LineBytes, c.Levels[0].Name)}
+		}
+		if i == 0 && l.Inclusion != NonInclusive {
+			return &LevelError{Level: i, Name: l.Name, Err: fieldErr("inclusion", "%v, but the first level has no level above it; want non-inclusive", l.Inclusion)}
+		}
+		s := sharedBy(l)
+		if s%prevShared != 0 {
+			return &LevelError{Level: i, Name: l.Name, Err: fieldErr("shared_by", "%d, want a multiple of %d (the level above)", s, prevShared)}
+		}
+		prevShared = s
+		lines += instances(c.Cores, s) * (l.SizeBytes / l.LineBytes)
+		if lines > maxSimLines {
+			return &LevelError{Level: i, Name: l.Name, Err: fieldErr("size", "the hierarchy holds more than %d lines over all instances; this simulator's limit", maxSimLines)}
+		}
+	}
+	if c.TLB != nil {
+		if err := c.TLB.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LevelError locates a configuration error in one level of a hierarchy.
+type LevelError struct {
+	Level int
+	Name  string
+	Err   error
+}
+
+func (e *LevelError) Error() string {
+	return fmt.Sprintf("caches[%s]: %v", e.Name, e.Err)
+}
+
+func (e *LevelError) Unwrap() error { return e.Err }
+
+func sharedBy(c Config) int {
+	if c.SharedBy < 1 {
+		return 1
+	}
+	return c.SharedBy
+}
+
+func instances(cores, shared int) int { return (cores + shared - 1) / shared }
+
+// Hierarchy is a tree of cache levels over a memory: private levels per
+// core, shared levels per group of cores. It is not safe for concurrent
+// use; run independent hierarchies in parallel instead.
+type Hierarchy struct {
+	cfg       HierarchyConfig
+	n         int
+	levels    [][]*Level // [level][instance]
+	path      [][]*Level // [core][level]
+	top       []*Level   // [core]: path[c][0]
+	shared    []int      // [level]: cores per instance
+	tlbs      []*TLB
+	tlbShift  uint // page shift - line shift
+	mem       Memory
+	now       []uint64 // per-core time, ps
+	last      []lastHit
+	lineShift uint
+	lineBytes uint32
+}
+
+// NewHierarchy builds the levels of cfg. It never panics on bad input.
+func NewHierarchy(cfg HierarchyConfig) (*Hierarchy, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	h := &Hierarchy{
+		cfg: cfg, n: len(cfg.Levels), mem: cfg.Memory,
+		now: make([]uint64, cfg.Cores), last: make([]lastHit, cfg.Cores), lineBytes: uint32(cfg.Levels[0].LineBytes),
+	}
+	anyPF := false
+	for i, lc := range cfg.Levels {
+		s := sharedBy(lc)
+		h.shared = append(h.shared, s)
+		var insts []*Level
+		for j := 0; j < instances(cfg.Cores, s); j++ {
+			c := lc
+			c.Seed = DeriveSeed(lc.Seed, uint64(j))
+			l, err := New(c)
+			if err != nil {
+				return nil, &LevelError{Level: i, Name: lc.Name, Err: err}
+			}
+			l.index, l.inst = i, j
+			l.latPS = uint64(lc.LatencyCycles) * cfg.CyclePS
+			anyPF = anyPF || l.pf != nil
+			insts = append(insts, l)
+		}
+		h.levels = append(h.levels, insts)
+		h.lineShift = insts[0].lineShift
+	}
+	if anyPF {
+		for _, insts := range h.levels {
+			for _, l := range insts {
+				l.trackPrefetch()
+			}
+		}
+	}
+	for c := 0; c < cfg.Cores; c++ {
+		p := make([]*Level, h.n)
+		for i := range p {
+			p[i] = h.levels[i][c/h.shared[i]]
+		}
+		h.path = append(h.path, p)
+		h.top = append(h.top, p[0])
+	}
+	if cfg.TLB != nil {
+		for c := 0; c < cfg.Cores; c++ {
+			t := *cfg.TLB
+			t.Seed = DeriveSeed(t.Seed, uint64(c))
+			tlb, err := NewTLB(t)
+			if err != nil {
+				return nil, err
+			}
+			h.tlbs = append(h.tlbs, tlb)
+		}
+		h.tlbShift = h.tlbs[0].pageShift - h.lineShift
+	}
+	return h, nil
+}
+
+// Config returns the configuration the hierarchy was built from.
+func (h *Hierarchy) Config() HierarchyConfig { return h.cfg }
+
+// Level returns instance inst of level i.
+func (h *Hierarchy) Level(i, inst int) *Level { return h.levels[i][inst] }
+
+// Instances returns the number of instances of level i.
+func (h *Hierarchy) Instances(i int) int { return len(h.levels[i]) }
+
+// Levels returns the number of levels.
+func (h *Hierarchy) Levels() int { return h.n }
+
+// LevelStats are one level's counters summed over its instances.
+type LevelStats struct {
+	Name      string
+	Instances int
+	Stats
+}
+
+// Stats returns every level's counters, nearest the core first.
+func (h *Hierarchy) Stats() []LevelStats {
+	out := make([]LevelStats, h.n)
+	for i, insts := range h.levels {
+		out[i] = LevelStats{Name: h.cfg.Levels[i].Name, Instances: len(insts)}
+		for _, l := range insts {
+			out[i].Add(&l.st)
+		}
+	}
+	return out
+}
+
+// TLBStats returns the data-TLB counters summed over cores, and false
+// when there is no TLB.
+func (h *Hierarchy) TLBStats() (TLBStats, bool) {
+	var s TLBStats
+	for _, t := range h.tlbs {
+		s.Accesses += t.st.Accesses
+		s.Misses += t.st.Misses
+	}
+	return s, h.tlbs != nil
+}
+
+// Now returns core c's simulated time in picoseconds.
+func (h *Hierarchy) Now(c int) uint64 { return h.now[c] }
+
+// Time returns the latest core time in picoseconds.
+func (h *Hierarchy) Time() uint64 {
+	var t uint64
+	for _, n := range h.now {
+		t = max(t, n)
+	}
+	return t
+}
+
+// Run simulates events in order. Each event is split into the lines it
+// spans; every line is one reference. Reads and writes are demand
+// references; prefetch events are hints offered to the prefetchers of the
+// core's levels. Each core's time advances by the service time of its
+// demand references (a blocking core; the timing model of package sim
+// may do better).
+func (h *Hierarchy) Run(events []trace.Event) {
+	shift := h.lineShift
+	cores := h.cfg.Cores
+	for i := range events {
+		e := &events[i]
+		c := int(e.Thread)
+		if c >= cores {
+			c %= cores
+		}
+		first := e.Addr >> shift
+		last := first
+		if e.Size > 1 {
+			end := e.Addr + uint64(e.Size) - 1
+			if end < e.Addr { // wraps past the top of the address space
+				end = ^uint64(0)
+			}
+			last = end >> shift
+		}
+		switch e.Kind {
+		case trace.Read:
+			for ln := first; ; ln++ {
+				if !h.repeatHit(c, ln, false) {
+					h.load(c, Line(ln))
+				}
+				if ln == last {
+					break
+				}
+			}
+		case trace.Write:
+			for ln := first; ; ln++ {
+				if !h.repeatHit(c, ln, true) {
+					h.store(c, Line(ln))
+				}
+				if ln == last {
+					break
+				}
+			}
+		case trace.Prefetch:
+			for ln := first; ; ln++ {
+				h.hint(c, Line(ln))
+				if ln == last {
+					break
+				}
+			}
+		}
+	}
+}
+
+// lastHit remembers where core c's previous first-level reference found
+// its line: consecutive references to one line are the common case (a
+// record per element, or several rows in one line), and checking one slot
+// avoids the way scan and its mispredicted exit branch.
+type lastHit struct {
+	idx, set, way int32
+}
+
+// repeatHit handles a first-level hit on the slot of the core's previous
+// reference, when nothing else needs to see it (no prefetcher at the first
+// level, a touched line, a write-back level for stores). It reports false
+// when the slow path must run; the slot is verified, so a stale record is
+// harmless.
+func (h *Hierarchy) repeatHit(c int, ln uint64, write bool) bool {
+	l := h.top[c]
+	r := &h.last[c]
+	t := l.tags[r.idx]
+	if t&^fDirty != ln|fValid || l.pf != nil || (write && l.cfg.Write != WriteBack) {
+		return false
+	}
+	if h.tlbs != nil {
+		h.tlbs[c].access(ln >> h.tlbShift)
+	}
+	if write {
+		l.st.WriteAccesses++
+		l.tags[r.idx] = t | fDirty
+	} else {
+		l.st.ReadAccesses++
+	}
+	if p := l.lru; p != nil {
+		// A line that was the level's last reference is already its set's
+		// most recent; stamping it again would change nothing.
+		if p.stamp[r.idx] != p.clock {
+			p.clock++
+			p.stamp[r.idx] = p.clock
+		}
+	} else {
+		l.repl.OnHit(int(r.set), int(r.way))
+	}
+	h.now[c] += l.latPS
+	return true
+}
+
+// Load simulates one demand load of the line holding addr by core c.
+func (h *Hierarchy) Load(c int, addr Addr) { h.load(c%h.cfg.Cores, Line(uint64(addr)>>h.lineShift)) }
+
+// Store simulates one demand store to the line holding addr by core c.
+func (h *Hierarchy) Store(c int, addr Addr) {
+	h.store(c%h.cfg.Cores, Line(uint64(addr)>>h.lineShift))
+}
+
+// Hint offers a prefetch hint for the line holding addr to core c's
+// prefetchers.
+func (h *Hierarchy) Hint(c int, addr Addr) { h.hint(c%h.cfg.Cores, Line(uint64(addr)>>h.lineShift)) }
+
+// load is the hot path: a first-level hit costs one tag scan and one
+// policy call.
+func (h *Hierarchy) load(c int, ln Line) {
+	if h.tlbs != nil {
+		h.tlbs[c].access(uint64(ln) >> h.tlbShift)
+	}
+	l := h.top[c]
+	l.st.ReadAccesses++
+	set := int(uint64(ln) & l.setMask)
+	base := set * l.ways
+	key := uint64(ln) | fValid
+	for w, t := range l.tags[base : base+l.ways] {
+		if t&keyMask == key {
+			now := h.now[c] + l.latPS
+			if t&fUntouched != 0 {
+				now = l.firstUse(base+w, now)
+			}
+			l.touch(set, w, base+w)
+			h.now[c] = now
+			h.last[c] = lastHit{int32(base + w), int32(set), int32(w)}
+			if l.pf != nil {
+				h.trigger(0, c, l, ln, false, true, t&fPrefetched != 0, now)
+			}
+			return
+		}
+	}
+	l.st.ReadMisses++
+	h.topMiss(c, l, set, ln, false)
+}
+
+func (h *Hierarchy) store(c int, ln Line) {
+	if h.tlbs != nil {
+		h.tlbs[c].access(uint64(ln) >> h.tlbShift)
+	}
+	l := h.top[c]
+	l.st.WriteAccesses++
+	set := int(uint64(ln) & l.setMask)
+	base := set * l.ways
+	key := uint64(ln) | fValid
+	for w, t := range l.tags[base : base+l.ways] {
+		if t&keyMask == key {
+			now := h.now[c] + l.latPS
+			if t&fUntouched != 0 {
+				now = l.firstUse(base+w, now)
+			}
+			l.touch(set, w, base+w)
+			if l.cfg.Write == WriteBack {
+				l.tags[base+w] |= fDirty
+			} else {
+				l.st.WriteThroughs++
+				h.writeData(1, c, ln, now, false)
+			}
+			h.now[c] = now
+			h.last[c] = lastHit{int32(base + w), int32(set), int32(w)}
+			if l.pf != nil {
+				h.trigger(0, c, l, ln, true, true, t&fPrefetched != 0, now)
+			}
+			return
+		}
+	}
+	l.st.WriteMisses++
+	h.topMiss(c, l, set, ln, true)
+}
+
+// topMiss handles a first-level demand miss (counted by the caller).
+func (h *Hierarchy) topMiss(c int, l *Level, set int, ln Line, write bool) {
+	if l.polluted != nil && l.forgetPolluter(set, ln) {
+		l.st.Prefetch.PollutionMisses++
+	}
+	now := h.now[c] + l.latPS
+	var done uint64
+	switch {
+	case write && !l.cfg.WriteAllocate:
+		done = h.writeData(1, c, ln, now, true)
+	default:
+		kind := reqRead
+		if write {
+			kind = reqWrite
+		}
+		var dirty bool
+		done, dirty = h.access(1, c, ln, kind, now)
+		var f uint64
+		if dirty || (write && l.cfg.Write == WriteBack) {
+			f = fDirty
+		}
+		idx := h.fill(0, c, l, set, ln, f, done, false)
+		h.last[c] = lastHit{int32(idx), int32(set), int32(idx - set*l.ways)}
+		if write && l.cfg.Write == WriteThrough {
+			l.st.WriteThroughs++
+			h.writeData(1, c, ln, done, false)
+		}
+	}
+	h.now[c] = done
+	if l.pf != nil {
+		h.trigger(0, c, l, ln, write, false, false, done)
+	}
+}
+
+// reqKind is a request arriving at a level below the first.
+type reqKind uint8
+
+const (
+	reqRead     reqKind = iota // demand load that missed above
+	reqWrite                   // read-for-ownership of a store that missed above
+	reqPrefetch                // fetch for a prefetcher above
+)
+
+// access serves a fetch of ln at level i for core c, starting at time now,
+// and returns when the data is available and whether it comes dirty (from
+// an exclusive level handing its line up).
+func (h *Hierarchy) access(i, c int, ln Line, kind reqKind, now uint64) (uint64, bool) {
+	if i == h.n {
+		k := trace.Read
+		if kind == reqPrefetch {
+			k = trace.Prefetch
+		}
+		return h.memAccess(ln, k, c, now), false
+	}
+	l := h.path[c][i]
+	t := now + l.latPS
+	switch kind {
+	case reqRead:
+		l.st.ReadAccesses++
+	case reqWrite:
+		l.st.WriteAccesses++
+	default:
+		l.st.PrefetchRequests++
+	}
+	set, way, hit := l.lookup(ln)
+	if hit {
+		idx := set*l.ways + way
+		tag := l.tags[idx]
+		switch {
+		case kind != reqPrefetch && tag&fUntouched != 0:
+			t = l.firstUse(idx, t)
+		case l.ready != nil && l.ready[idx] > t:
+			t = l.ready[idx]
+		}
+		l.touch(set, way, idx)
+		dirty := false
+		if l.cfg.Inclusion == Exclusive {
+			// The line moves up: the level above fills it, with its
+			// dirty data, and it leaves this level without a write-back.
+			dirty = tag&fDirty != 0
+			l.clear(set, idx)
+		}
+		if kind != reqPrefetch && l.pf != nil {
+			h.trigger(i, c, l, ln, kind == reqWrite, true, tag&fPrefetched != 0, t)
+		}
+		return t, dirty
+	}
+	switch kind {
+	case reqRead:
+		l.st.ReadMisses++
+	case reqWrite:
+		l.st.WriteMisses++
+	default:
+		l.st.PrefetchRequestMisses++
+	}
+	if kind != reqPrefetch && l.polluted != nil && l.forgetPolluter(set, ln) {
+		l.st.Prefetch.PollutionMisses++
+	}
+	done, dirty := h.access(i+1, c, ln, kind, t)
+	if l.cfg.Inclusion != Exclusive {
+		var f uint64
+		if kind == reqPrefetch {
+			f = fUntouched
+		}
+		if dirty { // the dirty data now lives here; the copy above is clean
+			f |= fDirty
+			dirty = false
+		}
+		h.fill(i, c, l, set, ln, f, done, kind == reqPrefetch)
+	}
+	if kind != reqPrefetch && l.pf != nil {
+		h.trigger(i, c, l, ln, kind == reqWrite, false, false, done)
+	}
+	return done, dirty
+}
+
+// writeData delivers store data to level i: a demand store passed on by a
+// no-write-allocate level above (demand), or a write-back or
+// write-through (not demand). Write-backs and write-throughs do not touch
+// replacement state, and one that misses a level goes on down without
+// allocating. It returns when the data is accepted.
+func (h *Hierarchy) writeData(i, c int, ln Line, now uint64, demand bool) uint64 {
+	if i == h.n {
+		return h.memAccess(ln, trace.Write, c, now)
+	}
+	l := h.path[c][i]
+	t := now + l.latPS
+	if demand {
+		l.st.WriteAccesses++
+	}
+	set, way, hit := l.lookup(ln)
+	if hit {
+		idx := set*l.ways + way
+		tag := l.tags[idx]
+		if demand {
+			if tag&fUntouched != 0 {
+				t = l.firstUse(idx, t)
+			}
+			l.touch(set, way, idx)
+		}
+		if l.cfg.Write == WriteBack {
+			l.tags[idx] |= fDirty
+		} else {
+			l.st.WriteThroughs++
+			h.writeData(i+1, c, ln, t, false)
+		}
+		if demand && l.pf != nil {
+			h.trigger(i, c, l, ln, true, true, tag&fPrefetched != 0, t)
+		}
+		return t
+	}
+	if !demand {
+		return h.writeData(i+1, c, ln, t, false)
+	}
+	l.st.WriteMisses++
+	if l.polluted != nil && l.forgetPolluter(set, ln) {
+		l.st.Prefetch.PollutionMisses++
+	}
+	var done uint64
+	if l.cfg.WriteAllocate && l.cfg.Inclusion != Exclusive {
+		var dirty bool
+		done, dirty = h.access(i+1, c, ln, reqWrite, t)
+		var f uint64
+		if dirty || l.cfg.Write == WriteBack {
+			f = fDirty
+		}
+		h.fill(i, c, l, set, ln, f, done, false)
+		if l.cfg.Write == WriteThrough {
+			l.st.WriteThroughs++
+			h.writeData(i+1, c, ln, done, false)
+		}
+	} else {
+		done = h.writeData(i+1, c, ln, t, true)
+	}
+	if l.pf != nil {
+		h.trigger(i, c, l, ln, true, false, false, done)
+	}
+	return done
+}
+
+func (h *Hierarchy) memAccess(ln Line, k trace.Kind, c int, now uint64) uint64 {
+	d := h.mem.Access(uint64(ln)<<h.lineShift, h.lineBytes, k, c, now)
+	if d < now {
+		d = now
+	}
+	return d
+}
+
+// fill places ln in set of level i (instance l, on core c's path),
+// evicting a victim if the set is full, and returns the line's index.
+func (h *Hierarchy) fill(i, c int, l *Level, set int, ln Line, flags, ready uint64, byPrefetch bool) int {
+	base := set * l.ways
+	way := 0
+	if int(l.nvalid[set]) == l.ways {
+		way = l.victim(set)
+		h.evict(i, c, l, set, base+way, byPrefetch, ready)
+	} else {
+		for w, t := range l.tags[base : base+l.ways] {
+			if t&fValid == 0 {
+				way = w
+				break
+			}
+		}
+	}
+	idx := base + way
+	l.tags[idx] = uint64(ln) | fValid | flags
+	l.nvalid[set]++
+	if l.ready != nil {
+		l.ready[idx] = ready
+		l.forgetPolluter(set, ln)
+	}
+	l.filled(set, way, idx, byPrefetch)
+	l.st.Fills++
+	return idx
+}
+
+// evict removes the line in idx to make room for a fill and sends it
+// where it goes: back-invalidating copies above an inclusive level, into
+// an exclusive level below, or down as a write-back if dirty.
+func (h *Hierarchy) evict(i, c int, l *Level, set, idx int, byPrefetch bool, now uint64) {
+	tag := l.leave(set, idx)
+	v := Line(tag & lineMask)
+	l.st.Evictions++
+	if byPrefetch && l.polluted != nil {
+		l.recordPolluter(set, v)
+	}
+	dirty := tag&fDirty != 0
+	if l.cfg.Inclusion == Inclusive && h.backInvalidate(i, l, v) {
+		dirty = true
+	}
+	if i+1 < h.n && h.cfg.Levels[i+1].Inclusion == Exclusive {
+		h.victimFill(i+1, c, v, dirty, now)
+		return
+	}
+	if dirty {
+		l.st.Writebacks++
+		h.writeData(i+1, c, v, now, false)
+	}
+}
+
+// victimFill puts a line evicted from the level above into exclusive level
+// j.
+func (h *Hierarchy) victimFill(j, c int, v Line, dirty bool, now uint64) {
+	l := h.path[c][j]
+	set, way, hit := l.lookup(v)
+	if hit { // its own prefetcher brought it in meanwhile
+		if dirty {
+			l.tags[set*l.ways+way] |= fDirty
+		}
+		return
+	}
+	f := fUntouched
+	if dirty {
+		f |= fDirty
+	}
+	h.fill(j, c, l, set, v, f, now, false)
+}
+
+// backInvalidate removes v from every level above inclusive level i, in
+// the instances that share l, and reports whether any copy was dirty.
+func (h *Hierarchy) backInvalidate(i int, l *Level, v Line) bool {
+	lo := l.inst * h.shared[i]
+	hi := min(lo+h.shared[i], h.cfg.Cores)
+	dirty := false
+	for k := 0; k < i; k++ {
+		s := h.shared[k]
+		for j := lo / s; j <= (hi-1)/s; j++ {
+			u := h.levels[k][j]
+			set, way, ok := u.lookup(v)
+			if !ok {
+				continue
+			}
+			tag := u.leave(set, set*u.ways+way)
+			u.st.Invalidations++
+			dirty = dirty || tag&fDirty != 0
+		}
+	}
+	return dirty
+}
+
+// trigger runs level i's prefetcher after a demand reference to ln.
+func (h *Hierarchy) trigger(i, c int, l *Level, ln Line, write, hit, pfHit bool, now uint64) {
+	acc := Access{Addr: Addr(uint64(ln) << h.lineShift), Core: c, Write: write, Hit: hit, PrefetchHit: pfHit}
+	buf := l.pf.OnAccess(acc, l.pfBuf[:0])
+	for _, a := range buf {
+		h.issue(i, c, l, a, now)
+	}
+	l.pfBuf = buf[:0]
+}
+
+// hint offers a trace prefetch hint to every prefetcher on core c's path.
+func (h *Hierarchy) hint(c int, ln Line) {
+	now := h.now[c]
+	for i, l := range h.path[c] {
+		if l.pf == nil {
+			continue
+		}
+		acc := Access{Addr: Addr(uint64(ln) << h.lineShift), Core: c, Hint: true}
+		buf := l.pf.OnAccess(acc, l.pfBuf[:0])
+		for _, a := range buf {
+			h.issue(i, c, l, a, now)
+		}
+		l.pfBuf = buf[:0]
+	}
+}
+
+// issue sends one prefetch of level i for the line holding a.
+func (h *Hierarchy) issue(i, c int, l *Level, a Addr, now uint64) {
+	ln := Line(uint64(a) >> h.lineShift)
+	set, _, hit := l.lookup(ln)
+	if hit {
+		l.st.Prefetch.Dropped++
+		return
+	}
+	l.st.Prefetch.Issued++
+	done, dirty := h.access(i+1, c, ln, reqPrefetch, now)
+	f := fUntouched | fPrefetched
+	if dirty {
+		f |= fDirty
+	}
+	h.fill(i, c, l, set, ln, f, done, true)
+}
