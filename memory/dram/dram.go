@@ -1,0 +1,271 @@
+package dram
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/edgeprof/edgeprof/memory/internal/histo"
+)
+
+// Request is one access below the last-level cache.
+type Request struct {
+	// At is the arrival time at the memory controller in picoseconds.
+	// Arrivals should not decrease; a request that arrives before the
+	// time its channel has already been simulated to is scheduled from
+	// that time on (its latency still counts from At).
+	At int64
+	// Addr is the byte address; the address mapping decides channel,
+	// rank, bank, row and column.
+	Addr uint64
+	// Size in bytes, 1 up to the mapping block (max of one burst and
+	// Controller.TransactionBytes, normally the 64 B cache line). A
+	// request needing n bursts is sent as one column command of n bursts
+	// (BL32 for a 64 B line on a x16 LPDDR channel).
+	Size int
+	// Write marks a write (a cache write-back); writes are posted.
+	Write bool
+}
+
+// Ticket identifies a submitted request until its completion is read.
+type Ticket uint64
+
+// ErrBadRequest reports a request the model cannot serve.
+var ErrBadRequest = errors.New("dram: bad request")
+
+// ErrTicketExpired reports a ticket whose completion record has been
+// reused by later requests (see DRAM.Wait).
+var ErrTicketExpired = errors.New("dram: ticket expired")
+
+const never = math.MinInt64 / 4 // "long ago": constrains nothing
+
+// slot records one request's completion. Slots live in a ring much
+// larger than the controller queues, so a slot is reused only long after
+// its request completed.
+type slot struct {
+	seq  uint64
+	done int64 // -1 while pending
+	ch   int32
+}
+
+const slotBits = 14
+
+// DRAM is an event-level model of a DRAM subsystem: per channel a
+// bounded read queue and write buffer, an FR-FCFS scheduler (oldest
+// row hit first, else oldest request), per-bank row buffers and the
+// JEDEC timing constraints between commands, refresh and power-down.
+// It computes command issue times directly instead of ticking a clock,
+// so its cost is per command, not per cycle.
+//
+// Use: Submit requests in arrival order; the model simulates each
+// channel lazily, only as far as needed. Wait (or Access for one
+// request at a time) returns a completion time; Advance and Drain move
+// every channel forward; Stats reads the counters. Not safe for
+// concurrent use: give each goroutine its own DRAM.
+type DRAM struct {
+	cfg   Config
+	tm    params
+	m     *mapper
+	chans []*channel
+
+	slots   []slot
+	nextSeq uint64
+
+	// Accumulated over all channels.
+	st   counters
+	hist histo.Hist
+
+	firstAt int64
+	lastAt  int64
+	horizon int64 // latest time any channel was advanced to
+	started bool
+}
+
+// params are the resolved timing values the scheduler reads.
+type params struct {
+	Timing
+	burst       int64 // duration of one burst (BL transfers)
+	atom        int   // bytes per burst
+	block       int   // bytes per request block
+	banksPerRnk int
+	ranks       int
+	devices     float64 // dies per rank
+	refresh     int     // 0 none, 1 all-bank, 2 per-bank
+	closed      bool
+	refiPB      int64
+	rq, wq      int
+	hi, lo      int
+	pdAfter     int64
+	e           energyParams
+}
+
+type counters struct {
+	reads, writes                 uint64
+	hits, misses, conflicts       uint64
+	bytes, busBytes               uint64
+	forwarded, merged             uint64
+	acts, pres, refs, refsPB      uint64
+	readBursts, writeBursts       uint64
+	lastDone                      int64
+	lateArrivals, queueFullStalls uint64
+}
+
+// New validates cfg (after Resolve) and builds the model.
+func New(cfg Config) (*DRAM, error) {
+	c, err := cfg.Resolve()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	std, _ := Lookup(c.Standard)
+	d := &DRAM{cfg: c, m: newMapper(c)}
+	o := c.Org
+	tck := clockPS(c.DataRate, std.TransfersPerClock())
+	p := &d.tm
+	p.Timing = c.Timing
+	p.burst = int64(o.BurstLength) * tck / int64(std.TransfersPerClock())
+	p.atom = o.BusWidth / 8 * o.BurstLength
+	p.block = max(p.atom, c.Controller.TransactionBytes)
+	p.banksPerRnk = o.BankGroups * o.BanksPerGroup
+	p.ranks = o.Ranks
+	p.devices = float64(o.BusWidth / o.DeviceWidth)
+	switch c.Controller.Refresh {
+	case "all-bank":
+		p.refresh = 1
+	case "per-bank":
+		p.refresh = 2
+	}
+	p.refiPB = c.Timing.REFI / int64(p.banksPerRnk)
+	p.closed = c.Controller.PagePolicy == "closed"
+	p.rq, p.wq = c.Controller.ReadQueue, c.Controller.WriteQueue
+	p.hi, p.lo = c.Controller.WriteHigh, c.Controller.WriteLow
+	p.pdAfter = c.Controller.PowerDownAfter
+	p.e = newEnergyParams(c, p)
+	d.slots = make([]slot, 1<<slotBits)
+	for i := range d.slots {
+		d.slots[i].seq = math.MaxUint64
+	}
+	if (p.rq+p.wq)*o.Channels > len(d.slots)/4 {
+		d.slots = make([]slot, 4*(p.rq+p.wq)*o.Channels)
+		for i := range d.slots {
+			d.slots[i].seq = math.MaxUint64
+		}
+	}
+	d.chans = make([]*channel, o.Channels)
+	for i := range d.chans {
+		d.chans[i] = newChannel(d, i)
+	}
+	return d, nil
+}
+
+// Config returns the resolved configuration.
+func (d *DRAM) Config() Config { return d.cfg }
+
+// BurstBytes is the data one column command of burst length BL moves on
+// one channel.
+func (d *DRAM) BurstBytes() int { return d.tm.atom }
+
+// BlockBytes is the largest request size.
+func (d *DRAM) BlockBytes() int { return d.tm.block }
+
+// PeakBandwidth is the data-bus limit of all channels in GB/s.
+func (d *DRAM) PeakBandwidth() float64 {
+	return float64(d.tm.atom) * float64(len(d.chans)) / float64(d.tm.burst) * 1000
+}
+
+func (d *DRAM) slotOf(t Ticket) *slot { return &d.slots[uint64(t)&uint64(len(d.slots)-1)] }
+
+// Submit hands a request to its channel's controller and returns a
+// ticket for its completion. If the channel's queue for that kind of
+// request is full, the channel is simulated until an entry frees, which
+// delays the request (its latency counts from r.At).
+func (d *DRAM) Submit(r Request) (Ticket, error) {
+	if r.Size <= 0 || r.Size > d.tm.block {
+		return 0, fmt.Errorf("%w: size %d, want 1..%d bytes", ErrBadRequest, r.Size, d.tm.block)
+	}
+	if !d.started {
+		d.started = true
+		d.firstAt = r.At
+	}
+	if r.At < d.lastAt {
+		d.st.lateArrivals++
+	} else {
+		d.lastAt = r.At
+	}
+	loc := d.m.decode(r.Addr, &d.cfg.Org)
+	seq := d.nextSeq
+	d.nextSeq++
+	s := d.slotOf(Ticket(seq))
+	s.seq, s.done, s.ch = seq, -1, int32(loc.ch)
+	d.chans[loc.ch].submit(r, loc, seq)
+	return Ticket(seq), nil
+}
+
+// Done reports the completion time of a ticket if it is known yet
+// (without simulating further).
+func (d *DRAM) Done(t Ticket) (int64, bool) {
+	s := d.slotOf(t)
+	if s.seq != uint64(t) || s.done < 0 {
+		return 0, false
+	}
+	return s.done, true
+}
+
+// Wait simulates the ticket's channel until the request's column command
+// has issued and returns the time its last data beat transfers (for a
+// write: when its data has been written into the row buffer). A ticket
+// stays answerable until about 16 K later requests have been submitted.
+func (d *DRAM) Wait(t Ticket) (int64, error) {
+	s := d.slotOf(t)
+	if s.seq != uint64(t) {
+		return 0, ErrTicketExpired
+	}
+	c := d.chans[s.ch]
+	for s.done < 0 {
+		if !c.step(math.MaxInt64) {
+			return 0, fmt.Errorf("dram: internal error: request %d never scheduled", t)
+		}
+	}
+	return s.done, nil
+}
+
+// Access submits one request and waits for it: the synchronous helper
+// for callers that have a single request in flight.
+func (d *DRAM) Access(at int64, addr uint64, size int, write bool) (int64, error) {
+	t, err := d.Submit(Request{At: at, Addr: addr, Size: size, Write: write})
+	if err != nil {
+		return 0, err
+	}
+	return d.Wait(t)
+}
+
+// Advance simulates every channel up to time t (ps): commands ready
+// before t issue, refreshes due before t happen. Requests submitted
+// later must arrive at t or after.
+func (d *DRAM) Advance(t int64) {
+	for _, c := range d.chans {
+		c.run(t)
+	}
+	d.horizon = max(d.horizon, t)
+}
+
+// Drain serves every queued request and returns the time the last one
+// completed.
+func (d *DRAM) Drain() int64 {
+	for _, c := range d.chans {
+		for c.step(math.MaxInt64) {
+		}
+	}
+	return d.st.lastDone
+}
+
+// Pending returns the number of queued requests on all channels.
+func (d *DRAM) Pending() int {
+	n := 0
+	for _, c := range d.chans {
+		n += c.nReads + c.nWrites
+	}
+	return n
+}
