@@ -29,10 +29,10 @@ const (
 	// coder keeps; the 3-bit slot field of a record selects one.
 	slotCount = 8
 
-	fileHeaderFixed  = 16 // magic, version, flags, body length
-	blockHeaderSize  = 25 // tag, payload length, events, 3 tokens, crc
-	footerEntrySize  = 24 // offset, events, first/min/max token
-	footerFixed      = 1 + 4 + 8 + 4
+	fileHeaderFixed  = 16                // magic, version, flags, body length
+	blockHeaderSize  = 25                // tag, payload length, events, 3 tokens, crc
+	footerEntrySize  = 24                // offset, events, first/min/max token
+	footerFixed      = 1 + 4 + 4 + 8 + 4 // tag, flags, count, total, crc
 	trailerSize      = 16
 	maxDims          = 8
 	maxHeaderBody    = 1 << 30
@@ -63,6 +63,9 @@ const (
 	fieldThread  = 0x20
 	fieldNeurons = 0x40
 	fieldUnused  = 0x80
+
+	// footerTokensSorted: every event's Token is >= the previous one's.
+	footerTokensSorted = 1
 )
 
 // Sentinel errors; FormatError wraps one of them so callers can branch with

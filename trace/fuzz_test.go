@@ -103,6 +103,7 @@ func wrapPayload(payload []byte, events uint32, nTensors int) []byte {
 	data = append(append(data, b...), payload...)
 	foff := len(data)
 	f := []byte{footerTag}
+	f = binary.LittleEndian.AppendUint32(f, footerTokensSorted)
 	f = binary.LittleEndian.AppendUint32(f, 1)
 	f = binary.LittleEndian.AppendUint64(f, uint64(events))
 	f = binary.LittleEndian.AppendUint64(f, uint64(off))

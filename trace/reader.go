@@ -14,6 +14,11 @@ type Info struct {
 	// Indexed is true when the footer index was found and valid; false
 	// for a trace cut off mid-write, whose blocks were found by scanning.
 	Indexed bool
+	// TokensSorted is true when the writer saw every event's Token at or
+	// above the previous one's (known only for indexed traces). Then the
+	// events of token n are exactly those from SeekToken(n) up to the
+	// first event with a larger token.
+	TokensSorted bool
 	// Blocks and Events count the complete blocks found and their events.
 	Blocks int
 	Events uint64
@@ -209,15 +214,19 @@ func (r *Reader) readFooter() error {
 	if got, want := crc32.Checksum(f[:flen-4], castagnoli), le32(f[flen-4:]); got != want {
 		return corruptf(-1, foff, 0, "footer crc32c %#08x, stored %#08x", got, want)
 	}
-	nb := int64(le32(f[1:]))
+	flags := le32(f[1:])
+	if flags&^footerTokensSorted != 0 {
+		return corruptf(-1, foff+1, 0, "footer flags %#x, want only bit 0", flags)
+	}
+	nb := int64(le32(f[5:]))
 	if f[0] != footerTag || nb != (flen-footerFixed)/footerEntrySize {
 		return corruptf(-1, foff, 0, "footer tag %#02x with %d entries in %d bytes, want %#02x and %d entries", f[0], nb, flen, footerTag, (flen-footerFixed)/footerEntrySize)
 	}
-	total := le64(f[5:])
+	total := le64(f[9:])
 	idx := make([]indexEntry, nb)
 	var sum uint64
 	for i := range idx {
-		e := f[13+i*footerEntrySize:]
+		e := f[17+i*footerEntrySize:]
 		ie := indexEntry{offset: int64(le64(e)), events: le32(e[8:]), first: le32(e[12:]), min: le32(e[16:]), max: le32(e[20:])}
 		switch {
 		case i == 0 && ie.offset != hdrEnd:
@@ -241,6 +250,7 @@ func (r *Reader) readFooter() error {
 	}
 	r.index = idx
 	r.info.Indexed = true
+	r.info.TokensSorted = flags&footerTokensSorted != 0
 	r.info.FooterBytes = flen + trailerSize
 	r.info.BlockBytes = foff - hdrEnd
 	return nil

@@ -228,6 +228,9 @@ func TestSeekToken(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if !r.Info().TokensSorted {
+				t.Error("Info().TokensSorted = false for an engine trace, want true")
+			}
 			if err := r.SeekToken(tok); err != nil {
 				t.Fatalf("SeekToken(%d): %v", tok, err)
 			}
@@ -266,6 +269,9 @@ func TestSeekTokenNonMonotone(t *testing.T) {
 	r, err := NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if r.Info().TokensSorted {
+		t.Error("Info().TokensSorted = true for tokens 5,1,7,2,9, want false")
 	}
 	r.SeekToken(6)
 	buf := make([]Event, 10)

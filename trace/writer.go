@@ -52,11 +52,13 @@ type Writer struct {
 	runPos int    // offset in buf of the last record's header byte, -1 if none
 	run    uint64 // repeats pending after that record
 
-	index  []indexEntry
-	off    int64
-	total  uint64
-	err    error
-	closed bool
+	index    []indexEntry
+	unsorted bool // some event's token was below the previous one's
+	lastTok  uint32
+	off      int64
+	total    uint64
+	err      error
+	closed   bool
 }
 
 // NewWriter writes h to w and returns a Writer for the events. Nothing is
@@ -119,6 +121,10 @@ func (w *Writer) Emit(e Event) {
 		w.err = fmt.Errorf("trace: event %d (%v): %w", w.total, e, err)
 		return
 	}
+	if e.Token < w.lastTok {
+		w.unsorted = true
+	}
+	w.lastTok = e.Token
 	w.total++
 	w.note(e)
 	if w.runPos >= 0 && e == w.c.predict(0) {
@@ -323,6 +329,11 @@ func (w *Writer) Close() error {
 	}
 	f := make([]byte, 0, footerFixed+footerEntrySize*len(w.index)+trailerSize)
 	f = append(f, footerTag)
+	var flags uint32
+	if !w.unsorted {
+		flags |= footerTokensSorted
+	}
+	f = binary.LittleEndian.AppendUint32(f, flags)
 	f = binary.LittleEndian.AppendUint32(f, uint32(len(w.index)))
 	f = binary.LittleEndian.AppendUint64(f, w.total)
 	for _, ie := range w.index {
