@@ -43,6 +43,9 @@ type Act struct {
 	// d is each block's scale as the dot product uses it: the binary16
 	// value widened (Q8_0, Q8_1) or the float32 one (Q8_K).
 	d []float32
+	// ysum is each block's Σqs (Q8_0, Q8_1): the kernels for unsigned
+	// weight quants subtract their offset through it.
+	ysum []int32
 	// d16 and s16 are the stored binary16 d and s (Q8_0, Q8_1).
 	d16, s16 []uint16
 	// s is Q8_1's s widened.
@@ -95,7 +98,7 @@ func (a *Act) Set(weightType gguf.Type, x []float32) {
 		}
 	case gguf.Q8_0, gguf.Q8_1:
 		nb := len(x) / 32
-		a.qs, a.d, a.d16 = grow(a.qs, len(x)), grow(a.d, nb), grow(a.d16, nb)
+		a.qs, a.d, a.d16, a.ysum = grow(a.qs, len(x)), grow(a.d, nb), grow(a.d16, nb), grow(a.ysum, nb)
 		if kind == gguf.Q8_1 {
 			a.s, a.s16 = grow(a.s, nb), grow(a.s16, nb)
 		}
@@ -103,6 +106,11 @@ func (a *Act) Set(weightType gguf.Type, x []float32) {
 			d, sum := quantizeQ8x86(x[32*b:32*b+32], a.qs[32*b:32*b+32])
 			a.d16[b] = F32ToF16(d)
 			a.d[b] = f16Table[a.d16[b]]
+			var ys int32
+			for _, q := range a.qs[32*b : 32*b+32] {
+				ys += int32(q)
+			}
+			a.ysum[b] = ys
 			if kind == gguf.Q8_1 {
 				a.s16[b] = F32ToF16(d * float32(sum))
 				a.s[b] = f16Table[a.s16[b]]

@@ -55,12 +55,16 @@ func dotF16Generic(row []byte, a *Act) float32 {
 	return reduce32(&l)
 }
 
+func dotBF16Lanes(row []byte, y []float32, lo int, l *[32]float32) {
+	row = row[:2*len(y)]
+	for i := lo; i < len(y); i++ {
+		l[i&31] += float32(BF16ToF32(binary.LittleEndian.Uint16(row[2*i:])) * y[i])
+	}
+}
+
 func dotBF16Generic(row []byte, a *Act) float32 {
 	var l [32]float32
-	row = row[:2*len(a.f)]
-	for i, y := range a.f {
-		l[i&31] += float32(BF16ToF32(binary.LittleEndian.Uint16(row[2*i:])) * y)
-	}
+	dotBF16Lanes(row, a.f, 0, &l)
 	return reduce32(&l)
 }
 

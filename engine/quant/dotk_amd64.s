@@ -1,0 +1,346 @@
+#include "textflag.h"
+
+// AVX2 K-quant kernels against Q8_K activations. Super-blocks are added
+// into one float accumulator in order, with the per-super-block formulas
+// of dot_generic.go; all integer sums are exact.
+
+// shufw<>+32w broadcasts int16 word w of each 128-bit lane.
+DATA shufw<>+0(SB)/8, $0x0100010001000100
+DATA shufw<>+8(SB)/8, $0x0100010001000100
+DATA shufw<>+16(SB)/8, $0x0100010001000100
+DATA shufw<>+24(SB)/8, $0x0100010001000100
+DATA shufw<>+32(SB)/8, $0x0302030203020302
+DATA shufw<>+40(SB)/8, $0x0302030203020302
+DATA shufw<>+48(SB)/8, $0x0302030203020302
+DATA shufw<>+56(SB)/8, $0x0302030203020302
+DATA shufw<>+64(SB)/8, $0x0504050405040504
+DATA shufw<>+72(SB)/8, $0x0504050405040504
+DATA shufw<>+80(SB)/8, $0x0504050405040504
+DATA shufw<>+88(SB)/8, $0x0504050405040504
+DATA shufw<>+96(SB)/8, $0x0706070607060706
+DATA shufw<>+104(SB)/8, $0x0706070607060706
+DATA shufw<>+112(SB)/8, $0x0706070607060706
+DATA shufw<>+120(SB)/8, $0x0706070607060706
+DATA shufw<>+128(SB)/8, $0x0908090809080908
+DATA shufw<>+136(SB)/8, $0x0908090809080908
+DATA shufw<>+144(SB)/8, $0x0908090809080908
+DATA shufw<>+152(SB)/8, $0x0908090809080908
+DATA shufw<>+160(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA shufw<>+168(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA shufw<>+176(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA shufw<>+184(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA shufw<>+192(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA shufw<>+200(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA shufw<>+208(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA shufw<>+216(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA shufw<>+224(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA shufw<>+232(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA shufw<>+240(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA shufw<>+248(SB)/8, $0x0f0e0f0e0f0e0f0e
+GLOBL shufw<>(SB), RODATA|NOPTR, $256
+
+// shuf6<>+32k: low lane word 2k, high lane word 2k+1 (Q6_K groups).
+DATA shuf6<>+0(SB)/8, $0x0100010001000100
+DATA shuf6<>+8(SB)/8, $0x0100010001000100
+DATA shuf6<>+16(SB)/8, $0x0302030203020302
+DATA shuf6<>+24(SB)/8, $0x0302030203020302
+DATA shuf6<>+32(SB)/8, $0x0504050405040504
+DATA shuf6<>+40(SB)/8, $0x0504050405040504
+DATA shuf6<>+48(SB)/8, $0x0706070607060706
+DATA shuf6<>+56(SB)/8, $0x0706070607060706
+DATA shuf6<>+64(SB)/8, $0x0908090809080908
+DATA shuf6<>+72(SB)/8, $0x0908090809080908
+DATA shuf6<>+80(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA shuf6<>+88(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA shuf6<>+96(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA shuf6<>+104(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA shuf6<>+112(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA shuf6<>+120(SB)/8, $0x0f0e0f0e0f0e0f0e
+GLOBL shuf6<>(SB), RODATA|NOPTR, $128
+
+DATA m30<>+0(SB)/8, $0x3030303030303030
+DATA m30<>+8(SB)/8, $0x3030303030303030
+DATA m30<>+16(SB)/8, $0x3030303030303030
+DATA m30<>+24(SB)/8, $0x3030303030303030
+GLOBL m30<>(SB), RODATA|NOPTR, $32
+
+DATA m10<>+0(SB)/8, $0x1010101010101010
+DATA m10<>+8(SB)/8, $0x1010101010101010
+DATA m10<>+16(SB)/8, $0x1010101010101010
+DATA m10<>+24(SB)/8, $0x1010101010101010
+GLOBL m10<>(SB), RODATA|NOPTR, $32
+
+DATA k0f<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA k0f<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA k0f<>+16(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA k0f<>+24(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL k0f<>(SB), RODATA|NOPTR, $32
+
+// HSUMD leaves the sum of the 8 int32 lanes of Y in X's lane 0 (X is Y's
+// low half); T is scratch.
+#define HSUMD(Y, X, XT) \
+	VEXTRACTI128 $1, Y, XT \
+	VPADDD XT, X, X \
+	VPSHUFD $0x4e, X, XT \
+	VPADDD XT, X, X \
+	VPSHUFD $0xb1, X, XT \
+	VPADDD XT, X, X
+
+// KSCALES unpacks the 12 scale bytes at 4(SI) of a Q4_K/Q5_K super-block
+// (ggml's kmask trick): Y12 = the 8 scales as int16 in both lanes, X11 =
+// summ = Σ_s mn_s·(bsums[2s]+bsums[2s+1]) in lane 0 (bsums at R8).
+#define KSCALES \
+	MOVL 4(SI), AX \
+	MOVL 8(SI), BX \
+	MOVL 12(SI), R9 \
+	MOVL R9, R10 \
+	SHRL $4, R10 \
+	ANDL $0x0f0f0f0f, R10 \
+	MOVL BX, R11 \
+	SHRL $6, R11 \
+	ANDL $0x03030303, R11 \
+	SHLL $4, R11 \
+	ORL R11, R10 \
+	ANDL $0x3f3f3f3f, BX \
+	ANDL $0x0f0f0f0f, R9 \
+	MOVL AX, R11 \
+	SHRL $6, R11 \
+	ANDL $0x03030303, R11 \
+	SHLL $4, R11 \
+	ORL R11, R9 \
+	ANDL $0x3f3f3f3f, AX \
+	SHLQ $32, R9 \
+	ORQ R9, AX \
+	SHLQ $32, R10 \
+	ORQ R10, BX \
+	MOVQ AX, X12 \
+	VPMOVZXBW X12, X12 \
+	VINSERTI128 $1, X12, Y12, Y12 \
+	MOVQ BX, X11 \
+	VPMOVZXBW X11, X11 \
+	VMOVDQU 0(R8), X1 \
+	VMOVDQU 16(R8), X2 \
+	VPHADDW X2, X1, X1 \
+	VPMADDWD X1, X11, X11 \
+	VPSHUFD $0x4e, X11, X1 \
+	VPADDD X1, X11, X11 \
+	VPSHUFD $0xb1, X11, X1 \
+	VPADDD X1, X11, X11
+
+// KFINISH: X0 lane 0 = sumi, X11 lane 0 = summ; d, dmin at 0(SI), dy at
+// 0(DX). X15 += float32(float32(d·dy)·sumi) − float32(float32(dmin·dy)·summ).
+#define KFINISH \
+	VPUNPCKLDQ X11, X0, X0 \
+	VCVTDQ2PS X0, X0 \
+	MOVL 0(SI), AX \
+	MOVQ AX, X1 \
+	VCVTPH2PS X1, X1 \
+	VBROADCASTSS 0(DX), X2 \
+	VMULPS X2, X1, X1 \
+	VMULPS X1, X0, X0 \
+	VMOVSHDUP X0, X1 \
+	VSUBSS X1, X0, X0 \
+	VADDSS X0, X15, X15
+
+// Q4KPAIR: sub-blocks 2k (low nibbles) and 2k+1 (high nibbles) of the 32
+// quant bytes at qs(SI) against y at ylo(DI), yhi(DI); scales are words
+// 2k and 2k+1 of Y12 (shufw offsets slo, shi). Adds into Y13.
+#define Q4KPAIR(qs, ylo, yhi, slo, shi) \
+	VMOVDQU qs(SI), Y0 \
+	VPSRLW $4, Y0, Y1 \
+	VPAND Y14, Y0, Y0 \
+	VPAND Y14, Y1, Y1 \
+	VPMADDUBSW ylo(DI), Y0, Y0 \
+	VPMADDUBSW yhi(DI), Y1, Y1 \
+	VPSHUFB shufw<>+slo(SB), Y12, Y2 \
+	VPSHUFB shufw<>+shi(SB), Y12, Y3 \
+	VPMADDWD Y2, Y0, Y0 \
+	VPMADDWD Y3, Y1, Y1 \
+	VPADDD Y0, Y13, Y13 \
+	VPADDD Y1, Y13, Y13
+
+// func dotQ4_KAVX2(x *byte, yq *int8, yd *float32, bsums *int16, nsb int) float32
+TEXT ·dotQ4_KAVX2(SB), NOSPLIT, $0-44
+	MOVQ x+0(FP), SI
+	MOVQ yq+8(FP), DI
+	MOVQ yd+16(FP), DX
+	MOVQ bsums+24(FP), R8
+	MOVQ nsb+32(FP), CX
+	VXORPS X15, X15, X15
+	VMOVDQU k0f<>(SB), Y14
+	TESTQ CX, CX
+	JZ    q4kdone
+
+q4kloop:
+	KSCALES
+	VPXOR Y13, Y13, Y13
+	Q4KPAIR(16, 0, 32, 0, 32)
+	Q4KPAIR(48, 64, 96, 64, 96)
+	Q4KPAIR(80, 128, 160, 128, 160)
+	Q4KPAIR(112, 192, 224, 192, 224)
+	HSUMD(Y13, X13, X0)
+	VMOVDQA X13, X0
+	KFINISH
+	ADDQ $144, SI
+	ADDQ $256, DI
+	ADDQ $4, DX
+	ADDQ $32, R8
+	DECQ CX
+	JNZ  q4kloop
+
+q4kdone:
+	VZEROUPPER
+	MOVSS X15, ret+40(FP)
+	RET
+
+// Q5KPAIR is Q4KPAIR plus the fifth bits: on entry Y2 and Y3 hold the qh
+// bytes shifted so that bits 2k and 2k+1 sit at bit 4 (masked with
+// Y9 = 0x10; word shifts only leak bits into positions the mask drops).
+#define Q5KPAIR(qs, ylo, yhi, slo, shi) \
+	VMOVDQU qs(SI), Y0 \
+	VPSRLW $4, Y0, Y1 \
+	VPAND Y14, Y0, Y0 \
+	VPAND Y14, Y1, Y1 \
+	VPAND Y9, Y2, Y2 \
+	VPOR Y2, Y0, Y0 \
+	VPAND Y9, Y3, Y3 \
+	VPOR Y3, Y1, Y1 \
+	VPMADDUBSW ylo(DI), Y0, Y0 \
+	VPMADDUBSW yhi(DI), Y1, Y1 \
+	VPSHUFB shufw<>+slo(SB), Y12, Y2 \
+	VPSHUFB shufw<>+shi(SB), Y12, Y3 \
+	VPMADDWD Y2, Y0, Y0 \
+	VPMADDWD Y3, Y1, Y1 \
+	VPADDD Y0, Y13, Y13 \
+	VPADDD Y1, Y13, Y13
+
+// func dotQ5_KAVX2(x *byte, yq *int8, yd *float32, bsums *int16, nsb int) float32
+TEXT ·dotQ5_KAVX2(SB), NOSPLIT, $0-44
+	MOVQ x+0(FP), SI
+	MOVQ yq+8(FP), DI
+	MOVQ yd+16(FP), DX
+	MOVQ bsums+24(FP), R8
+	MOVQ nsb+32(FP), CX
+	VXORPS X15, X15, X15
+	VMOVDQU k0f<>(SB), Y14
+	VMOVDQU m10<>(SB), Y9
+	TESTQ CX, CX
+	JZ    q5kdone
+
+q5kloop:
+	KSCALES
+	VPXOR Y13, Y13, Y13
+	VMOVDQU 16(SI), Y10
+	VPSLLW $4, Y10, Y2
+	VPSLLW $3, Y10, Y3
+	Q5KPAIR(48, 0, 32, 0, 32)
+	VPSLLW $2, Y10, Y2
+	VPSLLW $1, Y10, Y3
+	Q5KPAIR(80, 64, 96, 64, 96)
+	VMOVDQA Y10, Y2
+	VPSRLW $1, Y10, Y3
+	Q5KPAIR(112, 128, 160, 128, 160)
+	VPSRLW $2, Y10, Y2
+	VPSRLW $3, Y10, Y3
+	Q5KPAIR(144, 192, 224, 192, 224)
+	HSUMD(Y13, X13, X0)
+	VMOVDQA X13, X0
+	KFINISH
+	ADDQ $176, SI
+	ADDQ $256, DI
+	ADDQ $4, DX
+	ADDQ $32, R8
+	DECQ CX
+	JNZ  q5kloop
+
+q5kdone:
+	VZEROUPPER
+	MOVSS X15, ret+40(FP)
+	RET
+
+// Q6KHALF: one 128-element half of a Q6_K super-block: ql at ql0(SI) and
+// ql1(SI), qh at qh(SI), 8 int8 scales at sc(SI), y at y0..y3(DI). Builds
+// the unsigned 6-bit quants q1..q4 (Y14 = 0x0F, Y10 = 0x30 masks), dots
+// them with y, scales each 16-group and adds into Y12. The −32 offset is
+// applied once per super-block through bsums.
+#define Q6KHALF(ql0, ql1, qh, sc, y0, y1, y2, y3) \
+	VMOVDQU qh(SI), Y0 \
+	VMOVDQU ql0(SI), Y1 \
+	VMOVDQU ql1(SI), Y2 \
+	VPAND Y14, Y1, Y3 \
+	VPSLLW $4, Y0, Y4 \
+	VPAND Y10, Y4, Y4 \
+	VPOR Y4, Y3, Y3 \
+	VPAND Y14, Y2, Y4 \
+	VPSLLW $2, Y0, Y5 \
+	VPAND Y10, Y5, Y5 \
+	VPOR Y5, Y4, Y4 \
+	VPSRLW $4, Y1, Y5 \
+	VPAND Y14, Y5, Y5 \
+	VPAND Y10, Y0, Y6 \
+	VPOR Y6, Y5, Y5 \
+	VPSRLW $4, Y2, Y6 \
+	VPAND Y14, Y6, Y6 \
+	VPSRLW $2, Y0, Y7 \
+	VPAND Y10, Y7, Y7 \
+	VPOR Y7, Y6, Y6 \
+	VPMADDUBSW y0(DI), Y3, Y3 \
+	VPMADDUBSW y1(DI), Y4, Y4 \
+	VPMADDUBSW y2(DI), Y5, Y5 \
+	VPMADDUBSW y3(DI), Y6, Y6 \
+	VPMOVSXBW sc(SI), X7 \
+	VINSERTI128 $1, X7, Y7, Y7 \
+	VPSHUFB shuf6<>+0(SB), Y7, Y8 \
+	VPMADDWD Y8, Y3, Y3 \
+	VPSHUFB shuf6<>+32(SB), Y7, Y8 \
+	VPMADDWD Y8, Y4, Y4 \
+	VPSHUFB shuf6<>+64(SB), Y7, Y8 \
+	VPMADDWD Y8, Y5, Y5 \
+	VPSHUFB shuf6<>+96(SB), Y7, Y8 \
+	VPMADDWD Y8, Y6, Y6 \
+	VPADDD Y3, Y12, Y12 \
+	VPADDD Y4, Y12, Y12 \
+	VPADDD Y5, Y12, Y12 \
+	VPADDD Y6, Y12, Y12
+
+// func dotQ6_KAVX2(x *byte, yq *int8, yd *float32, bsums *int16, nsb int) float32
+TEXT ·dotQ6_KAVX2(SB), NOSPLIT, $0-44
+	MOVQ x+0(FP), SI
+	MOVQ yq+8(FP), DI
+	MOVQ yd+16(FP), DX
+	MOVQ bsums+24(FP), R8
+	MOVQ nsb+32(FP), CX
+	VXORPS X15, X15, X15
+	VMOVDQU k0f<>(SB), Y14
+	VMOVDQU m30<>(SB), Y10
+	TESTQ CX, CX
+	JZ    q6kdone
+
+q6kloop:
+	// Y11 = 32·Σ_g sc_g·bsums_g (as 8 int32 partial sums).
+	VPMOVSXBW 192(SI), Y11
+	VPMADDWD 0(R8), Y11, Y11
+	VPSLLD $5, Y11, Y11
+	VPXOR Y12, Y12, Y12
+	Q6KHALF(0, 32, 128, 192, 0, 32, 64, 96)
+	Q6KHALF(64, 96, 160, 200, 128, 160, 192, 224)
+	VPSUBD Y11, Y12, Y12
+	HSUMD(Y12, X12, X0)
+	VCVTDQ2PS X12, X0
+	MOVWQZX 208(SI), AX
+	MOVQ AX, X1
+	VCVTPH2PS X1, X1
+	VMULSS 0(DX), X1, X1
+	VMULSS X1, X0, X0
+	VADDSS X0, X15, X15
+	ADDQ $210, SI
+	ADDQ $256, DI
+	ADDQ $4, DX
+	ADDQ $32, R8
+	DECQ CX
+	JNZ  q6kloop
+
+q6kdone:
+	VZEROUPPER
+	MOVSS X15, ret+40(FP)
+	RET
