@@ -35,9 +35,12 @@ type bank struct {
 	head    int32
 	tail    int32
 	nR, nW  int32
-	casOK   int64 // earliest RD/WR (ACT + tRCD)
-	preOK   int64 // earliest PRE (tRAS, tRTP, write recovery)
-	actOK   int64 // earliest ACT (tRP, tRC, refresh)
+	// fresh: activated, no column command yet; freshWrite: for which kind.
+	fresh      bool
+	freshWrite bool
+	casOK      int64 // earliest RD/WR (ACT + tRCD)
+	preOK      int64 // earliest PRE (tRAS, tRTP, write recovery)
+	actOK      int64 // earliest ACT (tRP, tRC, refresh)
 }
 
 type rank struct {
@@ -240,17 +243,145 @@ const (
 	cmdCAS
 	cmdACT
 	cmdPRE
+	cmdREFPRE // precharge for a refresh
+	cmdREF    // REFab or REFpb
 )
 
-// step issues the next command (or refresh) whose time is <= limit and
-// reports whether it did. Among the commands the queued requests need
-// next, it picks the one that can issue first; on a tie a column command
-// (row hit) beats ACT/PRE, then the oldest request wins: FR-FCFS with
-// time skipped between commands.
+// cand is a command the scheduler could issue next.
+type cand struct {
+	t    int64
+	kind int
+	seq  uint64
+	req  int32
+	bank int32
+	rank int32 // for refresh commands
+}
+
+func (a *cand) better(t int64, kind int, seq uint64) bool {
+	if t != a.t {
+		return t < a.t
+	}
+	// Refresh first, then column commands (row hits), then the oldest.
+	ra, rb := a.kind >= cmdREF, kind >= cmdREF
+	if ra != rb {
+		return rb
+	}
+	ca, cb := a.kind == cmdCAS, kind == cmdCAS
+	if ca != cb {
+		return cb
+	}
+	return seq < a.seq
+}
+
+// step issues the next command whose time is <= limit and reports
+// whether it did. Among the commands the queued requests need next it
+// picks the one that can issue first; on a tie a column command (row
+// hit) beats ACT/PRE, then the oldest request wins: FR-FCFS with the
+// time between commands skipped. A row activated for a request is not
+// closed before that request's column command ("fresh" rows), whatever
+// the read/write mode or a refresh falling due meanwhile.
 func (c *channel) step(limit int64) bool {
 	p := c.p
-	// Read/write mode: writes drain in batches between watermarks, or
-	// while no read waits.
+	c.updateMode()
+	wantWrite := c.writeMode
+
+	minDue := int64(math.MaxInt64)
+	if p.refresh != 0 {
+		for i := range c.ranks {
+			minDue = min(minDue, c.ranks[i].refDue)
+		}
+	}
+	best := cand{t: math.MaxInt64, kind: cmdNone}
+	for w, word := range c.pending {
+		for word != 0 {
+			bi := int32(w*64 + bits.TrailingZeros64(word))
+			word &= word - 1
+			b := &c.banks[bi]
+			var t int64
+			kind := cmdNone
+			ri := int32(-1)
+			if b.openRow >= 0 && b.fresh {
+				ri = c.hit(b, b.freshWrite)
+				kind = cmdCAS
+				t = c.casReady(b, &c.reqs[ri])
+			} else {
+				if (wantWrite && b.nW == 0) || (!wantWrite && b.nR == 0) {
+					continue
+				}
+				if b.openRow >= 0 {
+					if ri = c.hit(b, wantWrite); ri >= 0 {
+						kind = cmdCAS
+						t = c.casReady(b, &c.reqs[ri])
+					} else {
+						kind = cmdPRE
+						ri = c.oldest(b, wantWrite)
+						t = max(b.preOK, c.cmdFree, c.reqs[ri].at)
+					}
+				} else {
+					kind = cmdACT
+					ri = c.oldest(b, wantWrite)
+					t = c.actReady(b, c.reqs[ri].at)
+				}
+				// Once a refresh of this bank is due, its requests wait.
+				if t >= minDue && c.refreshBlocks(bi, t) {
+					continue
+				}
+			}
+			if q := &c.reqs[ri]; best.better(t, kind, q.seq) {
+				best = cand{t: t, kind: kind, seq: q.seq, req: ri, bank: bi}
+			}
+		}
+	}
+
+	if minDue <= best.t && minDue <= limit {
+		if c.nReads+c.nWrites == 0 {
+			if limit == math.MaxInt64 {
+				return false // nothing queued: do not refresh forever
+			}
+			if c.idleRefresh(limit) {
+				return true
+			}
+		}
+		c.refreshCands(&best)
+	}
+	if best.kind == cmdNone || best.t > limit {
+		return false
+	}
+	c.issue(&best)
+	return true
+}
+
+func (c *channel) issue(x *cand) {
+	switch x.kind {
+	case cmdACT:
+		b, q := &c.banks[x.bank], &c.reqs[x.req]
+		if q.class == classNone {
+			q.class = classMiss
+		}
+		c.issueACT(b, q, x.t)
+	case cmdPRE:
+		b, q := &c.banks[x.bank], &c.reqs[x.req]
+		if q.class == classNone {
+			q.class = classConflict
+		}
+		c.issuePRE(b, x.t)
+	case cmdCAS:
+		b, q := &c.banks[x.bank], &c.reqs[x.req]
+		if q.class == classNone {
+			q.class = classHit
+		}
+		c.issueCAS(b, x.req, x.t)
+	case cmdREFPRE:
+		c.issuePRE(&c.banks[x.bank], x.t)
+	case cmdREF:
+		c.issueREF(int(x.rank), x.t)
+	}
+}
+
+func (c *channel) updateMode() {
+	p := c.p
+	// Writes drain in batches between the watermarks, or while no read
+	// waits.
 	if c.writeMode {
 		if c.nWrites == 0 || (c.idleDrain && c.nReads > 0) || (!c.idleDrain && c.nWrites <= p.lo && c.nReads > 0) {
 			c.writeMode, c.idleDrain = false, false
@@ -260,95 +391,65 @@ func (c *channel) step(limit int64) bool {
 	} else if c.nReads == 0 && c.nWrites > 0 {
 		c.writeMode, c.idleDrain = true, true
 	}
-	wantWrite := c.writeMode
+}
 
-	bestT := int64(math.MaxInt64)
-	bestKind := cmdNone
-	var bestSeq uint64
-	bestReq, bestBank := int32(-1), int32(-1)
-	for w, word := range c.pending {
-		for word != 0 {
-			bi := int32(w*64 + bits.TrailingZeros64(word))
-			word &= word - 1
-			b := &c.banks[bi]
-			if (wantWrite && b.nW == 0) || (!wantWrite && b.nR == 0) {
-				continue
-			}
-			var t int64
-			kind := cmdNone
-			ri := int32(-1)
-			if b.openRow >= 0 {
-				for i := b.head; i >= 0; i = c.reqs[i].next {
-					q := &c.reqs[i]
-					if q.write == wantWrite && q.row == b.openRow {
-						ri = i
-						break
-					}
-				}
-				if ri >= 0 {
-					kind = cmdCAS
-					t = c.casReady(b, &c.reqs[ri])
-				} else {
-					kind = cmdPRE
-					ri = c.oldest(b, wantWrite)
-					t = max(b.preOK, c.cmdFree, c.reqs[ri].at)
-				}
-			} else {
-				kind = cmdACT
-				ri = c.oldest(b, wantWrite)
-				t = c.actReady(b, c.reqs[ri].at)
-			}
-			q := &c.reqs[ri]
-			if t < bestT || (t == bestT && (kind == cmdCAS && bestKind != cmdCAS || (kind == cmdCAS) == (bestKind == cmdCAS) && q.seq < bestSeq)) {
-				bestT, bestKind, bestSeq, bestReq, bestBank = t, kind, q.seq, ri, bi
-			}
-		}
-	}
-
-	// Refresh takes precedence once due.
-	if p.refresh != 0 {
-		ri, due := -1, int64(math.MaxInt64)
-		for i := range c.ranks {
-			if c.ranks[i].refDue < due {
-				ri, due = i, c.ranks[i].refDue
-			}
-		}
-		horizon := min(bestT, limit)
-		if bestKind == cmdNone && limit == math.MaxInt64 {
-			horizon = math.MinInt64 // nothing queued: no reason to run refresh forever
-		}
-		if due <= horizon {
-			if bestKind == cmdNone {
-				c.idleRefresh(ri, limit)
-			} else {
-				c.refresh(ri)
-			}
-			return true
-		}
-	}
-	if bestKind == cmdNone || bestT > limit {
+// refreshBlocks reports whether a refresh due by t covers bank bi.
+func (c *channel) refreshBlocks(bi int32, t int64) bool {
+	p := c.p
+	r := &c.ranks[c.banks[bi].rank]
+	if r.refDue > t {
 		return false
 	}
-	b := &c.banks[bestBank]
-	q := &c.reqs[bestReq]
-	switch bestKind {
-	case cmdACT:
-		if q.class == classNone {
-			q.class = classMiss
+	return p.refresh == 1 || int(bi)%p.banksPerRnk == r.refBank
+}
+
+// refreshCands adds the commands of due refreshes: PRE of every open
+// (not fresh) bank the refresh covers, then REF once they are closed.
+func (c *channel) refreshCands(best *cand) {
+	p := c.p
+	for ri := range c.ranks {
+		r := &c.ranks[ri]
+		if r.refDue > best.t {
+			continue
 		}
-		c.issueACT(b, q.row, bestT)
-	case cmdPRE:
-		if q.class == classNone {
-			q.class = classConflict
+		first, n := ri*p.banksPerRnk, p.banksPerRnk
+		if p.refresh == 2 {
+			first, n = ri*p.banksPerRnk+r.refBank, 1
 		}
-		c.issuePRE(b, bestT)
-	case cmdCAS:
-		if q.class == classNone {
-			q.class = classHit
+		ready := max(c.cmdFree, r.refDue)
+		allClosed := true
+		for i := first; i < first+n; i++ {
+			b := &c.banks[i]
+			if b.openRow >= 0 {
+				allClosed = false
+				if !b.fresh {
+					if t := max(b.preOK, ready); best.better(t, cmdREFPRE, 0) {
+						*best = cand{t: t, kind: cmdREFPRE, bank: int32(i), rank: int32(ri)}
+					}
+				}
+				continue
+			}
+			ready = max(ready, b.actOK)
 		}
-		c.issueCAS(b, bestReq, bestT)
+		if !allClosed {
+			continue
+		}
+		if n == 1 {
+			ready = max(ready, r.lastACT+p.RRDS) // REFpb counts as an ACT for tRRD
+		}
+		if best.better(ready, cmdREF, 0) {
+			*best = cand{t: ready, kind: cmdREF, rank: int32(ri)}
+		}
 	}
-	return true
+}
+
+func (c *channel) hit(b *bank, write bool) int32 {
+	for i := b.head; i >= 0; i = c.reqs[i].next {
+		if q := &c.reqs[i]; q.write == write && q.row == b.openRow {
+			return i
+		}
+	}
+	return -1
 }
 
 func (c *channel) oldest(b *bank, write bool) int32 {
@@ -444,11 +545,12 @@ func (c *channel) closed(r *rank, t int64) {
 	}
 }
 
-func (c *channel) issueACT(b *bank, row int32, t int64) {
+func (c *channel) issueACT(b *bank, q *req, t int64) {
 	p := c.p
 	r := &c.ranks[b.rank]
 	c.touch(r, t)
-	b.openRow = row
+	b.openRow = q.row
+	b.fresh, b.freshWrite = true, q.write
 	b.casOK = t + p.RCD
 	b.preOK = max(b.preOK, t+p.RAS)
 	b.actOK = max(b.actOK, t+p.RC)
@@ -467,6 +569,7 @@ func (c *channel) issuePRE(b *bank, t int64) {
 	r := &c.ranks[b.rank]
 	c.touch(r, t)
 	b.openRow = -1
+	b.fresh = false
 	b.actOK = max(b.actOK, t+p.RP)
 	c.cmdFree = t + p.CmdPRE
 	c.d.st.pres++
@@ -479,6 +582,7 @@ func (c *channel) issueCAS(b *bank, i int32, t int64) {
 	q := &c.reqs[i]
 	r := &c.ranks[b.rank]
 	c.touch(r, t)
+	b.fresh = false
 	dur := int64(q.bursts) * p.burst
 	last := t + dur - p.burst // a BL32 command is timed like two BL16 ones
 	var end int64
@@ -538,87 +642,70 @@ func (c *channel) issueCAS(b *bank, i int32, t int64) {
 	}
 }
 
-// refresh performs a due refresh of rank ri: precharge what it needs,
-// then REFab (all banks) or REFpb (the next bank in turn).
-func (c *channel) refresh(ri int) {
+// issueREF issues the due refresh of rank ri at t: REFab (all banks,
+// closed by now) or REFpb of the next bank in turn.
+func (c *channel) issueREF(ri int, t int64) {
 	p := c.p
 	r := &c.ranks[ri]
-	due := r.refDue
-	first, n := ri*p.banksPerRnk, p.banksPerRnk
-	if p.refresh == 2 {
-		first, n = ri*p.banksPerRnk+r.refBank, 1
-	}
-	t := max(due, c.cmdFree)
 	c.touch(r, t)
-	for i := first; i < first+n; i++ {
-		b := &c.banks[i]
-		if b.openRow >= 0 {
-			pt := max(b.preOK, c.cmdFree, t)
-			b.openRow = -1
-			rp := p.RP
-			if n > 1 {
-				rp = p.RPab
-			}
-			b.actOK = max(b.actOK, pt+rp)
-			c.cmdFree = pt + p.CmdPRE
-			c.d.st.pres++
-			c.closed(r, pt)
-		}
-	}
-	ref := c.cmdFree
-	for i := first; i < first+n; i++ {
-		ref = max(ref, c.banks[i].actOK)
-	}
-	c.cmdFree = ref + p.CmdPRE
-	c.touch(r, ref)
-	if n > 1 {
-		for i := first; i < first+n; i++ {
-			c.banks[i].actOK = ref + p.RFC
+	c.cmdFree = t + p.CmdPRE
+	if p.refresh == 1 {
+		for i := ri * p.banksPerRnk; i < (ri+1)*p.banksPerRnk; i++ {
+			c.banks[i].actOK = t + p.RFC
 		}
 		r.refDue += p.REFI
 		c.d.st.refs++
 		c.energy.ref += p.e.ref
-	} else {
-		// REFpb is timed against ACTs like an ACT (tRRD).
-		ref = max(ref, r.lastACT+p.RRDS)
-		c.banks[first].actOK = ref + p.RFCpb
-		r.lastACT = ref
-		r.refBank = (r.refBank + 1) % p.banksPerRnk
-		r.refDue += p.refiPB
-		c.d.st.refsPB++
-		c.energy.ref += p.e.refPB
+		return
 	}
+	c.banks[ri*p.banksPerRnk+r.refBank].actOK = t + p.RFCpb
+	r.lastACT = t
+	r.refBank = (r.refBank + 1) % p.banksPerRnk
+	r.refDue += p.refiPB
+	c.d.st.refsPB++
+	c.energy.ref += p.e.refPB
 }
 
-// idleRefresh runs the refreshes of rank ri due up to limit while the
-// channel has nothing queued. Long idle periods are batched: every
-// refresh but the last few only adds its energy and advances the
-// schedule, since no bank is open and nothing else happens.
-func (c *channel) idleRefresh(ri int, limit int64) {
+// idleRefresh handles refreshes due up to limit while nothing is queued.
+// Over long idle periods every refresh but the last few only adds its
+// energy and advances the schedule: no bank is open and nothing else
+// happens. It reports whether it did anything; if not, the caller
+// issues the refresh commands one by one.
+func (c *channel) idleRefresh(limit int64) bool {
 	p := c.p
-	r := &c.ranks[ri]
-	interval, keep := p.REFI, int64(1)
-	if p.refresh == 2 {
-		interval, keep = p.refiPB, int64(p.banksPerRnk)
-	}
-	if r.open == 0 && limit != math.MaxInt64 {
-		due := (limit-r.refDue)/interval + 1
-		if skip := due - keep; skip > 0 {
-			if pd := p.pdAfter; pd > 0 && interval > pd+p.XP {
-				r.pdClosed += skip * (interval - pd - p.XP)
+	did := false
+	for ri := range c.ranks {
+		r := &c.ranks[ri]
+		if r.open != 0 || r.refDue > limit {
+			continue
+		}
+		interval, keep := p.REFI, int64(1)
+		if p.refresh == 2 {
+			interval, keep = p.refiPB, int64(p.banksPerRnk)
+		}
+		skip := (limit-r.refDue)/interval + 1 - keep
+		if skip <= 0 {
+			continue
+		}
+		did = true
+		if pd := p.pdAfter; pd > 0 && interval > pd+p.XP {
+			r.pdClosed += skip * (interval - pd - p.XP)
+		}
+		r.refDue += skip * interval
+		last := r.refDue - interval
+		r.lastCmd = max(r.lastCmd, last)
+		c.cmdFree = max(c.cmdFree, last)
+		if p.refresh == 2 {
+			c.d.st.refsPB += uint64(skip)
+			c.energy.ref += p.e.refPB * float64(skip)
+			r.refBank = int((int64(r.refBank) + skip) % int64(p.banksPerRnk))
+		} else {
+			c.d.st.refs += uint64(skip)
+			c.energy.ref += p.e.ref * float64(skip)
+			for i := ri * p.banksPerRnk; i < (ri+1)*p.banksPerRnk; i++ {
+				c.banks[i].actOK = max(c.banks[i].actOK, last+p.RFC)
 			}
-			r.refDue += skip * interval
-			r.lastCmd = max(r.lastCmd, r.refDue-interval)
-			if p.refresh == 2 {
-				c.d.st.refsPB += uint64(skip)
-				c.energy.ref += p.e.refPB * float64(skip)
-				r.refBank = int((int64(r.refBank) + skip) % int64(p.banksPerRnk))
-			} else {
-				c.d.st.refs += uint64(skip)
-				c.energy.ref += p.e.ref * float64(skip)
-			}
-			c.cmdFree = max(c.cmdFree, r.refDue-interval)
 		}
 	}
-	c.refresh(ri)
+	return did
 }

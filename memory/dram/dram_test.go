@@ -199,8 +199,8 @@ func TestFAWLimitsActivations(t *testing.T) {
 	faw := int64(40_000)
 	s := mk(faw)
 	span := (s.LastDoneNS - s.FirstArrivalNS) * 1000
-	rate := float64(s.Activates) / span     // ACT per ps
-	limit := 4 / float64(faw)                // at most four per window
+	rate := float64(s.Activates) / span // ACT per ps
+	limit := 4 / float64(faw)           // at most four per window
 	t.Logf("tFAW 40 ns: %.3f ACT/ns, limit %.3f", rate*1000, limit*1000)
 	if rate > limit*1.001 || rate < limit*0.95 {
 		t.Errorf("ACT rate = %.4g /ps, want just under 4/tFAW = %.4g /ps", rate, limit)
