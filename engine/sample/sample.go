@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"math"
 	"slices"
-	"sort"
 )
 
 // llama-cli's defaults for the samplers this package implements
@@ -245,6 +244,23 @@ func (s *Sampler) discrete(c []cand) int {
 	}
 	cum[len(cum)-1] = 1
 	s.cum = cum
-	u := s.rng.canonical()
-	return min(sort.SearchFloat64s(cum, u), len(c)-1)
+	return lowerBound(cum, s.rng.canonical())
+}
+
+// lowerBound is libstdc++'s std::lower_bound: the first i with
+// !(cum[i] < u), probing the same midpoints, so that even NaN weights
+// (which break the ordering) give llama.cpp's index. The last entry is 1
+// and u < 1, so the result is a valid index.
+func lowerBound(cum []float64, u float64) int {
+	first, n := 0, len(cum)
+	for n > 0 {
+		half := n >> 1
+		if mid := first + half; cum[mid] < u {
+			first = mid + 1
+			n -= half + 1
+		} else {
+			n = half
+		}
+	}
+	return min(first, len(cum)-1)
 }

@@ -388,3 +388,41 @@ func TestNoAllocations(t *testing.T) {
 		}
 	}
 }
+
+func TestLowerBound(t *testing.T) {
+	nan := math.NaN()
+	for _, c := range []struct {
+		cum  []float64
+		u    float64
+		want int
+	}{
+		{[]float64{0.25, 0.5, 1}, 0, 0},
+		{[]float64{0.25, 0.5, 1}, 0.25, 0},
+		{[]float64{0.25, 0.5, 1}, 0.2500001, 1},
+		{[]float64{0.25, 0.5, 1}, 0.75, 2},
+		{[]float64{0.25, 0.25, 0.25, 1}, 0.25, 0}, // zero-probability candidates are skipped
+		{[]float64{0, 0, 0.5, 1}, 0, 0},
+		// NaN compares false, so it counts as "not less": libstdc++ probes
+		// index 1 first here and goes left.
+		{[]float64{nan, nan, nan, 1}, 0.5, 0},
+		{[]float64{0.1, 0.2, nan, nan, 1}, 0.5, 2},
+	} {
+		if got := lowerBound(c.cum, c.u); got != c.want {
+			t.Errorf("lowerBound(%v, %v) = %d, want %d", c.cum, c.u, got, c.want)
+		}
+	}
+}
+
+func TestLowerBoundMatchesLibstdcxx(t *testing.T) {
+	ref := reference(t)
+	nan := math.NaN()
+	cums := [][]float64{{nan, nan, nan, 1}, {0.1, 0.2, nan, nan, 1}, {0.25, 0.25, 0.25, 1}}
+	for i, cum := range cums {
+		want := ref["lower_bound "+strconv.Itoa(i)]
+		for j, u := range []float64{0, 0.1, 0.25, 0.5, 0.99} {
+			if got := lowerBound(cum, u); j >= len(want) || strconv.Itoa(got) != want[j] {
+				t.Errorf("lowerBound(%v, %v) = %d, libstdc++ %v", cum, u, got, want)
+			}
+		}
+	}
+}

@@ -118,6 +118,19 @@ int main() {
         int idx = dist(rng);
         printf("discrete-single 77: index=%d next=%u\n", idx, (uint32_t) rng());
     }
+    {
+        // std::lower_bound over partial sums, as discrete_distribution
+        // draws, including NaN entries (which break its ordering).
+        const double nan = std::nan("");
+        std::vector<std::vector<double>> cums = {{nan, nan, nan, 1}, {0.1, 0.2, nan, nan, 1}, {0.25, 0.25, 0.25, 1}};
+        for (size_t i = 0; i < cums.size(); i++) {
+            printf("lower_bound %zu:", i);
+            for (double u : {0.0, 0.1, 0.25, 0.5, 0.99}) {
+                printf(" %td", std::lower_bound(cums[i].begin(), cums[i].end(), u) - cums[i].begin());
+            }
+            printf("\n");
+        }
+    }
     struct { uint32_t n; int top_k; float top_p; float temp; uint32_t seed; } cases[] = {
         {512, 40, 0.95f, 0.8f, 42u},
         {512, 0, 1.0f, 1.0f, 1u},
