@@ -87,9 +87,12 @@ var (
 type FormatError struct {
 	// Path is the file name when known (Open), else empty.
 	Path string
-	// Block is the index of the failing block, or -1 for the file header,
-	// footer or trailer.
+	// Block is the index of the failing block, or -1 when the problem is
+	// in Part.
 	Block int
+	// Part names the structure when Block is -1: "header" (the default),
+	// "footer" or "trailer".
+	Part string
 	// Offset is the byte offset of the failing structure.
 	Offset int64
 	// GoodEvents is the number of events, all in blocks before Block, that
@@ -106,7 +109,10 @@ func (e *FormatError) Error() string {
 	if e.Path != "" {
 		where = "trace " + e.Path
 	}
-	part := "header"
+	part := e.Part
+	if part == "" {
+		part = "header"
+	}
 	if e.Block >= 0 {
 		part = fmt.Sprintf("block %d", e.Block)
 	}

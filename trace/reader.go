@@ -193,34 +193,34 @@ func (r *Reader) readHeader() error {
 func (r *Reader) readFooter() error {
 	hdrEnd := r.info.HeaderBytes
 	if r.size-hdrEnd < trailerSize+footerFixed {
-		return &FormatError{Block: -1, Offset: r.size, Msg: "no footer index (trace not closed: cut off mid-write?)", Kind: ErrTruncated}
+		return &FormatError{Block: -1, Part: "trailer", Offset: r.size, Msg: "no footer index (trace not closed: cut off mid-write?)", Kind: ErrTruncated}
 	}
 	var t [trailerSize]byte
 	if err := r.readAt(t[:], r.size-trailerSize); err != nil {
 		return fmt.Errorf("trace: read trailer: %w", err)
 	}
 	if [8]byte(t[8:]) != trailerMagic {
-		return &FormatError{Block: -1, Offset: r.size - trailerSize, Msg: "no trailer (trace not closed: cut off mid-write?)", Kind: ErrTruncated}
+		return &FormatError{Block: -1, Part: "trailer", Offset: r.size - trailerSize, Msg: "no trailer (trace not closed: cut off mid-write?)", Kind: ErrTruncated}
 	}
 	foff := int64(le64(t[:]))
 	flen := r.size - trailerSize - foff
 	if foff < hdrEnd || flen < footerFixed || (flen-footerFixed)%footerEntrySize != 0 {
-		return corruptf(-1, r.size-trailerSize, 0, "trailer points to footer at %d, which does not fit between %d and %d", foff, hdrEnd, r.size-trailerSize)
+		return footerErr("trailer", r.size-trailerSize, "trailer points to footer at %d, which does not fit between %d and %d", foff, hdrEnd, r.size-trailerSize)
 	}
 	f := make([]byte, flen)
 	if err := r.readAt(f, foff); err != nil {
 		return fmt.Errorf("trace: read footer: %w", err)
 	}
 	if got, want := crc32.Checksum(f[:flen-4], castagnoli), le32(f[flen-4:]); got != want {
-		return corruptf(-1, foff, 0, "footer crc32c %#08x, stored %#08x", got, want)
+		return footerErr("footer", foff, "footer crc32c %#08x, stored %#08x", got, want)
 	}
 	flags := le32(f[1:])
 	if flags&^footerTokensSorted != 0 {
-		return corruptf(-1, foff+1, 0, "footer flags %#x, want only bit 0", flags)
+		return footerErr("footer", foff+1, "footer flags %#x, want only bit 0", flags)
 	}
 	nb := int64(le32(f[5:]))
 	if f[0] != footerTag || nb != (flen-footerFixed)/footerEntrySize {
-		return corruptf(-1, foff, 0, "footer tag %#02x with %d entries in %d bytes, want %#02x and %d entries", f[0], nb, flen, footerTag, (flen-footerFixed)/footerEntrySize)
+		return footerErr("footer", foff, "footer tag %#02x with %d entries in %d bytes, want %#02x and %d entries", f[0], nb, flen, footerTag, (flen-footerFixed)/footerEntrySize)
 	}
 	total := le64(f[9:])
 	idx := make([]indexEntry, nb)
@@ -230,23 +230,23 @@ func (r *Reader) readFooter() error {
 		ie := indexEntry{offset: int64(le64(e)), events: le32(e[8:]), first: le32(e[12:]), min: le32(e[16:]), max: le32(e[20:])}
 		switch {
 		case i == 0 && ie.offset != hdrEnd:
-			return corruptf(-1, foff, 0, "footer entry 0: block offset %d, want %d (end of header)", ie.offset, hdrEnd)
+			return footerErr("footer", foff, "footer entry 0: block offset %d, want %d (end of header)", ie.offset, hdrEnd)
 		case i > 0 && ie.offset <= idx[i-1].offset+blockHeaderSize:
-			return corruptf(-1, foff, 0, "footer entry %d: block offset %d does not follow block %d at %d", i, ie.offset, i-1, idx[i-1].offset)
+			return footerErr("footer", foff, "footer entry %d: block offset %d does not follow block %d at %d", i, ie.offset, i-1, idx[i-1].offset)
 		case ie.offset > foff-blockHeaderSize-1:
-			return corruptf(-1, foff, 0, "footer entry %d: block offset %d leaves no room before the footer at %d", i, ie.offset, foff)
+			return footerErr("footer", foff, "footer entry %d: block offset %d leaves no room before the footer at %d", i, ie.offset, foff)
 		case ie.events == 0 || ie.events > MaxBlockEvents || ie.min > ie.first || ie.first > ie.max:
-			return corruptf(-1, foff, 0, "footer entry %d: %d events, tokens first %d min %d max %d, want 1 to %d events and min <= first <= max", i, ie.events, ie.first, ie.min, ie.max, MaxBlockEvents)
+			return footerErr("footer", foff, "footer entry %d: %d events, tokens first %d min %d max %d, want 1 to %d events and min <= first <= max", i, ie.events, ie.first, ie.min, ie.max, MaxBlockEvents)
 		}
 		// Block lengths are checked against the next offset when loaded.
 		sum += uint64(ie.events)
 		idx[i] = ie
 	}
 	if nb == 0 && foff != hdrEnd {
-		return corruptf(-1, foff, 0, "footer lists no blocks but %d bytes precede it", foff-hdrEnd)
+		return footerErr("footer", foff, "footer lists no blocks but %d bytes precede it", foff-hdrEnd)
 	}
 	if sum != total {
-		return corruptf(-1, foff, 0, "footer says %d events, its blocks hold %d", total, sum)
+		return footerErr("footer", foff, "footer says %d events, its blocks hold %d", total, sum)
 	}
 	r.index = idx
 	r.info.Indexed = true
@@ -254,6 +254,12 @@ func (r *Reader) readFooter() error {
 	r.info.FooterBytes = flen + trailerSize
 	r.info.BlockBytes = foff - hdrEnd
 	return nil
+}
+
+func footerErr(part string, off int64, format string, args ...any) *FormatError {
+	e := corruptf(-1, off, 0, format, args...)
+	e.Part = part
+	return e
 }
 
 // scan finds the blocks of a trace without a usable footer by walking
