@@ -7,7 +7,8 @@ import (
 	"slices"
 	"testing"
 
-	
+	"github.com/edgeprof/edgeprof/engine/sample"
+
 	"github.com/edgeprof/edgeprof/internal/sharedtest"
 )
 
@@ -50,6 +51,23 @@ var greedyStories260K = []int32{432, 383, 286, 261, 376, 298, 315, 421, 395, 317
 	408, 419, 292, 411, 322, 265, 282, 295, 433, 426, 385, 328, 432, 358, 394, 261, 370, 432, 352, 266, 268, 388, 426,
 	338, 391, 266, 267, 337, 335, 312, 432, 398, 312, 286, 267, 414, 270, 333, 415, 426, 13, 438, 310, 439, 419, 357, 336}
 
+func TestGreedyMatchesLlamaCpp(t *testing.T) {
+	for _, name := range []string{"stories260K.gguf"} {
+		for _, threads := range []int{1, 2} {
+			m := loadShared(t, name)
+			g, err := m.Generate("Once upon a time", GenerateOptions{MaxTokens: 64, Session: Options{Threads: threads}, Sample: sample.Params{Temp: 0}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(g.Tokens, greedyStories260K) {
+				t.Errorf("%s t%d: greedy tokens = %v, want %v", name, threads, g.Tokens, greedyStories260K)
+			}
+			if want := ", there was a little girl named Lily. She loved to play outside in the park."; len(g.Text) < len(want) || g.Text[:len(want)] != want {
+				t.Errorf("%s t%d: text = %q, want prefix %q", name, threads, g.Text, want)
+			}
+		}
+	}
+}
 
 func readF32(t *testing.T, path string) []float32 {
 	t.Helper()

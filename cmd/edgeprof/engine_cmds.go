@@ -1,0 +1,283 @@
+package main
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/edgeprof/edgeprof/engine"
+	"github.com/edgeprof/edgeprof/engine/sample"
+	"github.com/edgeprof/edgeprof/internal/atomicfile"
+)
+
+// loadModel resolves --model (or the default model) and loads it.
+func loadModel(path string) (*engine.Model, error) {
+	p, err := engine.ResolveModel(path, func(format string, args ...any) {
+		fmt.Fprintf(os.Stderr, "edgeprof: "+format+"\n", args...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return engine.Load(p)
+}
+
+func init() {
+	rootCmd.AddCommand(newTokenizeCmd(), newGenerateCmd(), newLogitsCmd(), newPerplexityCmd())
+}
+
+func newTokenizeCmd() *cobra.Command {
+	var modelPath, text string
+	var asJSON, noBOS bool
+	cmd := &cobra.Command{
+		Use:   "tokenize --text S",
+		Short: "Tokenize text with the model's tokenizer (BOS included when llama.cpp adds it)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := loadModel(modelPath)
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			ids := m.Tok.Encode(text, !noBOS, false)
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), struct {
+					Tokens []int32 `json:"tokens"`
+				}{ids})
+			}
+			t := newTable(cmd.OutOrStdout(), "id", "piece")
+			for _, id := range ids {
+				t.Append([]string{strconv.Itoa(int(id)), strconv.Quote(m.Tok.Piece(id, true))})
+			}
+			return t.Render()
+		},
+	}
+	cmd.Flags().StringVar(&modelPath, "model", "", "GGUF model (default: stories260K, found or downloaded)")
+	cmd.Flags().StringVar(&text, "text", "", "text to tokenize")
+	cmd.Flags().BoolVar(&noBOS, "no-bos", false, "do not add BOS/EOS (llama.cpp's add_special=false)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print {\"tokens\":[...]}")
+	return cmd
+}
+
+func newGenerateCmd() *cobra.Command {
+	var modelPath, prompt string
+	var n, threads, topK int
+	var temp, topP float32
+	var seed uint32
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "generate",
+		Short: "Generate text from a prompt",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := loadModel(modelPath)
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			opt := engine.GenerateOptions{
+				Session:   engine.Options{Threads: threads},
+				Sample:    sample.Params{Temp: temp, TopK: topK, TopP: topP, Seed: seed},
+				MaxTokens: n,
+			}
+			out := cmd.OutOrStdout()
+			if !asJSON {
+				fmt.Fprint(out, prompt)
+				opt.OnToken = func(_ int32, piece string) { fmt.Fprint(out, piece) }
+			}
+			g, err := m.Generate(prompt, opt)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(out, struct {
+					PromptTokens    []int32 `json:"prompt_tokens"`
+					Tokens          []int32 `json:"tokens"`
+					Text            string  `json:"text"`
+					TokensPerSecond float64 `json:"tokens_per_second"`
+				}{g.PromptTokens, nonNil(g.Tokens), g.Text, g.TokensPerSecond()})
+			}
+			fmt.Fprintf(out, "\n")
+			fmt.Fprintf(cmd.ErrOrStderr(), "%d prompt tokens, %d generated, %.1f tokens/s decode (%d threads)\n",
+				len(g.PromptTokens), len(g.Tokens), g.TokensPerSecond(), max(1, threads))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&modelPath, "model", "", "GGUF model (default: stories260K, found or downloaded)")
+	f.StringVarP(&prompt, "prompt", "p", "Once upon a time", "prompt text")
+	f.IntVarP(&n, "n", "n", 64, "number of tokens to generate")
+	f.Float32Var(&temp, "temp", 0.8, "temperature (0 = greedy)")
+	f.IntVar(&topK, "top-k", 40, "top-k (0 = off)")
+	f.Float32Var(&topP, "top-p", 0.95, "top-p (1 = off)")
+	f.Uint32Var(&seed, "seed", 42, "random seed")
+	f.IntVarP(&threads, "threads", "t", 1, "worker threads")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func nonNil(x []int32) []int32 {
+	if x == nil {
+		return []int32{}
+	}
+	return x
+}
+
+func parseTokenList(s string) ([]int32, error) {
+	var ids []int32
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		v, err := strconv.ParseInt(f, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("--tokens: %q is not a token id", f)
+		}
+		ids = append(ids, int32(v))
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("--tokens: no token ids given")
+	}
+	return ids, nil
+}
+
+func newLogitsCmd() *cobra.Command {
+	var modelPath, prompt, tokens, outPath string
+	var threads int
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "logits (--prompt P | --tokens 1,403,...)",
+		Short: "Print the logits of the last position",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if (prompt == "") == (tokens == "") {
+				return fmt.Errorf("give exactly one of --prompt and --tokens")
+			}
+			m, err := loadModel(modelPath)
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			var ids []int32
+			if tokens != "" {
+				if ids, err = parseTokenList(tokens); err != nil {
+					return err
+				}
+			} else {
+				ids = m.Tok.Encode(prompt, true, false)
+			}
+			s, err := m.NewSession(engine.Options{Threads: threads, Ctx: len(ids)})
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			var logits []float32
+			for i, id := range ids {
+				if i < len(ids)-1 {
+					err = s.EvalNoLogits(id)
+				} else {
+					logits, err = s.Eval(id)
+				}
+				if err != nil {
+					return err
+				}
+			}
+			if outPath != "" {
+				buf := make([]byte, 4*len(logits))
+				for i, v := range logits {
+					binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
+				}
+				return atomicfile.WriteFile(outPath, buf)
+			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), struct {
+					Logits []float32 `json:"logits"`
+				}{logits})
+			}
+			for i, v := range logits {
+				fmt.Fprintf(cmd.OutOrStdout(), "%d\t%.9g\n", i, v)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&modelPath, "model", "", "GGUF model (default: stories260K, found or downloaded)")
+	f.StringVarP(&prompt, "prompt", "p", "", "prompt text (tokenized with BOS)")
+	f.StringVar(&tokens, "tokens", "", "comma-separated token ids")
+	f.StringVarP(&outPath, "output", "o", "", "write raw little-endian float32 logits to this file")
+	f.IntVarP(&threads, "threads", "t", 1, "worker threads")
+	f.BoolVar(&asJSON, "json", false, "print {\"logits\":[...]}")
+	return cmd
+}
+
+func newPerplexityCmd() *cobra.Command {
+	var modelPath, file string
+	var ctx, chunks, threads int
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:     "ppl --file F",
+		Aliases: []string{"perplexity"},
+		Short:   "Perplexity of a text file, computed as llama.cpp's llama-perplexity does",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if file == "" {
+				return fmt.Errorf("--file is required")
+			}
+			text, err := os.ReadFile(file)
+			if err != nil {
+				return err
+			}
+			m, err := loadModel(modelPath)
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			opt := engine.PerplexityOptions{Ctx: ctx, Chunks: chunks, Threads: threads}
+			var bar *progressbar.ProgressBar
+			if stderrIsTerminal() {
+				opt.Progress = func(done, total int, running float64) {
+					if bar == nil {
+						bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(os.Stderr),
+							progressbar.OptionSetDescription("perplexity"), progressbar.OptionShowCount())
+					}
+					bar.Describe(fmt.Sprintf("PPL %.4f", running))
+					bar.Set(done)
+				}
+			}
+			r, err := engine.Perplexity(m, text, opt)
+			if bar != nil {
+				bar.Finish()
+				fmt.Fprintln(os.Stderr)
+			}
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), struct {
+					PPL          float64 `json:"ppl"`
+					Stderr       float64 `json:"ppl_stderr"`
+					Chunks       int     `json:"chunks"`
+					Ctx          int     `json:"ctx"`
+					TokensScored int     `json:"tokens_scored"`
+				}{r.PPL, r.Stderr, r.Chunks, r.Ctx, r.TokensScored})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Final estimate: PPL = %.4f +/- %.5f (%d chunks of %d tokens, %d tokens scored)\n",
+				r.PPL, r.Stderr, r.Chunks, r.Ctx, r.TokensScored)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&modelPath, "model", "", "GGUF model (default: stories260K, found or downloaded)")
+	f.StringVarP(&file, "file", "f", "", "text file")
+	f.IntVarP(&ctx, "ctx", "c", 512, "context window n_ctx (llama-perplexity -c)")
+	f.IntVar(&chunks, "chunks", 0, "use at most this many chunks (0 = all)")
+	f.IntVarP(&threads, "threads", "t", 1, "windows evaluated in parallel")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
