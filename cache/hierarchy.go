@@ -39,6 +39,44 @@ type HierarchyConfig struct {
 	TLB *TLBConfig
 	// Memory lies below the last level.
 	Memory Memory
+	// Straddle says how an event spanning several lines is counted.
+	Straddle StraddleMode
+}
+
+// StraddleMode says how an event spanning several lines is counted.
+type StraddleMode uint8
+
+const (
+	// StraddleLines makes every line an event spans one reference (the
+	// default: an event of k lines is k accesses).
+	StraddleLines StraddleMode = iota
+	// StraddleCachegrind counts an event once per level, as Cachegrind
+	// counts an access that straddles two lines: every line is looked up
+	// (and filled on a miss) at the first level; the access is one miss
+	// if any line missed, and then every line goes on to the next level,
+	// including lines that hit above. It needs non-inclusive,
+	// write-back, write-allocate levels without prefetchers, the only
+	// hierarchy Cachegrind models.
+	StraddleCachegrind
+)
+
+var straddleNames = [...]string{"lines", "cachegrind"}
+
+func (m StraddleMode) String() string {
+	if int(m) < len(straddleNames) {
+		return straddleNames[m]
+	}
+	return fmt.Sprintf("StraddleMode(%d)", uint8(m))
+}
+
+// ParseStraddle is the inverse of StraddleMode.String.
+func ParseStraddle(s string) (StraddleMode, error) {
+	for i, n := range straddleNames {
+		if n == s {
+			return StraddleMode(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown straddle mode %q (known: lines, cachegrind)", s)
 }
 
 // maxSimLines bounds the lines a hierarchy simulates over all instances
@@ -94,6 +132,18 @@ func (c HierarchyConfig) Validate() error {
 		if err := c.TLB.Validate(); err != nil {
 			return err
 		}
+	}
+	switch c.Straddle {
+	case StraddleLines:
+	case StraddleCachegrind:
+		for i, l := range c.Levels {
+			p, _ := ResolvePrefetcher(l.Prefetcher)
+			if l.Inclusion != NonInclusive || l.Write != WriteBack || !l.WriteAllocate || p.Name != "none" {
+				return &LevelError{Level: i, Name: l.Name, Err: fieldErr("straddle", "cachegrind counting needs non-inclusive, write-back, write-allocate levels without prefetchers")}
+			}
+		}
+	default:
+		return fieldErr("straddle", "%v, want lines or cachegrind", c.Straddle)
 	}
 	return nil
 }
@@ -275,6 +325,10 @@ func (h *Hierarchy) Run(events []trace.Event) {
 				end = ^uint64(0)
 			}
 			last = end >> shift
+		}
+		if last != first && h.cfg.Straddle == StraddleCachegrind && e.Kind != trace.Prefetch {
+			h.cachegrindRef(c, first, last, e.Kind == trace.Write)
+			continue
 		}
 		switch e.Kind {
 		case trace.Read:
@@ -746,4 +800,61 @@ func (h *Hierarchy) issue(i, c int, l *Level, a Addr, now uint64) {
 		f |= fDirty
 	}
 	h.fill(i, c, l, set, ln, f, done, true)
+}
+
+// cachegrindRef is one access spanning lines first..last, counted as
+// Cachegrind counts it (see StraddleCachegrind): level by level, once per
+// level reached.
+func (h *Hierarchy) cachegrindRef(c int, first, last uint64, write bool) {
+	if h.tlbs != nil {
+		for ln := first; ; ln++ {
+			h.tlbs[c].access(ln >> h.tlbShift)
+			if ln == last {
+				break
+			}
+		}
+	}
+	now := h.now[c]
+	done := now
+	for i := 0; i < h.n; i++ {
+		l := h.path[c][i]
+		now += l.latPS
+		done = now
+		if write {
+			l.st.WriteAccesses++
+		} else {
+			l.st.ReadAccesses++
+		}
+		missed := false
+		for ln := first; ; ln++ {
+			set, way, hit := l.lookup(Line(ln))
+			idx := set*l.ways + way
+			if hit {
+				l.touch(set, way, idx)
+			} else {
+				missed = true
+				var t uint64 = now
+				if i == h.n-1 {
+					t = h.memAccess(Line(ln), trace.Read, c, now)
+					done = max(done, t)
+				}
+				idx = h.fill(i, c, l, set, Line(ln), 0, t, false)
+			}
+			if write && i == 0 {
+				l.tags[idx] |= fDirty
+			}
+			if ln == last {
+				break
+			}
+		}
+		if !missed {
+			break
+		}
+		if write {
+			l.st.WriteMisses++
+		} else {
+			l.st.ReadMisses++
+		}
+	}
+	h.now[c] = done
 }

@@ -1,0 +1,360 @@
+package sim
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed presets/*.yaml
+var presetFS embed.FS
+
+// Presets returns the names of the embedded SoC presets, sorted.
+func Presets() []string {
+	ents, _ := presetFS.ReadDir("presets")
+	var names []string
+	for _, e := range ents {
+		names = append(names, strings.TrimSuffix(e.Name(), ".yaml"))
+	}
+	sort.Strings(names)
+	return names
+}
+
+// PresetYAML returns the embedded text of a preset.
+func PresetYAML(name string) ([]byte, error) {
+	b, err := presetFS.ReadFile("presets/" + name + ".yaml")
+	if err != nil {
+		return nil, fmt.Errorf("sim: unknown SoC preset %q (known: %s)", name, strings.Join(Presets(), ", "))
+	}
+	return b, nil
+}
+
+// Load reads a SoC by preset name or YAML file path and applies the
+// overrides in sets ("caches.L2.size=1MiB"). A path that exists as a file
+// wins over a preset of the same name.
+func Load(nameOrPath string, sets []string) (*SoC, error) {
+	if st, err := os.Stat(nameOrPath); err == nil && st.Mode().IsRegular() {
+		if st.Size() > maxFileBytes {
+			return nil, fmt.Errorf("%s: %d bytes, larger than the %d-byte limit for SoC files", nameOrPath, st.Size(), maxFileBytes)
+		}
+		b, err := os.ReadFile(nameOrPath)
+		if err != nil {
+			return nil, fmt.Errorf("sim: %w", err)
+		}
+		return Parse(b, nameOrPath, sets)
+	}
+	b, err := PresetYAML(nameOrPath)
+	if err != nil {
+		return nil, fmt.Errorf("sim: SoC %q is neither a file nor a preset (known presets: %s)", nameOrPath, strings.Join(Presets(), ", "))
+	}
+	return Parse(b, nameOrPath, sets)
+}
+
+// maxFileBytes bounds SoC files: they are a few KiB; anything far larger
+// is a mistake, and YAML decoding of untrusted input must stay bounded.
+const maxFileBytes = 1 << 20
+
+// Parse decodes a SoC description strictly: unknown keys, duplicate keys,
+// wrong types and out-of-range values are errors of one line naming the
+// file, the line and the key ("my.yaml:7: caches[L2].ways: ..."). sets
+// are overrides "path=value" applied before validation; errors in them
+// name the override instead of a line. name labels errors (a file name
+// or preset name).
+func Parse(data []byte, name string, sets []string) (*SoC, error) {
+	if len(data) > maxFileBytes {
+		return nil, fmt.Errorf("%s: %d bytes, larger than the %d-byte limit for SoC files", name, len(data), maxFileBytes)
+	}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if err == io.EOF {
+			return nil, fmt.Errorf("%s: empty SoC description, want a mapping with name and caches", name)
+		}
+		return nil, fmt.Errorf("%s: %s", name, yamlMessage(err))
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err != io.EOF {
+		return nil, fmt.Errorf("%s:%d: a second YAML document; want one SoC per file", name, extra.Line)
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	l := &loader{name: name, lines: map[string]int{}, setBy: map[string]string{}}
+	for _, s := range sets {
+		if err := l.applySet(root, s); err != nil {
+			return nil, err
+		}
+	}
+	if err := l.check(root, reflect.TypeOf(SoC{}), ""); err != nil {
+		return nil, err
+	}
+	var soc SoC
+	if err := root.Decode(&soc); err != nil {
+		return nil, fmt.Errorf("%s: %s", name, yamlMessage(err))
+	}
+	if err := soc.resolve(); err != nil {
+		return nil, l.locate(err, &soc)
+	}
+	return &soc, nil
+}
+
+// loader carries what error messages need: the file name, the line of
+// every path, and which paths came from --set.
+type loader struct {
+	name  string
+	lines map[string]int    // "caches[1].ways" -> line
+	setBy map[string]string // path -> the --set argument that wrote it
+}
+
+// check walks node against the Go type t, recording lines and rejecting
+// unknown keys, duplicate keys, aliases, and the wrong kind of node.
+func (l *loader) check(n *yaml.Node, t reflect.Type, path string) error {
+	if n.Kind == yaml.AliasNode {
+		return l.errf(path, n, "YAML aliases are not supported in SoC files")
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if path != "" {
+		if _, seen := l.lines[path]; !seen {
+			l.lines[path] = n.Line
+		}
+	}
+	if t == reflect.TypeOf(Size(0)) || t == reflect.TypeOf(Prefetcher{}) && n.Kind == yaml.ScalarNode {
+		if n.Kind != yaml.ScalarNode {
+			return l.errf(path, n, "want a scalar, got a %s", kindName(n.Kind))
+		}
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return l.errf(path, n, "want a mapping, got a %s", kindName(n.Kind))
+		}
+		fields := map[string]reflect.Type{}
+		var known []string
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			key := strings.Split(f.Tag.Get("yaml"), ",")[0]
+			if key == "" || key == "-" {
+				continue
+			}
+			fields[key] = f.Type
+			known = append(known, key)
+		}
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			kp := join(path, k.Value)
+			if prev, dup := seen[k.Value]; dup {
+				return l.errf(kp, k, "key %q repeated (first at line %d)", k.Value, prev)
+			}
+			seen[k.Value] = k.Line
+			ft, ok := fields[k.Value]
+			if !ok {
+				return l.errf(kp, k, "unknown key %q (known: %s)", k.Value, strings.Join(known, ", "))
+			}
+			// Name sequence elements by their name key, for messages.
+			if err := l.check(v, ft, kp); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			return l.errf(path, n, "want a list, got a %s", kindName(n.Kind))
+		}
+		if len(n.Content) > 64 {
+			return l.errf(path, n, "%d entries, want at most 64", len(n.Content))
+		}
+		for i, e := range n.Content {
+			if err := l.check(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			return l.errf(path, n, "want a mapping, got a %s", kindName(n.Kind))
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if err := l.check(v, t.Elem(), join(path, k.Value)); err != nil {
+				return err
+			}
+		}
+	default:
+		if n.Kind != yaml.ScalarNode {
+			return l.errf(path, n, "want a scalar, got a %s", kindName(n.Kind))
+		}
+	}
+	return nil
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// errf formats an error at a node: "file:line: path: message", or with
+// the --set argument that produced the node.
+func (l *loader) errf(path string, n *yaml.Node, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	if set, ok := l.setFor(path); ok {
+		return fmt.Errorf("%s: --set %s: %s: %s", l.name, set, path, msg)
+	}
+	if n != nil && n.Line > 0 {
+		return fmt.Errorf("%s:%d: %s: %s", l.name, n.Line, path, msg)
+	}
+	return fmt.Errorf("%s: %s: %s", l.name, path, msg)
+}
+
+func (l *loader) setFor(path string) (string, bool) {
+	for p := path; p != ""; {
+		if s, ok := l.setBy[p]; ok {
+			return s, true
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return "", false
+}
+
+var levelIndex = regexp.MustCompile(`^caches\[(\d+)\]`)
+
+// locate turns a validation error into a one-line message with the line
+// of the offending key (or of its nearest parent present in the file) and
+// the level named by its name.
+func (l *loader) locate(err error, soc *SoC) error {
+	var pe *pathError
+	if !errors.As(err, &pe) {
+		return fmt.Errorf("%s: %v", l.name, err)
+	}
+	line := 0
+	for p := pe.path; p != ""; {
+		if n, ok := l.lines[p]; ok {
+			line = n
+			break
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	display := pe.path
+	if m := levelIndex.FindStringSubmatch(display); m != nil {
+		if i, _ := strconv.Atoi(m[1]); i < len(soc.Caches) && soc.Caches[i].Name != "" {
+			display = "caches[" + soc.Caches[i].Name + "]" + display[len(m[0]):]
+		}
+	}
+	if set, ok := l.setFor(pe.path); ok {
+		return fmt.Errorf("%s: --set %s: %s: %s", l.name, set, display, pe.msg)
+	}
+	if line > 0 {
+		return fmt.Errorf("%s:%d: %s: %s", l.name, line, display, pe.msg)
+	}
+	return fmt.Errorf("%s: %s: %s", l.name, display, pe.msg)
+}
+
+// yamlMessage makes a yaml.v3 error one line.
+func yamlMessage(err error) string {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return strings.Join(te.Errors, "; ")
+	}
+	s := strings.TrimPrefix(err.Error(), "yaml: ")
+	if strings.HasPrefix(s, "line ") { // "line 3: mapping values are not allowed"
+		return s
+	}
+	return strings.ReplaceAll(s, "\n", "; ")
+}
+
+// applySet applies one "path=value" override to the document. Path
+// segments are mapping keys; in the caches list a segment names a level
+// (caches.L2.size) or gives its index (caches.1.size). Missing keys and
+// sections are created; a scalar that must become a mapping (prefetcher:
+// none, then prefetcher.degree=2) becomes {name: <scalar>}.
+func (l *loader) applySet(root *yaml.Node, set string) error {
+	key, value, ok := strings.Cut(set, "=")
+	key = strings.TrimSpace(key)
+	if !ok || key == "" {
+		return fmt.Errorf("%s: --set %s: want path=value, e.g. caches.L2.size=1MiB", l.name, set)
+	}
+	if root.Kind != yaml.MappingNode {
+		return fmt.Errorf("%s: --set %s: the document is not a mapping", l.name, set)
+	}
+	n := root
+	path := ""
+	segs := strings.Split(key, ".")
+	for i, seg := range segs {
+		if seg == "" {
+			return fmt.Errorf("%s: --set %s: empty path segment", l.name, set)
+		}
+		last := i == len(segs)-1
+		switch n.Kind {
+		case yaml.ScalarNode:
+			// prefetcher: next-line  ->  prefetcher: {name: next-line}
+			name := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "name"}
+			val := *n
+			*n = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{name, &val}}
+			fallthrough
+		case yaml.MappingNode:
+			var child *yaml.Node
+			for j := 0; j+1 < len(n.Content); j += 2 {
+				if n.Content[j].Value == seg {
+					child = n.Content[j+1]
+				}
+			}
+			path = join(path, seg)
+			if child == nil {
+				child = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+				n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: seg}, child)
+			}
+			n = child
+		case yaml.SequenceNode:
+			idx := -1
+			for j, e := range n.Content {
+				if e.Kind != yaml.MappingNode {
+					continue
+				}
+				for k := 0; k+1 < len(e.Content); k += 2 {
+					if e.Content[k].Value == "name" && e.Content[k+1].Value == seg {
+						idx = j
+					}
+				}
+			}
+			if idx < 0 {
+				if v, err := strconv.Atoi(seg); err == nil && v >= 0 && v < len(n.Content) {
+					idx = v
+				}
+			}
+			if idx < 0 {
+				return fmt.Errorf("%s: --set %s: %s has no entry named %q", l.name, set, path, seg)
+			}
+			path = fmt.Sprintf("%s[%d]", path, idx)
+			n = n.Content[idx]
+		default:
+			return fmt.Errorf("%s: --set %s: cannot descend into %s", l.name, set, path)
+		}
+		if last {
+			*n = yaml.Node{Kind: yaml.ScalarNode, Value: strings.TrimSpace(value)}
+			l.setBy[path] = set
+		}
+	}
+	return nil
+}
