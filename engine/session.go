@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/edgeprof/edgeprof/engine/gguf"
 	"github.com/edgeprof/edgeprof/engine/quant"
 	"github.com/edgeprof/edgeprof/trace"
 )
@@ -75,7 +76,30 @@ type Session struct {
 
 	mv   matVecTask
 	attn attnTask
+
+	// actAddr are the trace addresses of the activation buffers (see
+	// activationSlot), packed page-aligned in the activation region as a
+	// process's heap would hold them.
+	actAddr [numActivationSlots]uint64
 }
+
+// activationSlot names the engine's activation buffers in traces.
+type activationSlot int
+
+const (
+	slotResidual activationSlot = iota // x: the residual stream
+	slotNormed                         // xb: RMSNorm output
+	slotQ
+	slotK
+	slotV
+	slotAttn   // concatenated attention heads
+	slotProj   // xb2: attention/FFN output before the residual add
+	slotGate   // hb: gate, then silu(gate)·up
+	slotUp     // hb2
+	slotLogits // logits
+	slotMatIn  // the matrix product's input, converted for the weight type
+	numActivationSlots
+)
 
 // NewSession prepares a session on m.
 func (m *Model) NewSession(opt Options) (*Session, error) {
@@ -127,6 +151,16 @@ func (m *Model) NewSession(opt Options) (*Session, error) {
 	}
 	s.mv.s = s
 	s.attn.s = s
+	sizes := [numActivationSlots]int{
+		slotResidual: c.Embd, slotNormed: max(c.Embd, c.QDim()), slotQ: c.QDim(), slotK: c.KVDim(), slotV: c.KVDim(),
+		slotAttn: c.QDim(), slotProj: c.Embd, slotGate: c.FF, slotUp: c.FF, slotLogits: c.Vocab,
+		slotMatIn: max(c.Embd, c.QDim(), c.FF),
+	}
+	addr := trace.RegionActivation
+	for i, n := range sizes {
+		s.actAddr[i] = addr
+		addr += (uint64(4*n) + 4095) &^ 4095
+	}
 	return s, nil
 }
 
@@ -182,9 +216,9 @@ func (s *Session) forward(tok int32, wantLogits bool) error {
 		l := &m.layers[li]
 		L := int16(li)
 		s.norm(s.xb[:c.Embd], s.x, l.attnNorm, l.attnNormID, L, trace.OpAttnNorm)
-		s.matVec(&l.q, s.xb[:c.Embd], s.q, l.qb, L, trace.OpAttnQ)
-		s.matVec(&l.k, s.xb[:c.Embd], s.k, l.kb, L, trace.OpAttnK)
-		s.matVec(&l.v, s.xb[:c.Embd], s.v, l.vb, L, trace.OpAttnV)
+		s.matVec(&l.q, s.xb[:c.Embd], s.q, l.qb, L, trace.OpAttnQ, slotQ)
+		s.matVec(&l.k, s.xb[:c.Embd], s.k, l.kb, L, trace.OpAttnK, slotK)
+		s.matVec(&l.v, s.xb[:c.Embd], s.v, l.vb, L, trace.OpAttnV, slotV)
 		ropeNorm(s.q, c.Heads, c.HeadDim, s.cos, s.sin)
 		ropeNorm(s.k, c.KVHeads, c.HeadDim, s.cos, s.sin)
 		s.storeKV(li, pos)
@@ -194,22 +228,22 @@ func (s *Session) forward(tok int32, wantLogits bool) error {
 		if sink != nil {
 			s.emitKV(li, pos)
 		}
-		s.matVec(&l.o, s.att, s.xb2, l.ob, L, trace.OpAttnOut)
+		s.matVec(&l.o, s.att, s.xb2, l.ob, L, trace.OpAttnOut, slotProj)
 		for i := range s.x {
 			s.x[i] += s.xb2[i]
 		}
 		s.norm(s.xb[:c.Embd], s.x, l.ffnNorm, l.ffnNID, L, trace.OpFFNNorm)
-		s.matVec(&l.gate, s.xb[:c.Embd], s.hb, l.gateb, L, trace.OpFFNGate)
-		s.matVec(&l.up, s.xb[:c.Embd], s.hb2, l.upb, L, trace.OpFFNUp)
+		s.matVec(&l.gate, s.xb[:c.Embd], s.hb, l.gateb, L, trace.OpFFNGate, slotGate)
+		s.matVec(&l.up, s.xb[:c.Embd], s.hb2, l.upb, L, trace.OpFFNUp, slotUp)
 		siluMul(s.hb, s.hb, s.hb2)
-		s.matVec(&l.down, s.hb, s.xb2, l.downb, L, trace.OpFFNDown)
+		s.matVec(&l.down, s.hb, s.xb2, l.downb, L, trace.OpFFNDown, slotProj)
 		for i := range s.x {
 			s.x[i] += s.xb2[i]
 		}
 	}
 	if wantLogits {
 		s.norm(s.xb[:c.Embd], s.x, m.outNorm, m.outNormID, trace.NoLayer, trace.OpOutNorm)
-		s.matVec(&m.output, s.xb[:c.Embd], s.logits, nil, trace.NoLayer, trace.OpLMHead)
+		s.matVec(&m.output, s.xb[:c.Embd], s.logits, nil, trace.NoLayer, trace.OpLMHead, slotLogits)
 	}
 	s.pos++
 	s.traceToken++
@@ -273,12 +307,12 @@ func (t *matVecTask) do(thread int) {
 	}
 }
 
-func (s *Session) matVec(w *weight, x, out, bias []float32, layer int16, op trace.Op) {
+func (s *Session) matVec(w *weight, x, out, bias []float32, layer int16, op trace.Op, outSlot activationSlot) {
 	if !s.opt.FloatWeights {
 		s.act.Set(w.Type, x)
 	}
 	if s.opt.Sink != nil {
-		s.emitRows(w, layer, op)
+		s.emitMatVec(w, layer, op, outSlot)
 	}
 	s.mv.w, s.mv.x, s.mv.out = w, x, out
 	s.pool.run(&s.mv)
@@ -287,10 +321,33 @@ func (s *Session) matVec(w *weight, x, out, bias []float32, layer int16, op trac
 	}
 }
 
-// emitRows reports the weight reads of one matrix-vector product: each
-// thread reads its contiguous share of rows; consecutive rows are merged
-// up to the chunk size and the threads' chunks are interleaved, as their
-// reads are when the threads run at once.
+// emitMatVec reports the accesses of one matrix-vector product: each
+// thread reads the converted input activation, then its contiguous share
+// of weight rows (consecutive rows merged up to the chunk size, the
+// threads' chunks interleaved as their reads are when the threads run at
+// once), then writes its share of the output.
+func (s *Session) emitMatVec(w *weight, layer int16, op trace.Op, outSlot activationSlot) {
+	threads := s.opt.Threads
+	inType := gguf.F32
+	if !s.opt.FloatWeights {
+		inType, _ = quant.VecDotType(w.Type)
+	}
+	inBytes := uint32(inType.RowSize(uint64(w.Cols)))
+	for t := 0; t < threads; t++ {
+		s.emit(trace.Event{Addr: s.actAddr[slotMatIn], Size: inBytes, Tensor: trace.NoTensor, Layer: layer,
+			Op: trace.OpActivation, Thread: uint8(t)})
+	}
+	s.emitRows(w, layer, op)
+	for t := 0; t < threads; t++ {
+		lo, hi := split(w.Rows, threads, t)
+		if hi > lo {
+			s.emit(trace.Event{Addr: s.actAddr[outSlot] + 4*uint64(lo), Size: uint32(4 * (hi - lo)), Tensor: trace.NoTensor,
+				Layer: layer, Op: trace.OpActivation, Kind: trace.Write, Thread: uint8(t)})
+		}
+	}
+}
+
+// emitRows reports the weight-row reads of one matrix product.
 func (s *Session) emitRows(w *weight, layer int16, op trace.Op) {
 	threads := s.opt.Threads
 	rowsPer := 1
