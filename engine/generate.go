@@ -40,10 +40,11 @@ func (g *Generation) TokensPerSecond() float64 {
 	return float64(len(g.Tokens)) / g.DecodeTime.Seconds()
 }
 
-// Generate tokenizes prompt as llama.cpp does (BOS added when the model
-// asks for it), evaluates it and samples up to MaxTokens tokens.
+// Generate tokenizes prompt as llama-cli does (BOS added when the model
+// asks for it, special-token text such as "<s>" parsed as the token),
+// evaluates it and samples up to MaxTokens tokens.
 func (m *Model) Generate(prompt string, opt GenerateOptions) (*Generation, error) {
-	ids := m.Tok.Encode(prompt, true, false)
+	ids := m.Tok.Encode(prompt, true, true)
 	return m.GenerateTokens(ids, opt)
 }
 
