@@ -127,12 +127,12 @@ GLOBL k0f<>(SB), RODATA|NOPTR, $32
 	VPSHUFD $0xb1, X11, X1 \
 	VPADDD X1, X11, X11
 
-// KFINISH: X0 lane 0 = sumi, X11 lane 0 = summ; d, dmin at 0(SI), dy at
-// 0(DX). X15 += float32(float32(d·dy)·sumi) − float32(float32(dmin·dy)·summ).
-#define KFINISH \
+// KFINISH: X0 lane 0 = sumi, X11 lane 0 = summ; d, dmin at dm(SI), dy
+// at 0(DX). X15 += float32(float32(d·dy)·sumi) − float32(float32(dmin·dy)·summ).
+#define KFINISH(dm) \
 	VPUNPCKLDQ X11, X0, X0 \
 	VCVTDQ2PS X0, X0 \
-	MOVL 0(SI), AX \
+	MOVL dm(SI), AX \
 	MOVQ AX, X1 \
 	VCVTPH2PS X1, X1 \
 	VBROADCASTSS 0(DX), X2 \
@@ -180,7 +180,7 @@ q4kloop:
 	Q4KPAIR(112, 192, 224, 192, 224)
 	HSUMD(Y13, X13, X0)
 	VMOVDQA X13, X0
-	KFINISH
+	KFINISH(0)
 	ADDQ $144, SI
 	ADDQ $256, DI
 	ADDQ $4, DX
@@ -245,7 +245,7 @@ q5kloop:
 	Q5KPAIR(144, 192, 224, 192, 224)
 	HSUMD(Y13, X13, X0)
 	VMOVDQA X13, X0
-	KFINISH
+	KFINISH(0)
 	ADDQ $176, SI
 	ADDQ $256, DI
 	ADDQ $4, DX
@@ -341,6 +341,212 @@ q6kloop:
 	JNZ  q6kloop
 
 q6kdone:
+	VZEROUPPER
+	MOVSS X15, ret+40(FP)
+	RET
+
+DATA m03<>+0(SB)/8, $0x0303030303030303
+DATA m03<>+8(SB)/8, $0x0303030303030303
+DATA m03<>+16(SB)/8, $0x0303030303030303
+DATA m03<>+24(SB)/8, $0x0303030303030303
+GLOBL m03<>(SB), RODATA|NOPTR, $32
+
+DATA m04<>+0(SB)/8, $0x0404040404040404
+DATA m04<>+8(SB)/8, $0x0404040404040404
+DATA m04<>+16(SB)/8, $0x0404040404040404
+DATA m04<>+24(SB)/8, $0x0404040404040404
+GLOBL m04<>(SB), RODATA|NOPTR, $32
+
+DATA w32<>+0(SB)/8, $0x0020002000200020
+DATA w32<>+8(SB)/8, $0x0020002000200020
+DATA w32<>+16(SB)/8, $0x0020002000200020
+DATA w32<>+24(SB)/8, $0x0020002000200020
+GLOBL w32<>(SB), RODATA|NOPTR, $32
+
+// K2QUARTER: the 32 elements of shift j in the current half: U holds the
+// unsigned quants, dotted with y at y(DI), each 16-group scaled by words
+// 2j/2j+1 of Y8 (shuf6 offset sh), added into Y13.
+#define K2QUARTER(U, y, sh) \
+	VPMADDUBSW y(DI), U, U \
+	VPSHUFB shuf6<>+sh(SB), Y8, Y7 \
+	VPMADDWD Y7, U, U \
+	VPADDD U, Y13, Y13
+
+// Q2HALF: half n of a Q2_K super-block: quants at qs(SI), y at y0..y3(DI);
+// Y8 must hold this half's 8 scales (as int16) in both lanes.
+#define Q2HALF(qs, y0, y1, y2, y3) \
+	VMOVDQU qs(SI), Y0 \
+	VPAND Y14, Y0, Y1 \
+	K2QUARTER(Y1, y0, 0) \
+	VPSRLW $2, Y0, Y1 \
+	VPAND Y14, Y1, Y1 \
+	K2QUARTER(Y1, y1, 32) \
+	VPSRLW $4, Y0, Y1 \
+	VPAND Y14, Y1, Y1 \
+	K2QUARTER(Y1, y2, 64) \
+	VPSRLW $6, Y0, Y1 \
+	VPAND Y14, Y1, Y1 \
+	K2QUARTER(Y1, y3, 96)
+
+// func dotQ2_KAVX2(x *byte, yq *int8, yd *float32, bsums *int16, nsb int) float32
+TEXT ·dotQ2_KAVX2(SB), NOSPLIT, $0-44
+	MOVQ x+0(FP), SI
+	MOVQ yq+8(FP), DI
+	MOVQ yd+16(FP), DX
+	MOVQ bsums+24(FP), R8
+	MOVQ nsb+32(FP), CX
+	VXORPS X15, X15, X15
+	VMOVDQU m03<>(SB), Y14
+	VMOVDQU k0f<>(SB), Y10
+	TESTQ CX, CX
+	JZ    q2kdone
+
+q2kloop:
+	// Y9 = the 16 scales (low nibbles) as int16; X11 = summs =
+	// Σ_g (sc_g>>4)·bsums_g.
+	VMOVDQU 0(SI), X0
+	VPAND X10, X0, X1
+	VPMOVZXBW X1, Y9
+	VPSRLW $4, X0, X1
+	VPAND X10, X1, X1
+	VPMOVZXBW X1, Y1
+	VPMADDWD 0(R8), Y1, Y1
+	HSUMD(Y1, X1, X2)
+	VMOVDQA X1, X11
+	VPXOR Y13, Y13, Y13
+	VPERMQ $0x44, Y9, Y8
+	Q2HALF(16, 0, 32, 64, 96)
+	VPERMQ $0xee, Y9, Y8
+	Q2HALF(48, 128, 160, 192, 224)
+	HSUMD(Y13, X13, X0)
+	VMOVDQA X13, X0
+	KFINISH(80)
+	ADDQ $84, SI
+	ADDQ $256, DI
+	ADDQ $4, DX
+	ADDQ $32, R8
+	DECQ CX
+	JNZ  q2kloop
+
+q2kdone:
+	VZEROUPPER
+	MOVSS X15, ret+40(FP)
+	RET
+
+// Q3QUARTER: shift j of half n (hmask bit b = 4n+j, brought to bit 2 by
+// HSHIFT into Y2 before the call): u = ((q >> 2j) & 3) | hb<<2, 0..7.
+#define Q3QUARTER(U, y, sh) \
+	VPAND Y12, Y2, Y2 \
+	VPAND Y14, U, U \
+	VPOR Y2, U, U \
+	K2QUARTER(U, y, sh)
+
+// func dotQ3_KAVX2(x *byte, yq *int8, yd *float32, bsums *int16, nsb int) float32
+TEXT ·dotQ3_KAVX2(SB), NOSPLIT, $0-44
+	MOVQ x+0(FP), SI
+	MOVQ yq+8(FP), DI
+	MOVQ yd+16(FP), DX
+	MOVQ bsums+24(FP), R8
+	MOVQ nsb+32(FP), CX
+	VXORPS X15, X15, X15
+	VMOVDQU m03<>(SB), Y14
+	VMOVDQU m04<>(SB), Y12
+	VMOVDQU w32<>(SB), Y10
+	TESTQ CX, CX
+	JZ    q3kdone
+
+q3kloop:
+	// Unpack the 16 6-bit scales (ggml's kmask trick), minus 32, into
+	// Y9 as int16.
+	MOVL 96(SI), AX
+	MOVL 100(SI), BX
+	MOVL 104(SI), R9
+	MOVL AX, R10
+	SHRL $4, R10
+	ANDL $0x0f0f0f0f, R10
+	MOVL R9, R11
+	SHRL $4, R11
+	ANDL $0x03030303, R11
+	SHLL $4, R11
+	ORL  R11, R10
+	MOVL BX, R12
+	SHRL $4, R12
+	ANDL $0x0f0f0f0f, R12
+	MOVL R9, R11
+	SHRL $6, R11
+	ANDL $0x03030303, R11
+	SHLL $4, R11
+	ORL  R11, R12
+	ANDL $0x0f0f0f0f, AX
+	MOVL R9, R11
+	ANDL $0x03030303, R11
+	SHLL $4, R11
+	ORL  R11, AX
+	ANDL $0x0f0f0f0f, BX
+	MOVL R9, R11
+	SHRL $2, R11
+	ANDL $0x03030303, R11
+	SHLL $4, R11
+	ORL  R11, BX
+	SHLQ $32, BX
+	ORQ  BX, AX
+	SHLQ $32, R12
+	ORQ  R12, R10
+	MOVQ AX, X9
+	MOVQ R10, X1
+	VPUNPCKLQDQ X1, X9, X9
+	VPMOVZXBW X9, Y9
+	VPSUBW Y10, Y9, Y9
+	// Y11 = 4·Σ_g sc_g·bsums_g (partial sums): the quants carry +4.
+	VPMADDWD 0(R8), Y9, Y11
+	VPSLLD $2, Y11, Y11
+	VPXOR Y13, Y13, Y13
+	VMOVDQU 0(SI), Y6
+	VPERMQ $0x44, Y9, Y8
+	VMOVDQU 32(SI), Y0
+	VPSLLW $2, Y6, Y2
+	VMOVDQA Y0, Y1
+	Q3QUARTER(Y1, 0, 0)
+	VPSLLW $1, Y6, Y2
+	VPSRLW $2, Y0, Y1
+	Q3QUARTER(Y1, 32, 32)
+	VMOVDQA Y6, Y2
+	VPSRLW $4, Y0, Y1
+	Q3QUARTER(Y1, 64, 64)
+	VPSRLW $1, Y6, Y2
+	VPSRLW $6, Y0, Y1
+	Q3QUARTER(Y1, 96, 96)
+	VPERMQ $0xee, Y9, Y8
+	VMOVDQU 64(SI), Y0
+	VPSRLW $2, Y6, Y2
+	VMOVDQA Y0, Y1
+	Q3QUARTER(Y1, 128, 0)
+	VPSRLW $3, Y6, Y2
+	VPSRLW $2, Y0, Y1
+	Q3QUARTER(Y1, 160, 32)
+	VPSRLW $4, Y6, Y2
+	VPSRLW $4, Y0, Y1
+	Q3QUARTER(Y1, 192, 64)
+	VPSRLW $5, Y6, Y2
+	VPSRLW $6, Y0, Y1
+	Q3QUARTER(Y1, 224, 96)
+	VPSUBD Y11, Y13, Y13
+	HSUMD(Y13, X13, X0)
+	VCVTDQ2PS X13, X0
+	MOVWQZX 108(SI), AX
+	MOVQ AX, X1
+	VCVTPH2PS X1, X1
+	VMULSS 0(DX), X1, X1
+	VMULSS X1, X0, X0
+	VADDSS X0, X15, X15
+	ADDQ $110, SI
+	ADDQ $256, DI
+	ADDQ $4, DX
+	ADDQ $32, R8
+	DECQ CX
+	JNZ  q3kloop
+
+q3kdone:
 	VZEROUPPER
 	MOVSS X15, ret+40(FP)
 	RET

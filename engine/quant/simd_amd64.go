@@ -24,6 +24,8 @@ func useSIMD(k *[len(kernels)]kernel) {
 	k[gguf.Q8_0] = dotQ8_0SIMD
 	k[gguf.Q4_0] = dotQ4_0SIMD
 	k[gguf.Q5_0] = dotQ5_0SIMD
+	k[gguf.Q2_K] = kquant(dotQ2_KAVX2)
+	k[gguf.Q3_K] = kquant(dotQ3_KAVX2)
 	k[gguf.Q4_K] = kquant(dotQ4_KAVX2)
 	k[gguf.Q5_K] = kquant(dotQ5_KAVX2)
 	k[gguf.Q6_K] = kquant(dotQ6_KAVX2)
@@ -158,6 +160,12 @@ func dotQ4_0AVX2(x *byte, yq *int8, yd *float32, ysum *int32, groups int, lanes 
 
 //go:noescape
 func dotQ5_0AVX2(x *byte, yq *int8, yd *float32, ysum *int32, groups int, lanes *[4]float32)
+
+//go:noescape
+func dotQ2_KAVX2(x *byte, yq *int8, yd *float32, bsums *int16, nsb int) float32
+
+//go:noescape
+func dotQ3_KAVX2(x *byte, yq *int8, yd *float32, bsums *int16, nsb int) float32
 
 //go:noescape
 func dotQ4_KAVX2(x *byte, yq *int8, yd *float32, bsums *int16, nsb int) float32
