@@ -36,7 +36,7 @@ func newTokenizeCmd() *cobra.Command {
 	var asJSON, noBOS bool
 	cmd := &cobra.Command{
 		Use:   "tokenize --text S",
-		Short: "Tokenize text with the model's tokenizer (BOS included when llama.cpp adds it)",
+		Short: "Tokenize text as llama-tokenize does (BOS added when the model asks for it, special tokens parsed)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := loadModel(modelPath)
@@ -44,7 +44,7 @@ func newTokenizeCmd() *cobra.Command {
 				return err
 			}
 			defer m.Close()
-			ids := m.Tok.Encode(text, !noBOS, false)
+			ids := m.Tok.Encode(text, !noBOS, true)
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), struct {
 					Tokens []int32 `json:"tokens"`
