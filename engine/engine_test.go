@@ -137,3 +137,5 @@ func TestSynthKQLogits(t *testing.T) {
 		})
 	}
 }
+
+func sharedPath(tb testing.TB, name string) string { return sharedtest.Model(tb, name) }
