@@ -147,8 +147,14 @@ func (c Config) Validate() error {
 	if c.LatencyCycles < 0 || c.LatencyCycles > 1<<20 {
 		return fieldErr("latency_cycles", "%d, want 0..1048576", c.LatencyCycles)
 	}
-	if _, ok := policies[c.Replacement]; !ok {
+	f, ok := policies[c.Replacement]
+	if !ok {
 		return fieldErr("replacement", "unknown policy %q (known: %s)", c.Replacement, strings.Join(Policies(), ", "))
+	}
+	// A one-set instance checks the policy's own constraints on ways
+	// (plru wants a power of two) at the cost of a few bytes.
+	if _, err := f(1, c.Ways, 0); err != nil {
+		return fieldErr("replacement", "%v", err)
 	}
 	if c.Write > WriteThrough {
 		return fieldErr("write", "%v, want write-back or write-through", c.Write)

@@ -65,5 +65,9 @@ func NewPolicy(name string, sets, ways int, seed uint64) (Policy, error) {
 	if sets < 1 || ways < 1 || sets*ways > 1<<31 {
 		return nil, fmt.Errorf("cache: replacement policy %s: bad geometry %d sets x %d ways", name, sets, ways)
 	}
-	return f(sets, ways, seed)
+	p, err := f(sets, ways, seed)
+	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	return p, nil
 }

@@ -21,7 +21,7 @@ type plru struct {
 
 func newPLRU(sets, ways int, _ uint64) (Policy, error) {
 	if ways > 64 || ways&(ways-1) != 0 {
-		return nil, fmt.Errorf("cache: plru needs a power-of-two way count up to 64, got %d", ways)
+		return nil, fmt.Errorf("plru needs a power-of-two way count up to 64, got %d", ways)
 	}
 	d := 0
 	for 1<<d < ways {

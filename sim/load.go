@@ -80,17 +80,20 @@ func Parse(data []byte, name string, sets []string) (*SoC, error) {
 		if err == io.EOF {
 			return nil, fmt.Errorf("%s: empty SoC description, want a mapping with name and caches", name)
 		}
-		return nil, fmt.Errorf("%s: %s", name, yamlMessage(err))
+		return nil, yamlError(name, err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err != io.EOF {
+		if err != nil {
+			return nil, yamlError(name, err)
+		}
 		return nil, fmt.Errorf("%s:%d: a second YAML document; want one SoC per file", name, extra.Line)
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}
-	l := &loader{name: name, lines: map[string]int{}, setBy: map[string]string{}}
+	l := &loader{name: name, lines: map[string]int{}, setBy: map[string]string{}, display: map[string]string{}}
 	for _, s := range sets {
 		if err := l.applySet(root, s); err != nil {
 			return nil, err
@@ -112,9 +115,38 @@ func Parse(data []byte, name string, sets []string) (*SoC, error) {
 // loader carries what error messages need: the file name, the line of
 // every path, and which paths came from --set.
 type loader struct {
-	name  string
-	lines map[string]int    // "caches[1].ways" -> line
-	setBy map[string]string // path -> the --set argument that wrote it
+	name    string
+	lines   map[string]int    // "caches[1].ways" -> line
+	setBy   map[string]string // path -> the --set argument that wrote it
+	display map[string]string // "caches[1]" -> "caches[L2]"
+}
+
+// nameOf returns the value of a mapping's name key, for messages.
+func nameOf(n *yaml.Node) string {
+	if n.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "name" && n.Content[i+1].Kind == yaml.ScalarNode {
+			return n.Content[i+1].Value
+		}
+	}
+	return ""
+}
+
+// show rewrites the longest indexed prefix of path with its name.
+func (l *loader) show(path string) string {
+	for p := path; p != ""; {
+		if d, ok := l.display[p]; ok {
+			return d + path[len(p):]
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return path
 }
 
 // check walks node against the Go type t, recording lines and rejecting
@@ -131,10 +163,16 @@ func (l *loader) check(n *yaml.Node, t reflect.Type, path string) error {
 			l.lines[path] = n.Line
 		}
 	}
-	if t == reflect.TypeOf(Size(0)) || t == reflect.TypeOf(Prefetcher{}) && n.Kind == yaml.ScalarNode {
+	switch {
+	case t == reflect.TypeOf(Size(0)):
 		if n.Kind != yaml.ScalarNode {
-			return l.errf(path, n, "want a scalar, got a %s", kindName(n.Kind))
+			return l.errf(path, n, "want a size such as 64KiB, got a %s", kindName(n.Kind))
 		}
+		if _, err := ParseSize(n.Value); err != nil {
+			return l.errf(path, n, "%v", err)
+		}
+		return nil
+	case t == reflect.TypeOf(Prefetcher{}) && n.Kind == yaml.ScalarNode:
 		return nil
 	}
 	switch t.Kind() {
@@ -178,7 +216,11 @@ func (l *loader) check(n *yaml.Node, t reflect.Type, path string) error {
 			return l.errf(path, n, "%d entries, want at most 64", len(n.Content))
 		}
 		for i, e := range n.Content {
-			if err := l.check(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			if name := nameOf(e); name != "" {
+				l.display[p] = fmt.Sprintf("%s[%s]", l.show(path), name)
+			}
+			if err := l.check(e, t.Elem(), p); err != nil {
 				return err
 			}
 		}
@@ -196,6 +238,13 @@ func (l *loader) check(n *yaml.Node, t reflect.Type, path string) error {
 		if n.Kind != yaml.ScalarNode {
 			return l.errf(path, n, "want a scalar, got a %s", kindName(n.Kind))
 		}
+		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			want := map[reflect.Kind]string{reflect.Bool: "true or false", reflect.String: "a string"}[t.Kind()]
+			if want == "" {
+				want = "an integer"
+			}
+			return l.errf(path, n, "want %s, got %q", want, n.Value)
+		}
 	}
 	return nil
 }
@@ -211,15 +260,21 @@ func join(path, key string) string {
 // the --set argument that produced the node.
 func (l *loader) errf(path string, n *yaml.Node, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
+	shown := l.show(path)
+	if shown == "" {
+		shown = "(top level)"
+	}
 	if set, ok := l.setFor(path); ok {
-		return fmt.Errorf("%s: --set %s: %s: %s", l.name, set, path, msg)
+		return fmt.Errorf("%s: --set %s: %s: %s", l.name, set, shown, msg)
 	}
 	if n != nil && n.Line > 0 {
-		return fmt.Errorf("%s:%d: %s: %s", l.name, n.Line, path, msg)
+		return fmt.Errorf("%s:%d: %s: %s", l.name, n.Line, shown, msg)
 	}
-	return fmt.Errorf("%s: %s: %s", l.name, path, msg)
+	return fmt.Errorf("%s: %s: %s", l.name, shown, msg)
 }
 
+// setFor returns the --set argument that wrote path, a parent of it, or
+// something below it (a set that turned a scalar into a mapping).
 func (l *loader) setFor(path string) (string, bool) {
 	for p := path; p != ""; {
 		if s, ok := l.setBy[p]; ok {
@@ -231,7 +286,34 @@ func (l *loader) setFor(path string) (string, bool) {
 		}
 		p = p[:i]
 	}
+	for _, k := range sortedKeys(l.setBy) {
+		if strings.HasPrefix(k, path+".") || strings.HasPrefix(k, path+"[") {
+			return l.setBy[k], true
+		}
+	}
 	return "", false
+}
+
+// setsNear lists the --set arguments that touched the section of path
+// ("caches[1]" for "caches[1].size"): a value from the file can be wrong
+// only in combination with them.
+func (l *loader) setsNear(path string) string {
+	section := path
+	if m := levelIndex.FindString(path); m != "" {
+		section = m
+	} else if i := strings.IndexAny(path, ".["); i >= 0 {
+		section = path[:i]
+	}
+	var near []string
+	for _, k := range sortedKeys(l.setBy) {
+		if k == section || strings.HasPrefix(k, section+".") || strings.HasPrefix(k, section+"[") {
+			near = append(near, "--set "+l.setBy[k])
+		}
+	}
+	if len(near) == 0 {
+		return ""
+	}
+	return " (after " + strings.Join(near, ", ") + ")"
 }
 
 var levelIndex = regexp.MustCompile(`^caches\[(\d+)\]`)
@@ -256,7 +338,7 @@ func (l *loader) locate(err error, soc *SoC) error {
 		}
 		p = p[:i]
 	}
-	display := pe.path
+	display := l.show(pe.path)
 	if m := levelIndex.FindStringSubmatch(display); m != nil {
 		if i, _ := strconv.Atoi(m[1]); i < len(soc.Caches) && soc.Caches[i].Name != "" {
 			display = "caches[" + soc.Caches[i].Name + "]" + display[len(m[0]):]
@@ -266,9 +348,19 @@ func (l *loader) locate(err error, soc *SoC) error {
 		return fmt.Errorf("%s: --set %s: %s: %s", l.name, set, display, pe.msg)
 	}
 	if line > 0 {
-		return fmt.Errorf("%s:%d: %s: %s", l.name, line, display, pe.msg)
+		return fmt.Errorf("%s:%d: %s: %s%s", l.name, line, display, pe.msg, l.setsNear(pe.path))
 	}
-	return fmt.Errorf("%s: %s: %s", l.name, display, pe.msg)
+	return fmt.Errorf("%s: %s: %s%s", l.name, display, pe.msg, l.setsNear(pe.path))
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// yamlError formats a yaml.v3 syntax error as "file:line: message".
+func yamlError(name string, err error) error {
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		return fmt.Errorf("%s:%s: YAML syntax: %s", name, m[1], m[2])
+	}
+	return fmt.Errorf("%s: %s", name, yamlMessage(err))
 }
 
 // yamlMessage makes a yaml.v3 error one line.

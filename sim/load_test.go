@@ -1,0 +1,226 @@
+package sim
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestBadConfigs: every file in testdata/soc/bad is rejected with exactly
+// the one-line error its first line announces ("# want: ...").
+func TestBadConfigs(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "soc", "bad", "*.yaml"))
+	if err != nil || len(files) < 30 {
+		t.Fatalf("bad configs: %d files (%v), want at least 30", len(files), err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, _, _ := bytes.Cut(b, []byte("\n"))
+			want, ok := strings.CutPrefix(string(first), "# want: ")
+			if !ok {
+				t.Fatalf("%s does not start with '# want: <error>'", f)
+			}
+			_, err = Parse(b, filepath.Base(f), nil)
+			if err == nil {
+				t.Fatalf("Parse succeeded, want error %q", want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error spans lines: %q", err)
+			}
+			if err.Error() != want {
+				t.Errorf("Parse error =\n  %s\nwant\n  %s", err, want)
+			}
+		})
+	}
+}
+
+// TestPresets: every preset loads, cites a source with a confidence tag
+// for every number, builds a hierarchy, and survives the YAML round trip
+// unchanged (what `soc show` prints loads back as the same SoC).
+func TestPresets(t *testing.T) {
+	want := []string{"orin-nano", "rk3588", "rpi4", "rpi5", "sd8gen3"}
+	if got := Presets(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("Presets() = %v, want %v", got, want)
+	}
+	for _, name := range Presets() {
+		t.Run(name, func(t *testing.T) {
+			s, err := Load(name, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Name != name {
+				t.Errorf("preset %s is named %q", name, s.Name)
+			}
+			need := func(src Sources, section string, keys ...string) {
+				for _, k := range keys {
+					if v, ok := src[k]; !ok || !hasConfidence(v) {
+						t.Errorf("%s.source.%s = %q, want a citation ending in a confidence tag", section, k, v)
+					}
+				}
+			}
+			need(s.Cores.Source, "cores", "count", "clock_mhz")
+			need(s.IdealMemory.Source, "ideal_memory", "latency_ns")
+			if s.DTLB != nil {
+				need(s.DTLB.Source, "dtlb", "entries", "ways", "page")
+			}
+			for i, c := range s.Caches {
+				keys := []string{"size", "ways", "line", "latency_cycles", "replacement"}
+				if i > 0 {
+					keys = append(keys, "inclusion")
+				}
+				if c.SharedBy > 1 {
+					keys = append(keys, "shared_by")
+				}
+				need(c.Source, "caches["+c.Name+"]", keys...)
+			}
+			if _, err := s.HierarchyConfig(&idealMemory{}); err != nil {
+				t.Fatal(err)
+			}
+			y, err := s.YAML()
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := Parse(y, name+"-shown.yaml", nil)
+			if err != nil {
+				t.Fatalf("Parse(YAML()) error %v\n%s", err, y)
+			}
+			if !reflect.DeepEqual(s, back) {
+				t.Errorf("round trip changed the SoC:\n%+v\n%+v", s, back)
+			}
+			y2, _ := back.YAML()
+			if !bytes.Equal(y, y2) {
+				t.Errorf("YAML not stable across a round trip:\n%s\n---\n%s", y, y2)
+			}
+		})
+	}
+	if _, err := Load("rpi9", nil); err == nil || !strings.Contains(err.Error(), "rpi4, rpi5") {
+		t.Errorf("Load(rpi9) error = %v, want one listing the presets", err)
+	}
+}
+
+// TestGoodConfigs: the files in testdata/soc/good load, defaults are
+// filled in, and explicit values are kept.
+func TestGoodConfigs(t *testing.T) {
+	s, err := Load(filepath.Join("..", "testdata", "soc", "good", "issue-example.yaml"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Cores.Count != 1 || s.Cores.ClockMHz != 1000 || s.IdealMemory.LatencyNS != 100 || s.Caches[1].Write != "write-back" || !*s.Caches[1].WriteAllocate || s.Caches[1].SharedBy != 1 || s.Caches[0].Prefetcher.Name != "none" {
+		t.Errorf("defaults not filled in: %+v", s)
+	}
+	s, err = Load(filepath.Join("..", "testdata", "soc", "good", "everything.yaml"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l1 := s.Caches[0]
+	if l1.Prefetcher != (Prefetcher{Name: "stride", Degree: 4, Distance: 2, Table: 32}) || l1.Write != "write-through" || *l1.WriteAllocate || s.DTLB.Page != 16<<10 || s.Seed != 42 {
+		t.Errorf("explicit values lost: %+v", s)
+	}
+	if got := s.Caches[1].Prefetcher; got != (Prefetcher{Name: "next-line", Degree: 1}) {
+		t.Errorf("next-line prefetcher resolved to %+v, want degree 1 filled in", got)
+	}
+}
+
+// TestSet: --set overrides on presets and files.
+func TestSet(t *testing.T) {
+	s, err := Load("rpi5", []string{"caches.L2.size=1MiB", "caches.0.ways=8", "cores.count=2", "caches.L1D.prefetcher=stride", "caches.L1D.prefetcher.degree=4", "dtlb.page=16KiB", "seed=9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Caches[1].Size != 1<<20 || s.Caches[0].Ways != 8 || s.Cores.Count != 2 || s.Caches[0].Prefetcher.Name != "stride" || s.Caches[0].Prefetcher.Degree != 4 || s.DTLB.Page != 16<<10 || s.Seed != 9 {
+		t.Errorf("overrides not applied: %+v", s)
+	}
+	s, err = Load(filepath.Join("..", "testdata", "soc", "good", "issue-example.yaml"), []string{"ideal_memory.latency_ns=80", "cores.clock_mhz=2400"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.IdealMemory.LatencyNS != 80 || s.CyclePS() != 417 {
+		t.Errorf("new sections: latency %d ns, cycle %d ps; want 80, 417", s.IdealMemory.LatencyNS, s.CyclePS())
+	}
+	bad := []struct{ set, want string }{
+		{"caches.L2.sise=1MiB", `rpi5: --set caches.L2.sise=1MiB: caches[L2].sise: unknown key "sise"`},
+		{"caches.L9.size=1MiB", `rpi5: --set caches.L9.size=1MiB: caches has no entry named "L9"`},
+		{"caches.L2.size=big", `rpi5: --set caches.L2.size=big: caches[L2].size: size "big"`},
+		{"caches.L2.ways=7", `rpi5:40: caches[L2].size: 524288 bytes is not a multiple of line*ways = 448 (after --set caches.L2.ways=7)`},
+		{"caches.L2.size", `rpi5: --set caches.L2.size: want path=value`},
+		{"cores..count=1", `rpi5: --set cores..count=1: empty path segment`},
+		{"name.first=x", `rpi5: --set name.first=x: name: want a scalar, got a mapping`},
+	}
+	for _, b := range bad {
+		_, err := Load("rpi5", []string{b.set})
+		if err == nil || !strings.HasPrefix(err.Error(), b.want) {
+			t.Errorf("Load(rpi5, --set %s) error = %v, want prefix %q", b.set, err, b.want)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Size
+		ok   bool
+	}{
+		{"64", 64, true}, {"64KiB", 64 << 10, true}, {"2MiB", 2 << 20, true}, {"1GiB", 1 << 30, true},
+		{"512B", 512, true}, {" 3 MiB ", 3 << 20, true}, {"64KB", 0, false}, {"-1", 0, false},
+		{"1.5MiB", 0, false}, {"", 0, false}, {"99999999999GiB", 0, false},
+	} {
+		got, err := ParseSize(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+	for _, tc := range []struct {
+		s    Size
+		want string
+	}{{64, "64"}, {1024, "1KiB"}, {3 << 20, "3MiB"}, {1536, "1536"}, {4 << 30, "4GiB"}} {
+		if got := tc.s.String(); got != tc.want {
+			t.Errorf("Size(%d).String() = %q, want %q", int64(tc.s), got, tc.want)
+		}
+	}
+}
+
+// FuzzParse: no input makes the loader panic or accept a SoC that cannot
+// be built, and every accepted SoC round-trips.
+func FuzzParse(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("..", "testdata", "soc", "*", "*.yaml"))
+	for _, p := range seeds {
+		b, err := os.ReadFile(p)
+		if err == nil {
+			f.Add(b)
+		}
+	}
+	for _, name := range Presets() {
+		b, _ := PresetYAML(name)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := Parse(b, "fuzz.yaml", nil)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("multi-line error %q", err)
+			}
+			return
+		}
+		if _, err := s.HierarchyConfig(&idealMemory{}); err != nil {
+			t.Fatalf("accepted SoC does not build: %v", err)
+		}
+		y, err := s.YAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := Parse(y, "again.yaml", nil)
+		if err != nil {
+			t.Fatalf("accepted SoC does not round-trip: %v\n%s", err, y)
+		}
+		if !reflect.DeepEqual(s, back) {
+			t.Fatalf("round trip changed the SoC:\n%s", y)
+		}
+	})
+}
