@@ -94,32 +94,43 @@ func BenchmarkWriteInterleaved(b *testing.B) {
 }
 
 func BenchmarkRead(b *testing.B) {
-	_, events, data := benchStream(b)
-	buf := make([]Event, 4096)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(data)))
-	for b.Loop() {
-		r, err := NewReader(bytes.NewReader(data), int64(len(data)))
-		if err != nil {
-			b.Fatal(err)
-		}
-		total := 0
-		for {
-			n, err := r.Next(buf)
-			total += n
-			if err == io.EOF {
-				break
+	_, seq, seqData := benchStream(b)
+	m := newEngineModel(stories15MShape)
+	m.interleave = true
+	inter := m.events(2, 4, 2)
+	interData := encode(b, m.h, inter, WriterOptions{})
+	for _, tc := range []struct {
+		name   string
+		events []Event
+		data   []byte
+	}{{"engine", seq, seqData}, {"interleaved", inter, interData}} {
+		b.Run(tc.name, func(b *testing.B) {
+			buf := make([]Event, 4096)
+			b.ReportAllocs()
+			for b.Loop() {
+				r, err := NewReader(bytes.NewReader(tc.data), int64(len(tc.data)))
+				if err != nil {
+					b.Fatal(err)
+				}
+				total := 0
+				for {
+					n, err := r.Next(buf)
+					total += n
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				if total != len(tc.events) {
+					b.Fatalf("read %d events, want %d", total, len(tc.events))
+				}
 			}
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-		if total != len(events) {
-			b.Fatalf("read %d events, want %d", total, len(events))
-		}
+			b.ReportMetric(float64(len(tc.events))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(len(tc.data))/float64(len(tc.events)), "bytes/event")
+		})
 	}
-	b.ReportMetric(float64(len(events))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64(len(data))/float64(len(events)), "bytes/event")
 }
 
 // TestReadAllocs pins the read path at zero allocations per event: after

@@ -255,3 +255,60 @@ func TestBoundedAllocation(t *testing.T) {
 		}
 	}
 }
+
+// TestPayloads decodes hand-made block payloads (with valid CRCs), good
+// and bad, byte by byte as docs/trace-format.md specifies them.
+func TestPayloads(t *testing.T) {
+	cases := []struct {
+		name    string
+		payload []byte
+		events  uint32
+		tensors int
+		want    []Event // nil: an error containing err
+		err     string
+	}{
+		// Fork from the zero slot with A and X (addr 0+100, size 64)
+		// and repeat code 1: the stride of a fork is the size.
+		{"fork and repeat", []byte{0x78, 0x01, 0xc8, 0x01, 0x40}, 2, 1,
+			[]Event{{Addr: 100, Size: 64}, {Addr: 164, Size: 64}}, ""},
+		// Repeat code 3 with c = 1: 4 repeats.
+		{"long repeat", []byte{0xf8, 0x01, 0x00, 0x08, 0x01}, 5, 1,
+			[]Event{{Size: 8}, {Addr: 8, Size: 8}, {Addr: 16, Size: 8}, {Addr: 24, Size: 8}, {Addr: 32, Size: 8}}, ""},
+		// Fork (size 4, stride 4); an update with address 4+6 learns
+		// stride 10; a bare record predicts 20.
+		{"update learns stride", []byte{0x28, 0x01, 0x04, 0x10, 0x0c, 0x00}, 3, 1,
+			[]Event{{Size: 4}, {Addr: 10, Size: 4}, {Addr: 20, Size: 4}}, ""},
+		{"every field", []byte{0x38, 0x7f, 0x02, 0x01, 0x03, 0x02, 0x03, 0x30, 0x07, 0x04, 0x06}, 1, 2,
+			[]Event{{Addr: 1, Size: 1, Token: ^uint32(0) - 1, Tensor: 1, Layer: -2, Op: OpOther, Kind: Write, Phase: Prompt, Thread: 7, NeuronLo: 2, NeuronHi: 3}}, ""},
+		{"payload ends early", []byte{0x20, 0x01, 0x01}, 2, 1, nil, "payload ends"},
+		{"size 0", []byte{0x20, 0x01, 0x00}, 1, 1, nil, "size"},
+		{"zero slot has size 0", []byte{0x00}, 1, 1, nil, "size 0"},
+		{"repeat past the block", []byte{0xe0, 0x01, 0x01, 0x00}, 2, 1, nil, "repeats 3 events"},
+		{"reserved mask bit", []byte{0x20, 0x80}, 1, 1, nil, "reserved bit"},
+		{"undefined op", []byte{0x20, 0x11, 0x01, 0x1f}, 1, 1, nil, "op/kind/phase"},
+		{"undefined kind", []byte{0x20, 0x11, 0x01, 0x60}, 1, 1, nil, "op/kind/phase"},
+		{"bytes left over", []byte{0x20, 0x01, 0x01, 0x00}, 1, 1, nil, "payload bytes left"},
+		{"tensor outside table", []byte{0x20, 0x05, 0x01, 0x04}, 1, 1, nil, "tensor 2 outside"},
+		{"no tensors at all", []byte{0x20, 0x01, 0x01}, 1, 0, nil, "tensor 0 outside"},
+		{"token delta too wide", []byte{0x20, 0x03, 0x01, 0x80, 0x80, 0x80, 0x80, 0x10}, 1, 1, nil, "does not fit in 32 bits"},
+		{"cut-off varint", []byte{0x30, 0x01, 0x01, 0x80}, 1, 1, nil, "varint"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := readEverything(wrapPayload(tc.payload, tc.events, tc.tensors))
+			if res.openErr != nil {
+				t.Fatalf("open: %v", res.openErr)
+			}
+			if tc.want == nil {
+				if res.endErr == io.EOF || !strings.Contains(res.endErr.Error(), tc.err) || !errors.Is(res.endErr, ErrCorrupt) {
+					t.Errorf("read = %v, want a corrupt-block error containing %q", res.endErr, tc.err)
+				}
+				return
+			}
+			if res.endErr != io.EOF {
+				t.Fatalf("read: %v", res.endErr)
+			}
+			sameEvents(t, res.events, tc.want)
+		})
+	}
+}

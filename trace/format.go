@@ -184,15 +184,6 @@ func (c *coder) update(k int, fork bool, e Event) {
 	}
 }
 
-// advance is the repeat step: slot 0's prediction becomes its event.
-func (c *coder) advance() Event {
-	s := &c.slots[c.order[0]]
-	s.ev.Addr += s.stride
-	s.ev.NeuronLo += s.nstride
-	s.ev.NeuronHi += s.nstride
-	return s.ev
-}
-
 func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }
 func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
 

@@ -375,7 +375,8 @@ func (r *Reader) loadBlock() error {
 	return nil
 }
 
-// Next decodes up to len(buf) events into buf. It returns n > 0 and a nil
+// Next decodes up to len(buf) events into buf (which must not be empty;
+// 4096 is a good size). It returns n > 0 and a nil
 // error, or 0 and an error: io.EOF at the end of a complete trace; an
 // error matching ErrTruncated after the last good event of a trace cut
 // off mid-write (the events before it were all delivered, so callers may
@@ -439,6 +440,27 @@ func (r *Reader) decode(buf []Event) (int, error) {
 			n += k
 			r.repeat -= uint64(k)
 			continue
+		}
+		// Fast path: a record that is just a slot's prediction (the
+		// common case when threads' rows interleave).
+		if r.pos >= len(r.payload) {
+			return n, corruptf(r.blk, r.blkOff, r.starts[r.blk], "payload ends after %d of the block's %d events", int(r.index[r.blk].events)-r.left+n, r.index[r.blk].events)
+		}
+		if h := r.payload[r.pos]; h&(recAddr|recFields) == 0 && h>>recRepeatSh < 3 {
+			k := int(h & recSlotMask)
+			e := r.c.predict(k)
+			if e.Size != 0 && (e.Tensor == NoTensor || int(e.Tensor) < len(r.header.Tensors)) {
+				rep := uint64(h >> recRepeatSh)
+				buf[n] = e
+				n++
+				if rep > uint64(r.left-n) {
+					return n, corruptf(r.blk, r.blkOff, r.starts[r.blk], "record at payload byte %d repeats %d events, only %d left in the block", r.pos, rep, r.left-n)
+				}
+				r.pos++
+				r.c.update(k, h&recFork != 0, e)
+				r.repeat = rep
+				continue
+			}
 		}
 		e, rep, err := r.record()
 		if err != nil {

@@ -114,6 +114,30 @@ func (w *Writer) check(e Event) error {
 
 // Emit appends e to the trace.
 func (w *Writer) Emit(e Event) {
+	// Fast path: e continues the open run of slot 0. Slot 0 then holds
+	// the previous event, already validated and counted in the block's
+	// token range, so only the run length changes.
+	if w.runPos >= 0 && w.err == nil {
+		s := &w.c.slots[w.c.order[0]]
+		p := s.ev
+		p.Addr += s.stride
+		p.NeuronLo += s.nstride
+		p.NeuronHi += s.nstride
+		if e == p {
+			s.ev = e
+			w.run++
+			w.total++
+			w.events++
+			if w.events >= w.blockEvents {
+				w.flushBlock()
+			}
+			return
+		}
+	}
+	w.emitRecord(e)
+}
+
+func (w *Writer) emitRecord(e Event) {
 	if w.err != nil || w.closed {
 		return
 	}
@@ -127,13 +151,8 @@ func (w *Writer) Emit(e Event) {
 	w.lastTok = e.Token
 	w.total++
 	w.note(e)
-	if w.runPos >= 0 && e == w.c.predict(0) {
-		w.c.advance()
-		w.run++
-	} else {
-		w.flushRun()
-		w.record(e)
-	}
+	w.flushRun()
+	w.record(e)
 	if w.events >= w.blockEvents || len(w.buf)-blockHeaderSize >= blockPayloadSoft {
 		w.flushBlock()
 	}
@@ -152,6 +171,15 @@ func (w *Writer) note(e Event) {
 
 // record codes e through the slot that predicts it most cheaply.
 func (w *Writer) record(e Event) {
+	// An exact prediction is a 1-byte record (threads' interleaved rows).
+	for k := range slotCount {
+		if e == w.c.predict(k) {
+			w.runPos = len(w.buf)
+			w.buf = append(w.buf, byte(k))
+			w.c.update(k, false, e)
+			return
+		}
+	}
 	best, bestCost := 0, math.MaxInt
 	for k := range slotCount {
 		c := recordCost(&e, &w.c.slots[w.c.order[k]])
@@ -320,6 +348,7 @@ func (w *Writer) Close() error {
 		return w.err
 	}
 	w.closed = true
+	defer func() { w.runPos = -1 }()
 	if w.err != nil {
 		return w.err
 	}
@@ -388,5 +417,6 @@ func (fw *FileWriter) Close() error {
 // Abort discards the trace. Safe after Close.
 func (fw *FileWriter) Abort() {
 	fw.Writer.closed = true
+	fw.Writer.runPos = -1
 	fw.f.Abort()
 }
