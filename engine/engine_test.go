@@ -139,3 +139,46 @@ func TestSynthKQLogits(t *testing.T) {
 }
 
 func sharedPath(tb testing.TB, name string) string { return sharedtest.Model(tb, name) }
+
+// A batch computes exactly what token-by-token evaluation computes.
+func TestEvalBatchEqualsSequential(t *testing.T) {
+	for _, name := range []string{"stories260K.gguf", "stories260K-Q4_K_M.gguf"} {
+		m := loadShared(t, name)
+		toks := m.Tok.Encode("Once upon a time, there was a little girl named Lily. She loved to play outside.", true, false)
+		want := make([][]float32, len(toks))
+		seq, err := m.NewSession(Options{Ctx: 64})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, id := range toks {
+			l, err := seq.Eval(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[i] = slices.Clone(l)
+		}
+		seq.Close()
+		for _, batch := range []int{1, 3, 7, 512} {
+			for _, threads := range []int{1, 2} {
+				s, err := m.NewSession(Options{Ctx: 64, Batch: batch, Threads: threads})
+				if err != nil {
+					t.Fatal(err)
+				}
+				from := 5
+				got, err := s.EvalBatch(toks, from)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != len(toks)-from {
+					t.Fatalf("%s batch %d: %d logit rows, want %d", name, batch, len(got), len(toks)-from)
+				}
+				for i := range got {
+					if !slices.Equal(got[i], want[from+i]) {
+						t.Fatalf("%s batch %d t%d: logits of position %d differ from sequential evaluation", name, batch, threads, from+i)
+					}
+				}
+				s.Close()
+			}
+		}
+	}
+}

@@ -73,15 +73,11 @@ func (m *Model) GenerateTokens(prompt []int32, opt GenerateOptions) (*Generation
 
 	t0 := time.Now()
 	s.SetPhase(trace.Prompt)
-	for _, id := range prompt[:len(prompt)-1] {
-		if err := s.EvalNoLogits(id); err != nil {
-			return nil, err
-		}
-	}
-	logits, err := s.Eval(prompt[len(prompt)-1])
+	out, err := s.EvalBatch(prompt, len(prompt)-1)
 	if err != nil {
 		return nil, err
 	}
+	logits := out[0]
 	g.PromptTime = time.Since(t0)
 
 	t1 := time.Now()

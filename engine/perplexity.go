@@ -15,6 +15,9 @@ type PerplexityOptions struct {
 	Chunks int
 	// Threads evaluates that many windows at once, one session each.
 	Threads int
+	// Batch is the forward-pass batch size (default DefaultBatch); it
+	// changes speed, not results.
+	Batch int
 	// Progress, if set, is called after each window in order with the
 	// running perplexity (what llama-perplexity prints as [k]x.xxxx).
 	Progress func(done, total int, running float64)
@@ -100,7 +103,7 @@ func PerplexityTokens(m *Model, toks []int32, opt PerplexityOptions) (*Perplexit
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, err := m.NewSession(Options{Threads: 1, Ctx: nctx})
+			s, err := m.NewSession(Options{Threads: 1, Ctx: nctx, Batch: opt.Batch})
 			if err != nil {
 				mu.Lock()
 				errs[0] = err
@@ -108,6 +111,7 @@ func PerplexityTokens(m *Model, toks []int32, opt PerplexityOptions) (*Perplexit
 				return
 			}
 			defer s.Close()
+			input := make([]int32, nctx)
 			for {
 				mu.Lock()
 				c := next
@@ -116,7 +120,7 @@ func PerplexityTokens(m *Model, toks []int32, opt PerplexityOptions) (*Perplexit
 				if c >= nChunk {
 					return
 				}
-				r, err := scoreChunk(m, s, toks[c*nctx:(c+1)*nctx], toks[c*nctx+1:(c+1)*nctx])
+				r, err := scoreChunk(m, s, toks[c*nctx:(c+1)*nctx], toks[c*nctx+1:(c+1)*nctx], input)
 				mu.Lock()
 				results[c], errs[c], done[c] = r, err, true
 				report()
@@ -142,27 +146,23 @@ func PerplexityTokens(m *Model, toks []int32, opt PerplexityOptions) (*Perplexit
 
 // scoreChunk evaluates one window and returns the NLL sums of its scored
 // half. targets[i] is the token that follows window position i.
-func scoreChunk(m *Model, s *Session, window, targets []int32) (chunkNLL, error) {
+func scoreChunk(m *Model, s *Session, window, targets []int32, input []int32) (chunkNLL, error) {
 	s.Reset()
 	n := len(window)
 	first := n / 2
 	var r chunkNLL
-	for i := 0; i < n-1; i++ {
-		tok := window[i]
-		if i == 0 && m.Tok.AddBOS() {
-			tok = m.Tok.BOS()
-		}
-		if i < first {
-			if err := s.EvalNoLogits(tok); err != nil {
-				return r, err
-			}
-			continue
-		}
-		logits, err := s.Eval(tok)
-		if err != nil {
-			return r, err
-		}
-		v := -logSoftmaxAt(logits, targets[i])
+	// The last position's logits predict nothing inside the window, so it
+	// is not evaluated.
+	input = append(input[:0], window[:n-1]...)
+	if m.Tok.AddBOS() {
+		input[0] = m.Tok.BOS()
+	}
+	logits, err := s.EvalBatch(input, first)
+	if err != nil {
+		return r, err
+	}
+	for i := first; i < n-1; i++ {
+		v := -logSoftmaxAt(logits[i-first], targets[i])
 		r.nll += v
 		r.nll2 += v * v
 		r.count++

@@ -18,7 +18,12 @@ type Options struct {
 	// Ctx is the KV-cache size in tokens. Default: the model's training
 	// context.
 	Ctx int
-	// Sink receives one event per weight read (nil: discard, at no cost).
+	// Batch is the most tokens one forward pass evaluates together
+	// (llama.cpp's ubatch, default 512): a batch reads each weight once
+	// for all its tokens. Decoding evaluates one token at a time.
+	Batch int
+	// Sink receives the forward pass's memory accesses (nil: nothing is
+	// emitted, at no cost). See docs/engine-trace.md.
 	Sink trace.Sink
 	// TraceChunk is the largest run of one thread's consecutive weight
 	// rows reported as a single event, in bytes (a row is never split).
@@ -37,6 +42,9 @@ type Options struct {
 	// path, llama.cpp's own numerics).
 	FloatWeights bool
 }
+
+// DefaultBatch is llama.cpp's default ubatch size.
+const DefaultBatch = 512
 
 // ErrContextFull is returned when a session's KV cache has no room left.
 var ErrContextFull = errors.New("engine: context full")
@@ -62,25 +70,31 @@ type Session struct {
 	kc32, vc32 []float32
 	kvCells    int
 
-	x, xb, xb2  []float32
-	q, k, v     []float32
-	att         []float32
-	hb, hb2     []float32
-	logits      []float32
-	cos, sin    []float32
-	act         quant.Act
+	// Per-token activations of the current batch: x[i] belongs to the
+	// batch's i-th token.
+	x, xb, xb2 [][]float32
+	q, k, v    [][]float32
+	att        [][]float32
+	hb, hb2    [][]float32
+	logits     [][]float32
+	cos, sin   [][]float32
+	acts       []quant.Act
+	actPtrs    []*quant.Act
+
 	headScratch [][]float32 // per thread: attention scores
 	rowScratch  [][]float32 // per thread: a dequantized row (FloatWeights)
 	q16         [][]uint16  // per thread: f16 query
 	p16         [][]uint16  // per thread: f16 probabilities
 
-	mv   matVecTask
+	mm   matTask
 	attn attnTask
 
 	// actAddr are the trace addresses of the activation buffers (see
 	// activationSlot), packed page-aligned in the activation region as a
-	// process's heap would hold them.
-	actAddr [numActivationSlots]uint64
+	// process's heap would hold them; slot s of batch token i is at
+	// actAddr[s] + i·actStride[s].
+	actAddr   [numActivationSlots]uint64
+	actStride [numActivationSlots]uint64
 }
 
 // activationSlot names the engine's activation buffers in traces.
@@ -101,6 +115,15 @@ const (
 	numActivationSlots
 )
 
+func matrix(rows, cols int) [][]float32 {
+	back := make([]float32, rows*cols)
+	m := make([][]float32, rows)
+	for i := range m {
+		m[i] = back[i*cols : (i+1)*cols : (i+1)*cols]
+	}
+	return m
+}
+
 // NewSession prepares a session on m.
 func (m *Model) NewSession(opt Options) (*Session, error) {
 	c := &m.Cfg
@@ -116,6 +139,10 @@ func (m *Model) NewSession(opt Options) (*Session, error) {
 	if opt.Ctx <= 0 || opt.Ctx > 1<<20 {
 		return nil, fmt.Errorf("engine: context size %d out of range (1..%d)", opt.Ctx, 1<<20)
 	}
+	if opt.Batch <= 0 {
+		opt.Batch = DefaultBatch
+	}
+	opt.Batch = min(opt.Batch, opt.Ctx)
 	chunk := opt.TraceChunk
 	if chunk == 0 {
 		chunk = 4096
@@ -129,18 +156,9 @@ func (m *Model) NewSession(opt Options) (*Session, error) {
 		s.kc = make([]uint16, s.kvCells)
 		s.vc = make([]uint16, s.kvCells)
 	}
-	s.x = make([]float32, c.Embd)
-	s.xb = make([]float32, max(c.Embd, c.QDim()))
-	s.xb2 = make([]float32, c.Embd)
-	s.q = make([]float32, c.QDim())
-	s.k = make([]float32, c.KVDim())
-	s.v = make([]float32, c.KVDim())
-	s.att = make([]float32, c.QDim())
-	s.hb = make([]float32, c.FF)
-	s.hb2 = make([]float32, c.FF)
-	s.logits = make([]float32, c.Vocab)
-	s.cos = make([]float32, c.Rot/2)
-	s.sin = make([]float32, c.Rot/2)
+	// Buffers grow with the largest batch actually used, so a decoding
+	// session pays for one token only.
+	s.grow(1)
 	for t := 0; t < opt.Threads; t++ {
 		s.headScratch = append(s.headScratch, make([]float32, opt.Ctx))
 		s.q16 = append(s.q16, make([]uint16, c.HeadDim))
@@ -149,7 +167,7 @@ func (m *Model) NewSession(opt Options) (*Session, error) {
 			s.rowScratch = append(s.rowScratch, make([]float32, max(c.Embd, c.QDim(), c.FF)))
 		}
 	}
-	s.mv.s = s
+	s.mm.s = s
 	s.attn.s = s
 	sizes := [numActivationSlots]int{
 		slotResidual: c.Embd, slotNormed: max(c.Embd, c.QDim()), slotQ: c.QDim(), slotK: c.KVDim(), slotV: c.KVDim(),
@@ -159,9 +177,35 @@ func (m *Model) NewSession(opt Options) (*Session, error) {
 	addr := trace.RegionActivation
 	for i, n := range sizes {
 		s.actAddr[i] = addr
-		addr += (uint64(4*n) + 4095) &^ 4095
+		s.actStride[i] = uint64(4 * n)
+		addr += (uint64(4*n*opt.Batch) + 4095) &^ 4095
 	}
 	return s, nil
+}
+
+// grow sizes the per-token buffers for batches of n tokens.
+func (s *Session) grow(n int) {
+	if len(s.x) >= n {
+		return
+	}
+	c := &s.m.Cfg
+	s.x = matrix(n, c.Embd)
+	s.xb = matrix(n, max(c.Embd, c.QDim()))
+	s.xb2 = matrix(n, c.Embd)
+	s.q = matrix(n, c.QDim())
+	s.k = matrix(n, c.KVDim())
+	s.v = matrix(n, c.KVDim())
+	s.att = matrix(n, c.QDim())
+	s.hb = matrix(n, c.FF)
+	s.hb2 = matrix(n, c.FF)
+	s.logits = matrix(n, c.Vocab)
+	s.cos = matrix(n, c.Rot/2)
+	s.sin = matrix(n, c.Rot/2)
+	s.acts = make([]quant.Act, n)
+	s.actPtrs = make([]*quant.Act, n)
+	for i := range s.acts {
+		s.actPtrs[i] = &s.acts[i]
+	}
 }
 
 // Close stops the session's worker threads.
@@ -179,104 +223,160 @@ func (s *Session) SetPhase(p trace.Phase) { s.phase = p }
 // Eval runs the model on one token at the next position and returns the
 // logits of that position. The slice is reused by the next call.
 func (s *Session) Eval(tok int32) ([]float32, error) {
-	if err := s.forward(tok, true); err != nil {
+	out, err := s.EvalBatch([]int32{tok}, 0)
+	if err != nil {
 		return nil, err
 	}
-	return s.logits, nil
+	return out[0], nil
 }
 
 // EvalNoLogits runs one token without computing logits (prompt tokens
 // whose predictions nobody reads, as llama.cpp skips them).
-func (s *Session) EvalNoLogits(tok int32) error { return s.forward(tok, false) }
+func (s *Session) EvalNoLogits(tok int32) error {
+	_, err := s.EvalBatch([]int32{tok}, 1)
+	return err
+}
 
-func (s *Session) forward(tok int32, wantLogits bool) error {
+// EvalBatch evaluates toks at the next len(toks) positions, in forward
+// passes of at most Options.Batch tokens, and returns the logits of the
+// positions i >= logitsFrom (out[i-logitsFrom]); logitsFrom = len(toks)
+// computes none. Results are identical to evaluating the tokens one at a
+// time; a batch reads each weight once for all its tokens. The returned
+// slices are reused by the next call.
+func (s *Session) EvalBatch(toks []int32, logitsFrom int) ([][]float32, error) {
+	c := &s.m.Cfg
+	for _, t := range toks {
+		if t < 0 || int(t) >= c.Vocab {
+			return nil, fmt.Errorf("engine: token id %d out of range [0, %d)", t, c.Vocab)
+		}
+	}
+	if s.pos+len(toks) > s.opt.Ctx {
+		return nil, fmt.Errorf("%w: %d tokens + %d new exceed %d", ErrContextFull, s.pos, len(toks), s.opt.Ctx)
+	}
+	logitsFrom = min(max(0, logitsFrom), len(toks))
+	nLogits := len(toks) - logitsFrom
+	var out [][]float32
+	if nLogits > 0 && len(toks) > s.opt.Batch {
+		// Logits of several passes must all survive: copy them out.
+		out = matrix(nLogits, c.Vocab)
+	}
+	for start := 0; start < len(toks); start += s.opt.Batch {
+		end := min(start+s.opt.Batch, len(toks))
+		from := min(max(logitsFrom-start, 0), end-start)
+		s.forward(toks[start:end], from)
+		if from == end-start {
+			continue
+		}
+		if len(toks) <= s.opt.Batch {
+			out = s.logits[:end-start-from]
+			continue
+		}
+		for j := 0; j < end-start-from; j++ {
+			copy(out[start+from+j-logitsFrom], s.logits[j])
+		}
+	}
+	return out, nil
+}
+
+// forward evaluates one batch; logits of tokens i >= from go to
+// s.logits[i-from].
+func (s *Session) forward(toks []int32, from int) {
 	m := s.m
 	c := &m.Cfg
-	if tok < 0 || int(tok) >= c.Vocab {
-		return fmt.Errorf("engine: token id %d out of range [0, %d)", tok, c.Vocab)
-	}
-	if s.pos >= s.opt.Ctx {
-		return fmt.Errorf("%w: %d tokens", ErrContextFull, s.opt.Ctx)
-	}
+	n := len(toks)
+	s.grow(n)
 	sink := s.opt.Sink
-	pos := s.pos
+	batchToken := s.traceToken
 
-	// Embedding lookup (ggml_get_rows dequantizes one row).
-	erow := m.embd.Row(int(tok))
-	if err := quant.Dequantize(m.embd.Type, erow, s.x); err != nil {
-		return err
+	for i, tok := range toks {
+		// Embedding lookup: ggml_get_rows dequantizes one row. The row
+		// is whole blocks by construction, so this cannot fail.
+		_ = quant.Dequantize(m.embd.Type, m.embd.Row(int(tok)), s.x[i])
+		ropeTable(s.cos[i], s.sin[i], s.pos+i, c.RopeBase, c.RopeScale, c.AttnScale, c.Rot, m.ropeFreqs)
+		if sink != nil {
+			s.emit(trace.Event{Addr: m.embd.offset + uint64(tok)*uint64(m.embd.RowBytes), Size: uint32(m.embd.RowBytes),
+				Tensor: m.embd.id, Layer: trace.NoLayer, Op: trace.OpEmbed, Token: batchToken + uint32(i)})
+		}
 	}
-	if sink != nil {
-		s.emit(trace.Event{Addr: m.embd.offset + uint64(tok)*uint64(m.embd.RowBytes), Size: uint32(m.embd.RowBytes),
-			Tensor: m.embd.id, Layer: trace.NoLayer, Op: trace.OpEmbed})
-	}
-	ropeTable(s.cos, s.sin, pos, c.RopeBase, c.RopeScale, c.AttnScale, c.Rot, m.ropeFreqs)
 
 	for li := range m.layers {
 		l := &m.layers[li]
 		L := int16(li)
-		s.norm(s.xb[:c.Embd], s.x, l.attnNorm, l.attnNormID, L, trace.OpAttnNorm)
-		s.matVec(&l.q, s.xb[:c.Embd], s.q, l.qb, L, trace.OpAttnQ, slotQ)
-		s.matVec(&l.k, s.xb[:c.Embd], s.k, l.kb, L, trace.OpAttnK, slotK)
-		s.matVec(&l.v, s.xb[:c.Embd], s.v, l.vb, L, trace.OpAttnV, slotV)
-		ropeNorm(s.q, c.Heads, c.HeadDim, s.cos, s.sin)
-		ropeNorm(s.k, c.KVHeads, c.HeadDim, s.cos, s.sin)
-		s.storeKV(li, pos)
-		s.attn.layer = li
-		s.attn.pos = pos
+		s.norm(s.xb[:n], s.x[:n], c.Embd, l.attnNorm, l.attnNormID, L, trace.OpAttnNorm, batchToken)
+		s.matMul(&l.q, s.xb[:n], c.Embd, s.q[:n], l.qb, L, trace.OpAttnQ, slotQ, batchToken)
+		s.matMul(&l.k, s.xb[:n], c.Embd, s.k[:n], l.kb, L, trace.OpAttnK, slotK, batchToken)
+		s.matMul(&l.v, s.xb[:n], c.Embd, s.v[:n], l.vb, L, trace.OpAttnV, slotV, batchToken)
+		for i := 0; i < n; i++ {
+			ropeNorm(s.q[i], c.Heads, c.HeadDim, s.cos[i], s.sin[i])
+			ropeNorm(s.k[i], c.KVHeads, c.HeadDim, s.cos[i], s.sin[i])
+			s.storeKV(li, s.pos+i, s.k[i], s.v[i])
+		}
+		s.attn.layer, s.attn.pos, s.attn.n = li, s.pos, n
 		s.pool.run(&s.attn)
 		if sink != nil {
-			s.emitKV(li, pos)
+			for i := 0; i < n; i++ {
+				s.emitKV(li, s.pos+i, batchToken+uint32(i))
+			}
 		}
-		s.matVec(&l.o, s.att, s.xb2, l.ob, L, trace.OpAttnOut, slotProj)
-		for i := range s.x {
-			s.x[i] += s.xb2[i]
+		s.matMul(&l.o, s.att[:n], c.QDim(), s.xb2[:n], l.ob, L, trace.OpAttnOut, slotProj, batchToken)
+		for i := 0; i < n; i++ {
+			addInto(s.x[i], s.xb2[i])
 		}
-		s.norm(s.xb[:c.Embd], s.x, l.ffnNorm, l.ffnNID, L, trace.OpFFNNorm)
-		s.matVec(&l.gate, s.xb[:c.Embd], s.hb, l.gateb, L, trace.OpFFNGate, slotGate)
-		s.matVec(&l.up, s.xb[:c.Embd], s.hb2, l.upb, L, trace.OpFFNUp, slotUp)
-		siluMul(s.hb, s.hb, s.hb2)
-		s.matVec(&l.down, s.hb, s.xb2, l.downb, L, trace.OpFFNDown, slotProj)
-		for i := range s.x {
-			s.x[i] += s.xb2[i]
+		s.norm(s.xb[:n], s.x[:n], c.Embd, l.ffnNorm, l.ffnNID, L, trace.OpFFNNorm, batchToken)
+		s.matMul(&l.gate, s.xb[:n], c.Embd, s.hb[:n], l.gateb, L, trace.OpFFNGate, slotGate, batchToken)
+		s.matMul(&l.up, s.xb[:n], c.Embd, s.hb2[:n], l.upb, L, trace.OpFFNUp, slotUp, batchToken)
+		for i := 0; i < n; i++ {
+			siluMul(s.hb[i], s.hb[i], s.hb2[i])
+		}
+		s.matMul(&l.down, s.hb[:n], c.FF, s.xb2[:n], l.downb, L, trace.OpFFNDown, slotProj, batchToken)
+		for i := 0; i < n; i++ {
+			addInto(s.x[i], s.xb2[i])
 		}
 	}
-	if wantLogits {
-		s.norm(s.xb[:c.Embd], s.x, m.outNorm, m.outNormID, trace.NoLayer, trace.OpOutNorm)
-		s.matVec(&m.output, s.xb[:c.Embd], s.logits, nil, trace.NoLayer, trace.OpLMHead, slotLogits)
+	if from < n {
+		s.norm(s.xb[from:n], s.x[from:n], c.Embd, m.outNorm, m.outNormID, trace.NoLayer, trace.OpOutNorm, batchToken+uint32(from))
+		s.matMul(&m.output, s.xb[from:n], c.Embd, s.logits[:n-from], nil, trace.NoLayer, trace.OpLMHead, slotLogits, batchToken+uint32(from))
 	}
-	s.pos++
-	s.traceToken++
-	return nil
+	s.pos += n
+	s.traceToken += uint32(n)
+}
+
+func addInto(x, y []float32) {
+	for i := range x {
+		x[i] += y[i]
+	}
 }
 
 func (s *Session) emit(e trace.Event) {
-	e.Token = s.traceToken
 	e.Phase = s.phase
 	s.opt.Sink.Emit(e)
 }
 
-func (s *Session) norm(dst, x, w []float32, id uint16, layer int16, op trace.Op) {
-	rmsNorm(dst, x, w, s.m.Cfg.RMSEps)
+// norm applies RMSNorm to each token's first width elements; the weight
+// vector is read once per batch.
+func (s *Session) norm(dst, x [][]float32, width int, w []float32, id uint16, layer int16, op trace.Op, tok uint32) {
+	for i := range x {
+		rmsNorm(dst[i][:width], x[i][:width], w, s.m.Cfg.RMSEps)
+	}
 	if s.opt.Sink != nil {
 		t := &s.m.File.Tensors[id]
-		s.emit(trace.Event{Addr: t.FileOffset, Size: uint32(t.Size), Tensor: id, Layer: layer, Op: op})
+		s.emit(trace.Event{Addr: t.FileOffset, Size: uint32(t.Size), Tensor: id, Layer: layer, Op: op, Token: tok})
 	}
 }
 
-// storeKV writes the rotated K and V of this position into the f16 cache.
-func (s *Session) storeKV(layer, pos int) {
+// storeKV writes one position's rotated K and V into the cache.
+func (s *Session) storeKV(layer, pos int, k, v []float32) {
 	c := &s.m.Cfg
 	for h := 0; h < c.KVHeads; h++ {
 		base := s.kvIndex(layer, h, pos)
 		if s.opt.KVF32 {
-			copy(s.kc32[base:base+c.HeadDim], s.k[h*c.HeadDim:])
-			copy(s.vc32[base:base+c.HeadDim], s.v[h*c.HeadDim:])
+			copy(s.kc32[base:base+c.HeadDim], k[h*c.HeadDim:])
+			copy(s.vc32[base:base+c.HeadDim], v[h*c.HeadDim:])
 			continue
 		}
 		for d := 0; d < c.HeadDim; d++ {
-			s.kc[base+d] = quant.F32ToF16(s.k[h*c.HeadDim+d])
-			s.vc[base+d] = quant.F32ToF16(s.v[h*c.HeadDim+d])
+			s.kc[base+d] = quant.F32ToF16(k[h*c.HeadDim+d])
+			s.vc[base+d] = quant.F32ToF16(v[h*c.HeadDim+d])
 		}
 	}
 }
@@ -286,47 +386,63 @@ func (s *Session) kvIndex(layer, head, cell int) int {
 	return ((layer*c.KVHeads+head)*s.opt.Ctx + cell) * c.HeadDim
 }
 
-// matVecTask computes out = W·x (+ bias) over each thread's share of rows.
-type matVecTask struct {
-	s      *Session
-	w      *weight
-	x, out []float32
+// matTask computes out[i] = W·in[i] for the batch over each thread's
+// share of rows.
+type matTask struct {
+	s       *Session
+	w       *weight
+	in, out [][]float32
 }
 
-func (t *matVecTask) do(thread int) {
+func (t *matTask) do(thread int) {
 	lo, hi := split(t.w.Rows, t.s.opt.Threads, thread)
+	n := len(t.out)
 	if !t.s.opt.FloatWeights {
-		quant.MatVec(t.w.Matrix, &t.s.act, t.out, lo, hi)
+		if n == 1 {
+			quant.MatVec(t.w.Matrix, t.s.actPtrs[0], t.out[0], lo, hi)
+		} else {
+			quant.MatMul(t.w.Matrix, t.s.actPtrs[:n], t.out, lo, hi)
+		}
 		return
 	}
 	row := t.s.rowScratch[thread][:t.w.Cols]
 	for r := lo; r < hi; r++ {
 		// Cannot fail: the matrix was validated when the model loaded.
 		_ = quant.Dequantize(t.w.Type, t.w.Row(r), row)
-		t.out[r] = dotF32(row, t.x)
+		for i := range t.out {
+			t.out[i][r] = dotF32(row, t.in[i][:t.w.Cols])
+		}
 	}
 }
 
-func (s *Session) matVec(w *weight, x, out, bias []float32, layer int16, op trace.Op, outSlot activationSlot) {
+// matMul computes out[i] = W·in[i][:cols] (+ bias) for every token of the
+// batch; the weights are read once for the whole batch.
+func (s *Session) matMul(w *weight, in [][]float32, cols int, out [][]float32, bias []float32, layer int16, op trace.Op, outSlot activationSlot, tok uint32) {
+	n := len(in)
 	if !s.opt.FloatWeights {
-		s.act.Set(w.Type, x)
+		for i := 0; i < n; i++ {
+			s.acts[i].Set(w.Type, in[i][:cols])
+		}
 	}
 	if s.opt.Sink != nil {
-		s.emitMatVec(w, layer, op, outSlot)
+		s.emitMatMul(w, n, layer, op, outSlot, tok)
 	}
-	s.mv.w, s.mv.x, s.mv.out = w, x, out
-	s.pool.run(&s.mv)
-	for i, b := range bias {
-		out[i] += b
+	s.mm.w, s.mm.in, s.mm.out = w, in, out
+	s.pool.run(&s.mm)
+	if bias != nil {
+		for i := 0; i < n; i++ {
+			addInto(out[i][:len(bias)], bias)
+		}
 	}
 }
 
-// emitMatVec reports the accesses of one matrix-vector product: each
-// thread reads the converted input activation, then its contiguous share
-// of weight rows (consecutive rows merged up to the chunk size, the
-// threads' chunks interleaved as their reads are when the threads run at
-// once), then writes its share of the output.
-func (s *Session) emitMatVec(w *weight, layer int16, op trace.Op, outSlot activationSlot) {
+// emitMatMul reports the accesses of one matrix product over a batch of n
+// tokens: each thread reads the converted input activations, then its
+// contiguous share of weight rows once for the batch (consecutive rows
+// merged up to the chunk size, the threads' chunks interleaved as their
+// reads are when the threads run at once), then writes its share of each
+// output.
+func (s *Session) emitMatMul(w *weight, n int, layer int16, op trace.Op, outSlot activationSlot, tok uint32) {
 	threads := s.opt.Threads
 	inType := gguf.F32
 	if !s.opt.FloatWeights {
@@ -334,21 +450,26 @@ func (s *Session) emitMatVec(w *weight, layer int16, op trace.Op, outSlot activa
 	}
 	inBytes := uint32(inType.RowSize(uint64(w.Cols)))
 	for t := 0; t < threads; t++ {
-		s.emit(trace.Event{Addr: s.actAddr[slotMatIn], Size: inBytes, Tensor: trace.NoTensor, Layer: layer,
-			Op: trace.OpActivation, Thread: uint8(t)})
+		for i := 0; i < n; i++ {
+			s.emit(trace.Event{Addr: s.actAddr[slotMatIn] + uint64(i)*s.actStride[slotMatIn], Size: inBytes, Token: tok + uint32(i),
+				Tensor: trace.NoTensor, Layer: layer, Op: trace.OpActivation, Thread: uint8(t)})
+		}
 	}
-	s.emitRows(w, layer, op)
+	s.emitRows(w, layer, op, tok)
 	for t := 0; t < threads; t++ {
 		lo, hi := split(w.Rows, threads, t)
-		if hi > lo {
-			s.emit(trace.Event{Addr: s.actAddr[outSlot] + 4*uint64(lo), Size: uint32(4 * (hi - lo)), Tensor: trace.NoTensor,
-				Layer: layer, Op: trace.OpActivation, Kind: trace.Write, Thread: uint8(t)})
+		if hi == lo {
+			continue
+		}
+		for i := 0; i < n; i++ {
+			s.emit(trace.Event{Addr: s.actAddr[outSlot] + uint64(i)*s.actStride[outSlot] + 4*uint64(lo), Size: uint32(4 * (hi - lo)),
+				Token: tok + uint32(i), Tensor: trace.NoTensor, Layer: layer, Op: trace.OpActivation, Kind: trace.Write, Thread: uint8(t)})
 		}
 	}
 }
 
 // emitRows reports the weight-row reads of one matrix product.
-func (s *Session) emitRows(w *weight, layer int16, op trace.Op) {
+func (s *Session) emitRows(w *weight, layer int16, op trace.Op, tok uint32) {
 	threads := s.opt.Threads
 	rowsPer := 1
 	if s.chunk > 0 && s.chunk > w.RowBytes {
@@ -366,7 +487,7 @@ func (s *Session) emitRows(w *weight, layer int16, op trace.Op) {
 			b := min(a+rowsPer, hi)
 			any = true
 			e := trace.Event{
-				Addr: w.offset + uint64(a)*uint64(w.RowBytes), Size: uint32((b - a) * w.RowBytes),
+				Addr: w.offset + uint64(a)*uint64(w.RowBytes), Size: uint32((b - a) * w.RowBytes), Token: tok,
 				Tensor: w.id, Layer: layer, Op: op, Thread: uint8(t),
 			}
 			switch {
@@ -385,9 +506,10 @@ func (s *Session) emitRows(w *weight, layer int16, op trace.Op) {
 	}
 }
 
-// emitKV reports this position's KV-cache write and the attention's reads
-// of all cached keys and values, per KV head, by the thread that owns it.
-func (s *Session) emitKV(layer, pos int) {
+// emitKV reports one position's KV-cache write and its attention's reads
+// of all cached keys and values up to it, per KV head, by the thread that
+// owns the head.
+func (s *Session) emitKV(layer, pos int, tok uint32) {
 	c := &s.m.Cfg
 	threads := s.opt.Threads
 	elem := uint64(2)
@@ -396,16 +518,21 @@ func (s *Session) emitKV(layer, pos int) {
 	}
 	vBase := trace.RegionKV + uint64(s.kvCells)*elem
 	slice := uint64(c.HeadDim) * elem
+	L := int16(layer)
 	for h := 0; h < c.KVHeads; h++ {
 		t := uint8(kvHeadThread(h, c.KVHeads, threads))
 		cell0 := uint64(s.kvIndex(layer, h, 0)) * elem
 		cur := uint64(s.kvIndex(layer, h, pos)) * elem
-		L := int16(layer)
-		s.emit(trace.Event{Addr: trace.RegionKV + cur, Size: uint32(slice), Tensor: trace.NoTensor, Layer: L, Op: trace.OpKVWrite, Kind: trace.Write, Thread: t})
-		s.emit(trace.Event{Addr: vBase + cur, Size: uint32(slice), Tensor: trace.NoTensor, Layer: L, Op: trace.OpKVWrite, Kind: trace.Write, Thread: t})
 		n := uint32(uint64(pos+1) * slice)
-		s.emit(trace.Event{Addr: trace.RegionKV + cell0, Size: n, Tensor: trace.NoTensor, Layer: L, Op: trace.OpKVRead, Thread: t})
-		s.emit(trace.Event{Addr: vBase + cell0, Size: n, Tensor: trace.NoTensor, Layer: L, Op: trace.OpKVRead, Thread: t})
+		for _, e := range [...]trace.Event{
+			{Addr: trace.RegionKV + cur, Size: uint32(slice), Op: trace.OpKVWrite, Kind: trace.Write},
+			{Addr: vBase + cur, Size: uint32(slice), Op: trace.OpKVWrite, Kind: trace.Write},
+			{Addr: trace.RegionKV + cell0, Size: n, Op: trace.OpKVRead},
+			{Addr: vBase + cell0, Size: n, Op: trace.OpKVRead},
+		} {
+			e.Token, e.Tensor, e.Layer, e.Thread = tok, trace.NoTensor, L, t
+			s.emit(e)
+		}
 	}
 }
 
@@ -420,12 +547,13 @@ func kvHeadThread(h, kvHeads, threads int) int {
 	return threads - 1
 }
 
-// attnTask runs grouped-query attention for one position over each
-// thread's share of KV heads.
+// attnTask runs grouped-query attention for the batch's n tokens (at
+// positions pos..pos+n-1, each seeing the cells up to its own position)
+// over each thread's share of KV heads.
 type attnTask struct {
-	s     *Session
-	layer int
-	pos   int
+	s      *Session
+	layer  int
+	pos, n int
 }
 
 func (t *attnTask) do(thread int) {
@@ -434,46 +562,47 @@ func (t *attnTask) do(thread int) {
 	lo, hi := split(c.KVHeads, s.opt.Threads, thread)
 	group := c.Heads / c.KVHeads
 	hd := c.HeadDim
-	n := t.pos + 1
 	scale := float32(1) / float32(math.Sqrt(float64(float32(hd))))
-	scores := s.headScratch[thread][:n]
 	q16 := s.q16[thread]
-	p16 := s.p16[thread][:n]
-	for g := lo; g < hi; g++ {
-		kbase := s.kvIndex(t.layer, g, 0)
-		for h := g * group; h < (g+1)*group; h++ {
-			qh := s.q[h*hd : (h+1)*hd]
-			out := s.att[h*hd : (h+1)*hd]
-			clear(out)
-			if s.opt.KVF32 {
-				for j := 0; j < n; j++ {
-					scores[j] = dotF32(qh, s.kc32[kbase+j*hd:kbase+(j+1)*hd]) * scale
+	for i := 0; i < t.n; i++ {
+		cells := t.pos + i + 1
+		scores := s.headScratch[thread][:cells]
+		p16 := s.p16[thread][:cells]
+		for g := lo; g < hi; g++ {
+			kbase := s.kvIndex(t.layer, g, 0)
+			for h := g * group; h < (g+1)*group; h++ {
+				qh := s.q[i][h*hd : (h+1)*hd]
+				out := s.att[i][h*hd : (h+1)*hd]
+				clear(out)
+				if s.opt.KVF32 {
+					for j := range scores {
+						scores[j] = dotF32(qh, s.kc32[kbase+j*hd:kbase+(j+1)*hd]) * scale
+					}
+					softmaxInPlace(scores)
+					for j, pj := range scores {
+						vr := s.vc32[kbase+j*hd : kbase+(j+1)*hd]
+						for d := range out {
+							out[d] += float32(vr[d] * pj)
+						}
+					}
+					continue
+				}
+				for d, v := range qh {
+					q16[d] = quant.F32ToF16(v)
+				}
+				for j := range scores {
+					scores[j] = quant.DotF16(q16, s.kc[kbase+j*hd:kbase+(j+1)*hd]) * scale
 				}
 				softmaxInPlace(scores)
-				for j, pj := range scores {
-					vr := s.vc32[kbase+j*hd : kbase+(j+1)*hd]
-					for d := range out {
-						out[d] += float32(vr[d] * pj)
-					}
+				for j, p := range scores {
+					p16[j] = quant.F32ToF16(p)
 				}
-				continue
-			}
-			for d, v := range qh {
-				q16[d] = quant.F32ToF16(v)
-			}
-			for j := 0; j < n; j++ {
-				kr := s.kc[kbase+j*hd : kbase+(j+1)*hd]
-				scores[j] = quant.DotF16(q16, kr) * scale
-			}
-			softmaxInPlace(scores)
-			for j, p := range scores {
-				p16[j] = quant.F32ToF16(p)
-			}
-			for j := 0; j < n; j++ {
-				pj := quant.F16ToF32(p16[j])
-				vr := s.vc[kbase+j*hd : kbase+(j+1)*hd]
-				for d := range out {
-					out[d] += float32(quant.F16ToF32(vr[d]) * pj)
+				for j := range scores {
+					pj := quant.F16ToF32(p16[j])
+					vr := s.vc[kbase+j*hd : kbase+(j+1)*hd]
+					for d := range out {
+						out[d] += float32(quant.F16ToF32(vr[d]) * pj)
+					}
 				}
 			}
 		}

@@ -48,13 +48,21 @@ func TestTraceFFNBytesPerTokenEqualTensorBytes(t *testing.T) {
 					ffn[[2]int{int(e.Token), int(e.Layer)}] += uint64(e.Size)
 				}
 			}
-			for tok := 0; tok < tokens; tok++ {
+			// The prompt is one batch: its weights are read once, under
+			// its first token; every decoded token reads them again.
+			var readers []int
+			readers = append(readers, 0)
+			for tok := len(g.PromptTokens); tok < tokens; tok++ {
+				readers = append(readers, tok)
+			}
+			for _, tok := range readers {
 				for l := 0; l < m.Cfg.Layers; l++ {
 					if got := ffn[[2]int{tok, l}]; got != wantPerLayer {
 						t.Errorf("t%d chunk %d: token %d layer %d FFN bytes = %d, want %d", threads, chunk, tok, l, got, wantPerLayer)
 					}
 				}
 			}
+			tokens = len(readers)
 			if len(ffn) != tokens*m.Cfg.Layers {
 				t.Errorf("t%d chunk %d: FFN reads in %d (token, layer) pairs, want %d", threads, chunk, len(ffn), tokens*m.Cfg.Layers)
 			}
@@ -70,9 +78,8 @@ func TestTraceRowsCoveredOncePerToken(t *testing.T) {
 	const threads = 2
 	var c trace.Capture
 	g := generateTraced(t, m, 2, Options{Threads: threads, TraceChunk: -1, Sink: &c})
-	// The last prompt token is the first whose logits are computed, so it
-	// reads every matrix.
-	tok := uint32(len(g.PromptTokens) - 1)
+	// The first decoded token reads every matrix once.
+	tok := uint32(len(g.PromptTokens))
 	h := m.TraceHeader()
 	seen := map[[2]uint64]int{}
 	for _, e := range c.Events {
