@@ -1,0 +1,386 @@
+// Package pagecache models the operating system's page cache for a
+// memory-mapped model file whose pages do not all fit in the DRAM left
+// for them (the "LLM in a Flash" case): a budget of resident pages, a
+// synchronous major fault plus readahead when a page is missing, and an
+// eviction policy chosen by name (lru, linux).
+//
+// Time is integer picoseconds; the flash device behind the cache is
+// any Backing (memory/flash implements it).
+package pagecache
+
+import (
+	"errors"
+	"fmt"
+	"math/bits"
+)
+
+// Backing reads file bytes; it returns the time the data has arrived.
+type Backing interface {
+	Read(at int64, off uint64, size int) (int64, error)
+}
+
+// Config of the page cache.
+type Config struct {
+	// WeightsBudget is the DRAM available for the file's pages, bytes.
+	WeightsBudget int64 `yaml:"weights_budget" json:"weights_budget"`
+	// PageBytes is the page size (default 4096).
+	PageBytes int `yaml:"page_bytes,omitempty" json:"page_bytes"`
+	// Policy names the eviction policy: lru or linux (default).
+	Policy string `yaml:"policy,omitempty" json:"policy"`
+	// Readahead is "ondemand" (default: the kernel's sync + async
+	// readahead with a growing window), "mmap" (the kernel's read-around
+	// for mmap faults: a window centred on the fault) or "none".
+	Readahead string `yaml:"readahead,omitempty" json:"readahead"`
+	// ReadaheadKB is the largest window (Linux read_ahead_kb, default
+	// 128).
+	ReadaheadKB int `yaml:"readahead_kb,omitempty" json:"readahead_kb"`
+	// FileBytes, when > 0, stops readahead at the end of the file.
+	FileBytes int64 `yaml:"file_bytes,omitempty" json:"file_bytes"`
+}
+
+// ErrInvalidConfig wraps configuration errors.
+var ErrInvalidConfig = errors.New("pagecache: invalid config")
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, args...))
+}
+
+func (c Config) withDefaults() Config {
+	if c.PageBytes == 0 {
+		c.PageBytes = 4096
+	}
+	if c.Policy == "" {
+		c.Policy = "linux"
+	}
+	if c.Readahead == "" {
+		c.Readahead = "ondemand"
+	}
+	if c.ReadaheadKB == 0 {
+		c.ReadaheadKB = 128
+	}
+	return c
+}
+
+// Validate checks c after defaults are applied.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	switch {
+	case c.PageBytes < 512 || c.PageBytes > 1<<21 || c.PageBytes&(c.PageBytes-1) != 0:
+		return invalid("page_bytes = %d, want a power of two in 512..2097152", c.PageBytes)
+	case c.WeightsBudget < int64(c.PageBytes):
+		return invalid("weights_budget = %d bytes, want at least one page (%d)", c.WeightsBudget, c.PageBytes)
+	case c.WeightsBudget/int64(c.PageBytes) > 1<<30:
+		return invalid("weights_budget = %d bytes is more than 2^30 pages", c.WeightsBudget)
+	case c.ReadaheadKB < 0 || c.ReadaheadKB > 1<<20:
+		return invalid("readahead_kb = %d, want 0..1048576", c.ReadaheadKB)
+	case c.FileBytes < 0:
+		return invalid("file_bytes = %d, want >= 0", c.FileBytes)
+	}
+	switch c.Readahead {
+	case "ondemand", "mmap", "none":
+	default:
+		return invalid("readahead = %q, want ondemand, mmap or none", c.Readahead)
+	}
+	if _, err := NewPolicy(c.Policy); err != nil {
+		return err
+	}
+	return nil
+}
+
+// PageCache tracks which file pages are resident. Not safe for
+// concurrent use.
+type PageCache struct {
+	cfg  Config
+	pol  Policy
+	back Backing
+
+	frameOf []int32  // per file page: frame, or -1
+	page    []uint64 // per frame
+	ready   []int64  // per frame: time its data arrives
+	marker  []bool   // per frame: PG_readahead
+	used    int
+	cap     int
+
+	raStart, raSize, raAsync uint64
+	raValid                  bool
+	raMax                    uint64
+	filePages                uint64
+	last                     uint64
+	hasLast                  bool
+
+	st Stats
+}
+
+// Stats are the page cache counters, in pages unless named otherwise.
+type Stats struct {
+	Accesses uint64 `json:"accesses" yaml:"accesses"`
+	Hits     uint64 `json:"hits" yaml:"hits"`
+	// MajorFaults: accesses that found the page absent and waited for
+	// flash. IOWaits: hits on a page still being read (readahead in
+	// flight), which wait too.
+	MajorFaults uint64 `json:"major_faults" yaml:"major_faults"`
+	IOWaits     uint64 `json:"io_waits" yaml:"io_waits"`
+	// ReadaheadPages: pages read that no fault asked for.
+	ReadaheadPages uint64 `json:"readahead_pages" yaml:"readahead_pages"`
+	Evictions      uint64 `json:"evictions" yaml:"evictions"`
+	ResidentBytes  uint64 `json:"resident_bytes" yaml:"resident_bytes"`
+	FlashReads     uint64 `json:"flash_reads" yaml:"flash_reads"`
+	FlashBytes     uint64 `json:"flash_bytes" yaml:"flash_bytes"`
+	// StallNS sums the time accesses waited for flash.
+	StallNS float64 `json:"stall_ns" yaml:"stall_ns"`
+	stallPS int64
+}
+
+// New builds a page cache over back (which must not be nil).
+func New(cfg Config, back Backing) (*PageCache, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if back == nil {
+		return nil, invalid("no backing store")
+	}
+	pol, _ := NewPolicy(cfg.Policy)
+	n := int(cfg.WeightsBudget / int64(cfg.PageBytes))
+	pol.Init(n, cfg.PageBytes)
+	c := &PageCache{
+		cfg: cfg, pol: pol, back: back, cap: n,
+		page:   make([]uint64, n),
+		ready:  make([]int64, n),
+		marker: make([]bool, n),
+	}
+	c.raMax = uint64(max(1, cfg.ReadaheadKB*1024/cfg.PageBytes))
+	// A window never takes more than a quarter of the cache.
+	c.raMax = min(c.raMax, uint64(max(1, n/4)))
+	if cfg.FileBytes > 0 {
+		c.filePages = uint64((cfg.FileBytes + int64(cfg.PageBytes) - 1) / int64(cfg.PageBytes))
+	}
+	return c, nil
+}
+
+// Config returns the configuration with defaults applied.
+func (c *PageCache) Config() Config { return c.cfg }
+
+// Resident reports whether the page holding byte off is in the cache.
+func (c *PageCache) Resident(off uint64) bool {
+	p := off / uint64(c.cfg.PageBytes)
+	return p < uint64(len(c.frameOf)) && c.frameOf[p] >= 0
+}
+
+// Access touches the bytes [off, off+size) at time at and returns the
+// time they are all in DRAM. Pages are touched in order, each at the
+// time the previous one became available, as a thread reading them
+// would. Size 0 touches nothing.
+func (c *PageCache) Access(at int64, off uint64, size int) (int64, error) {
+	if size < 0 {
+		return at, fmt.Errorf("pagecache: size %d < 0", size)
+	}
+	if size == 0 {
+		return at, nil
+	}
+	pb := uint64(c.cfg.PageBytes)
+	t := at
+	for p := off / pb; p <= (off+uint64(size)-1)/pb; p++ {
+		c.st.Accesses++
+		if f := c.frame(p); f >= 0 {
+			c.st.Hits++
+			if !c.hasLast || c.last != p {
+				c.pol.Accessed(f)
+			}
+			if c.marker[f] {
+				c.marker[f] = false
+				if err := c.asyncReadahead(t); err != nil {
+					return t, err
+				}
+			}
+			if r := c.ready[f]; r > t {
+				c.st.IOWaits++
+				c.st.stallPS += r - t
+				t = r
+			}
+		} else {
+			c.st.MajorFaults++
+			done, err := c.fault(t, p)
+			if err != nil {
+				return t, err
+			}
+			c.st.stallPS += done - t
+			t = done
+		}
+		c.last, c.hasLast = p, true
+	}
+	return t, nil
+}
+
+func (c *PageCache) frame(p uint64) int32 {
+	if p < uint64(len(c.frameOf)) {
+		return c.frameOf[p]
+	}
+	return -1
+}
+
+// initSize and nextSize are get_init_ra_size and get_next_ra_size of
+// mm/readahead.c.
+func initSize(req, maxPages uint64) uint64 {
+	n := uint64(1) << bits.Len64(req-1)
+	switch {
+	case n <= maxPages/32:
+		n *= 4
+	case n <= maxPages/4:
+		n *= 2
+	default:
+		n = maxPages
+	}
+	return min(n, maxPages)
+}
+
+func nextSize(cur, maxPages uint64) uint64 {
+	switch {
+	case cur < maxPages/16:
+		return min(4*cur, maxPages)
+	case cur <= maxPages/2:
+		return min(2*cur, maxPages)
+	}
+	return maxPages
+}
+
+// fault handles a major fault on page p at t and returns when p is in.
+func (c *PageCache) fault(t int64, p uint64) (int64, error) {
+	var start, size, async uint64
+	switch c.cfg.Readahead {
+	case "none":
+		start, size = p, 1
+	case "mmap":
+		// do_sync_mmap_readahead: read around the fault.
+		size = c.raMax
+		start = p - min(p, size/2)
+		async = size / 4
+	default:
+		// ondemand_readahead: a miss right after the previous window
+		// continues the sequence with a larger window; any other miss
+		// starts an initial window at the fault.
+		if c.raValid && p == c.raStart+c.raSize {
+			start, size = p, nextSize(c.raSize, c.raMax)
+			async = size
+		} else {
+			start, size = p, initSize(1, c.raMax)
+			async = size - 1
+		}
+	}
+	if c.filePages > 0 && start+size > c.filePages {
+		size = max(c.filePages, p+1) - start
+		async = min(async, size-1)
+	}
+	c.raStart, c.raSize, c.raAsync, c.raValid = start, size, async, true
+	done, err := c.read(t, start, size, p)
+	if err != nil {
+		return t, err
+	}
+	if async > 0 {
+		m := start + size - async
+		if f := c.frame(m); f >= 0 {
+			c.marker[f] = true
+			// A marker on the faulting page itself starts the next
+			// window at once, as filemap_get_pages does.
+			if m == p {
+				c.marker[f] = false
+				if err := c.asyncReadahead(t); err != nil {
+					return t, err
+				}
+			}
+		}
+	}
+	return done, nil
+}
+
+// asyncReadahead runs when a readahead marker page is hit: the next
+// window, grown, is read without waiting.
+func (c *PageCache) asyncReadahead(t int64) error {
+	if c.cfg.Readahead == "none" || !c.raValid {
+		return nil
+	}
+	start := c.raStart + c.raSize
+	size := nextSize(c.raSize, c.raMax)
+	if c.filePages > 0 {
+		if start >= c.filePages {
+			return nil
+		}
+		size = min(size, c.filePages-start)
+	}
+	c.raStart, c.raSize, c.raAsync = start, size, size
+	if _, err := c.read(t, start, size, ^uint64(0)); err != nil {
+		return err
+	}
+	if f := c.frame(start); f >= 0 {
+		c.marker[f] = true
+	}
+	return nil
+}
+
+// read brings pages [start, start+n) in at t, one flash read per run of
+// absent pages, and returns when page demand (if in the range) is in.
+func (c *PageCache) read(t int64, start, n uint64, demand uint64) (int64, error) {
+	pb := uint64(c.cfg.PageBytes)
+	done := t
+	for p := start; p < start+n; {
+		if c.frame(p) >= 0 {
+			p++
+			continue
+		}
+		q := p
+		for q < start+n && c.frame(q) < 0 {
+			q++
+		}
+		end, err := c.back.Read(t, p*pb, int((q-p)*pb))
+		if err != nil {
+			return t, err
+		}
+		c.st.FlashReads++
+		c.st.FlashBytes += (q - p) * pb
+		for i := p; i < q; i++ {
+			c.insert(i, end, i == demand)
+			if i != demand {
+				c.st.ReadaheadPages++
+			}
+		}
+		if demand >= p && demand < q {
+			done = end
+		}
+		p = q
+	}
+	return done, nil
+}
+
+func (c *PageCache) insert(p uint64, ready int64, demand bool) {
+	var f int32
+	if c.used < c.cap {
+		f = int32(c.used)
+		c.used++
+	} else {
+		f = c.pol.Victim()
+		c.frameOf[c.page[f]] = -1
+		c.st.Evictions++
+	}
+	if p >= uint64(len(c.frameOf)) {
+		n := max(2*len(c.frameOf), int(p)+1, 1024)
+		s := make([]int32, n)
+		copy(s, c.frameOf)
+		for i := len(c.frameOf); i < n; i++ {
+			s[i] = -1
+		}
+		c.frameOf = s
+	}
+	c.frameOf[p] = f
+	c.page[f] = p
+	c.ready[f] = ready
+	c.marker[f] = false
+	c.pol.Inserted(f, p, demand)
+}
+
+// Stats returns the counters.
+func (c *PageCache) Stats() Stats {
+	s := c.st
+	s.ResidentBytes = uint64(c.used) * uint64(c.cfg.PageBytes)
+	s.StallNS = float64(s.stallPS) / 1000
+	return s
+}
