@@ -93,6 +93,8 @@ type Provenance struct {
 	WarmupTokens int               `json:"warmup_tokens"`
 	// Coverage says how the coverage baseline was obtained.
 	Coverage string `json:"coverage"`
+	// Straddle is how events spanning several lines were counted.
+	Straddle string `json:"straddle"`
 }
 
 func ratio(r cache.Ratio) *float64 {

@@ -40,6 +40,8 @@ type Options struct {
 	// Straddle says how events spanning several lines are counted
 	// (default: one reference per line).
 	Straddle cache.StraddleMode
+	// Din controls reading din traces (RunFiles).
+	Din trace.DinOptions
 }
 
 // Reporter is implemented by memories that report their own counters.
@@ -284,7 +286,7 @@ func result(tr Trace, hdr *trace.Header, soc *SoC, w, sw *worker, warmup int, wa
 		Provenance: Provenance{
 			EdgeprofVersion: opts.Version, TraceFormat: string(tr.Format), TraceSHA256: tr.SHA256,
 			SoCYAML: string(y), Overrides: opts.Overrides, Seeds: soc.Seeds(), WarmupTokens: warmup,
-			Coverage: cov,
+			Coverage: cov, Straddle: opts.Straddle.String(),
 		},
 	}
 	if hdr != nil {
@@ -362,7 +364,7 @@ func runFile(ctx context.Context, path string, socs []*SoC, opts Options) ([]*Re
 	if err != nil {
 		return nil, err
 	}
-	src, err := trace.OpenFile(path, trace.DinOptions{})
+	src, err := trace.OpenFile(path, opts.Din)
 	if err != nil {
 		return nil, err
 	}

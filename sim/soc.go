@@ -19,17 +19,17 @@ import (
 // Package memory (DRAM, flash, page cache) adds its sections next to
 // these; until then a SoC ends in IdealMemory.
 type SoC struct {
-	Name        string `yaml:"name"`
-	Description string `yaml:"description,omitempty"`
+	Name        string `yaml:"name" json:"name"`
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
 	// Seed feeds every randomized part (random replacement); each level
 	// instance derives its own seed from it.
-	Seed  uint64 `yaml:"seed"`
-	Cores Cores  `yaml:"cores"`
+	Seed  uint64 `yaml:"seed" json:"seed"`
+	Cores Cores  `yaml:"cores" json:"cores"`
 	// DTLB gives every core a data TLB when present.
-	DTLB *TLB `yaml:"dtlb,omitempty"`
+	DTLB *TLB `yaml:"dtlb,omitempty" json:"dtlb,omitempty"`
 	// Caches lists the cache levels from the core outwards.
-	Caches      []Cache     `yaml:"caches"`
-	IdealMemory IdealMemory `yaml:"ideal_memory"`
+	Caches      []Cache     `yaml:"caches" json:"caches"`
+	IdealMemory IdealMemory `yaml:"ideal_memory" json:"ideal_memory"`
 }
 
 // Sources cites where the numbers of a section come from: a map from a
@@ -46,45 +46,45 @@ var confidenceTags = []string{"[doc]", "[paper]", "[2nd]", "[est]", "[measured]"
 type Cores struct {
 	// Count is the number of cores; trace thread t runs on core
 	// t mod Count.
-	Count int `yaml:"count"`
+	Count int `yaml:"count" json:"count"`
 	// ClockMHz is the core clock; cache latencies are in its cycles.
-	ClockMHz int     `yaml:"clock_mhz"`
-	Source   Sources `yaml:"source,omitempty"`
+	ClockMHz int     `yaml:"clock_mhz" json:"clock_mhz"`
+	Source   Sources `yaml:"source,omitempty" json:"source,omitempty"`
 }
 
 // Cache is one cache level as written in YAML.
 type Cache struct {
-	Name string `yaml:"name"`
+	Name string `yaml:"name" json:"name"`
 	// Size is the capacity of one instance.
-	Size Size `yaml:"size"`
-	Ways int  `yaml:"ways"`
+	Size Size `yaml:"size" json:"size"`
+	Ways int  `yaml:"ways" json:"ways"`
 	// Line is the line size; all levels share one.
-	Line Size `yaml:"line"`
+	Line Size `yaml:"line" json:"line"`
 	// LatencyCycles is the hit latency in core cycles.
-	LatencyCycles int `yaml:"latency_cycles"`
+	LatencyCycles int `yaml:"latency_cycles" json:"latency_cycles"`
 	// Replacement is a policy name (default lru).
-	Replacement string `yaml:"replacement"`
+	Replacement string `yaml:"replacement" json:"replacement"`
 	// Write is write-back (default) or write-through.
-	Write string `yaml:"write"`
+	Write string `yaml:"write" json:"write"`
 	// WriteAllocate (default true) fills the line on a store miss.
-	WriteAllocate *bool `yaml:"write_allocate"`
+	WriteAllocate *bool `yaml:"write_allocate" json:"write_allocate"`
 	// Inclusion relates the level to those above it: non-inclusive
 	// (default), inclusive or exclusive.
-	Inclusion string `yaml:"inclusion"`
+	Inclusion string `yaml:"inclusion" json:"inclusion"`
 	// SharedBy is the number of cores sharing one instance (default 1:
 	// private).
-	SharedBy   int        `yaml:"shared_by"`
-	Prefetcher Prefetcher `yaml:"prefetcher"`
-	Source     Sources    `yaml:"source,omitempty"`
+	SharedBy   int        `yaml:"shared_by" json:"shared_by"`
+	Prefetcher Prefetcher `yaml:"prefetcher" json:"prefetcher"`
+	Source     Sources    `yaml:"source,omitempty" json:"source,omitempty"`
 }
 
 // Prefetcher selects a level's prefetcher. In YAML it is a name
 // ("next-line") or a mapping ({name: stride, degree: 2, distance: 4}).
 type Prefetcher struct {
-	Name     string `yaml:"name"`
-	Degree   int    `yaml:"degree,omitempty"`
-	Distance int    `yaml:"distance,omitempty"`
-	Table    int    `yaml:"table,omitempty"`
+	Name     string `yaml:"name" json:"name"`
+	Degree   int    `yaml:"degree,omitempty" json:"degree,omitempty"`
+	Distance int    `yaml:"distance,omitempty" json:"distance,omitempty"`
+	Table    int    `yaml:"table,omitempty" json:"table,omitempty"`
 }
 
 // UnmarshalYAML accepts the short form (a bare name).
@@ -108,20 +108,20 @@ func (p Prefetcher) MarshalYAML() (any, error) {
 
 // TLB describes the per-core data TLB.
 type TLB struct {
-	Entries int `yaml:"entries"`
+	Entries int `yaml:"entries" json:"entries"`
 	// Ways equal to Entries is fully associative.
-	Ways int `yaml:"ways"`
+	Ways int `yaml:"ways" json:"ways"`
 	// Page is 4KiB, 16KiB, 64KiB or 2MiB.
-	Page        Size    `yaml:"page"`
-	Replacement string  `yaml:"replacement"`
-	Source      Sources `yaml:"source,omitempty"`
+	Page        Size    `yaml:"page" json:"page"`
+	Replacement string  `yaml:"replacement" json:"replacement"`
+	Source      Sources `yaml:"source,omitempty" json:"source,omitempty"`
 }
 
 // IdealMemory is the fixed-latency memory below the last cache level of a
 // SoC description without a DRAM model.
 type IdealMemory struct {
-	LatencyNS int     `yaml:"latency_ns"`
-	Source    Sources `yaml:"source,omitempty"`
+	LatencyNS int     `yaml:"latency_ns" json:"latency_ns"`
+	Source    Sources `yaml:"source,omitempty" json:"source,omitempty"`
 }
 
 // Defaults for keys a SoC file may leave out.

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/edgeprof/edgeprof/sim"
+)
+
+// socCmd groups the commands on SoC descriptions.
+var socCmd = &cobra.Command{
+	Use:   "soc",
+	Short: "List and show the SoC descriptions the simulator uses",
+}
+
+func init() {
+	rootCmd.AddCommand(socCmd)
+	socCmd.AddCommand(newSocListCmd(), newSocShowCmd())
+}
+
+// socListJSON is one line of `soc list --json`.
+type socListJSON struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Cores       int             `json:"cores"`
+	ClockMHz    int             `json:"clock_mhz"`
+	Caches      []socCacheJSON  `json:"caches"`
+	DTLB        *socListTLBJSON `json:"dtlb,omitempty"`
+}
+
+type socCacheJSON struct {
+	Name      string `json:"name"`
+	SizeBytes int64  `json:"size_bytes"`
+	Ways      int    `json:"ways"`
+	LineBytes int64  `json:"line_bytes"`
+	SharedBy  int    `json:"shared_by"`
+	Instances int    `json:"instances"`
+}
+
+type socListTLBJSON struct {
+	Entries   int   `json:"entries"`
+	PageBytes int64 `json:"page_bytes"`
+}
+
+func newSocListCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the built-in SoC presets",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var out []socListJSON
+			for _, name := range sim.Presets() {
+				s, err := sim.Load(name, nil)
+				if err != nil {
+					return err
+				}
+				e := socListJSON{Name: s.Name, Description: s.Description, Cores: s.Cores.Count, ClockMHz: s.Cores.ClockMHz}
+				for _, c := range s.Caches {
+					e.Caches = append(e.Caches, socCacheJSON{
+						Name: c.Name, SizeBytes: int64(c.Size), Ways: c.Ways, LineBytes: int64(c.Line),
+						SharedBy: c.SharedBy, Instances: (s.Cores.Count + c.SharedBy - 1) / c.SharedBy,
+					})
+				}
+				if s.DTLB != nil {
+					e.DTLB = &socListTLBJSON{Entries: s.DTLB.Entries, PageBytes: int64(s.DTLB.Page)}
+				}
+				out = append(out, e)
+			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), out)
+			}
+			t := newTable(cmd.OutOrStdout(), "name", "cores", "clock", "caches", "description")
+			for _, e := range out {
+				var cs []string
+				for _, c := range e.Caches {
+					cs = append(cs, fmt.Sprintf("%s %v/%d x%d", c.Name, sim.Size(c.SizeBytes), c.Ways, c.Instances))
+				}
+				t.Append([]string{e.Name, fmt.Sprint(e.Cores), fmt.Sprintf("%d MHz", e.ClockMHz), strings.Join(cs, ", "), e.Description})
+			}
+			return t.Render()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func newSocShowCmd() *cobra.Command {
+	var (
+		asJSON bool
+		sets   []string
+	)
+	cmd := &cobra.Command{
+		Use:   "show NAME|FILE",
+		Short: "Print a SoC description as YAML, every default filled in, ready to copy, edit and pass to --soc",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := sim.Load(args[0], sets)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), s)
+			}
+			y, err := s.YAML()
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(y)
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of YAML")
+	cmd.Flags().StringArrayVar(&sets, "set", nil, "override a value, e.g. --set caches.L2.size=1MiB (repeatable)")
+	return cmd
+}
