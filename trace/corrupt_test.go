@@ -157,6 +157,21 @@ func TestBitFlips(t *testing.T) {
 	}
 }
 
+// TestFlippedTagWithoutFooter: in a trace without trailer, a block whose
+// tag was flipped to 'F' must not pass for the footer.
+func TestFlippedTagWithoutFooter(t *testing.T) {
+	_, _, data := smallTrace(t)
+	r, _ := NewReader(bytes.NewReader(data), int64(len(data)))
+	const bad = 3
+	d := bytes.Clone(data[:len(data)-trailerSize-5]) // no trailer, footer cut
+	d[r.index[bad].offset] = footerTag
+	res := readEverything(d)
+	var fe *FormatError
+	if !errors.As(res.endErr, &fe) || fe.Block != bad || uint64(len(res.events)) != r.starts[bad] {
+		t.Errorf("end = %v after %d events, want an error at block %d after %d events", res.endErr, len(res.events), bad, r.starts[bad])
+	}
+}
+
 // TestCorruptBlockError checks the failing block's index, offset and good
 // events in the message of a CRC failure.
 func TestCorruptBlockError(t *testing.T) {

@@ -278,6 +278,10 @@ func (r *Reader) scan() {
 			break
 		}
 		if hb[0] == footerTag {
+			if r.footerAt(off) {
+				break // complete blocks, damaged trailer
+			}
+			r.tail = corruptf(len(r.index), off, events, "tag %#02x ('F') but no footer listing the %d blocks before it follows", hb[0], len(r.index))
 			break
 		}
 		if r.size-off < blockHeaderSize {
@@ -303,6 +307,38 @@ func (r *Reader) scan() {
 	}
 	r.info.BlockBytes = off - r.info.HeaderBytes
 	r.info.FooterBytes = 0
+}
+
+// footerAt reports whether what starts at off (with tag 'F') is this
+// trace's footer: its flags are valid and it lists exactly the blocks
+// found, and its CRC matches if the file holds all of it. A footer cut
+// off by the end of the file passes on the fields present: all blocks
+// before it are complete.
+func (r *Reader) footerAt(off int64) bool {
+	var fixed [9]byte
+	avail := min(r.size-off, int64(len(fixed)))
+	if r.readAt(fixed[:avail], off) != nil {
+		return false
+	}
+	if avail >= 5 && le32(fixed[1:]) > footerTokensSorted {
+		return false
+	}
+	if avail < 9 {
+		return true
+	}
+	nb := int64(le32(fixed[5:]))
+	if nb != int64(len(r.index)) {
+		return false
+	}
+	n := footerFixed + footerEntrySize*nb
+	if n > r.size-off {
+		return true
+	}
+	f := make([]byte, n)
+	if r.readAt(f, off) != nil {
+		return false
+	}
+	return crc32.Checksum(f[:n-4], castagnoli) == le32(f[n-4:])
 }
 
 // parseBlockHeader decodes and range-checks a block header (not its CRC).
