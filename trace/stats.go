@@ -189,6 +189,9 @@ func (st *Stats) Emit(e Event) {
 		}
 		st.tensors[e.Tensor].add(&e)
 	}
+	if e.Size == 0 {
+		return // an invalid event touches no line
+	}
 	last := e.Addr + uint64(e.Size) - 1
 	if last < e.Addr { // the access wraps past 2^64: clamp
 		last = math.MaxUint64

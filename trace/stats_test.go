@@ -9,6 +9,16 @@ import (
 	"testing"
 )
 
+func TestStatsEdgeAddresses(t *testing.T) {
+	st := NewStats(StatsOptions{})
+	st.Emit(Event{Addr: math.MaxUint64 - 63, Size: 1000, Tensor: NoTensor}) // clamped at 2^64
+	st.Emit(Event{Addr: 5, Size: 0, Tensor: NoTensor})                      // invalid: no lines
+	s := st.Summary()
+	if s.Events != 2 || s.UniqueLines != 1 || s.UniquePages != 1 || s.Reuse.Accesses != 1 {
+		t.Errorf("events %d, lines %d, pages %d, accesses %d; want 2, 1, 1, 1", s.Events, s.UniqueLines, s.UniquePages, s.Reuse.Accesses)
+	}
+}
+
 func TestStatsHandComputed(t *testing.T) {
 	// Lines accessed: 0, 1, 0, 2, 3, 0, 0 (the last event repeats line 0).
 	// Distances: cold, cold, 1 ({1}), cold, cold, 2 ({2,3}), 0.
