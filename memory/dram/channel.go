@@ -38,9 +38,16 @@ type bank struct {
 	// fresh: activated, no column command yet; freshWrite: for which kind.
 	fresh      bool
 	freshWrite bool
-	casOK      int64 // earliest RD/WR (ACT + tRCD)
-	preOK      int64 // earliest PRE (tRAS, tRTP, write recovery)
-	actOK      int64 // earliest ACT (tRP, tRC, refresh)
+	// Cached next command (see pick), valid while cValid.
+	cValid bool
+	cWrite bool
+	cKind  uint8
+	cDir   uint8 // 0 read, 1 write
+	cReq   int32
+	cLocal int64
+	casOK  int64 // earliest RD/WR (ACT + tRCD)
+	preOK  int64 // earliest PRE (tRAS, tRTP, write recovery)
+	actOK  int64 // earliest ACT (tRP, tRC, refresh)
 }
 
 type rank struct {
@@ -91,6 +98,17 @@ type channel struct {
 	busRank int32
 
 	energy energyAcc
+
+	// Per-step memo of the rank/channel part of command ready times.
+	gen     uint64
+	nbg     int
+	actMemo []memo
+	casMemo []memo
+}
+
+type memo struct {
+	gen uint64
+	t   int64
 }
 
 func newChannel(d *DRAM, id int) *channel {
@@ -132,6 +150,9 @@ func newChannel(d *DRAM, id int) *channel {
 		c.free = append(c.free, int32(i))
 	}
 	c.pending = make([]uint64, (nb+63)/64)
+	c.nbg = o.BankGroups
+	c.actMemo = make([]memo, p.ranks*o.BankGroups)
+	c.casMemo = make([]memo, p.ranks*o.BankGroups*2)
 	return c
 }
 
@@ -160,7 +181,7 @@ func (c *channel) submit(r Request, loc location, seq uint64) {
 	b := &c.banks[loc.bank]
 	// A read of a block waiting in the write buffer is served from it; a
 	// second write to a waiting block merges into it (as DRAMsim3 does).
-	for i := b.head; i >= 0; i = c.reqs[i].next {
+	for i := b.head; i >= 0 && b.nW > 0; i = c.reqs[i].next {
 		q := &c.reqs[i]
 		if q.write && q.block == block {
 			s := d.slotOf(Ticket(seq))
@@ -201,6 +222,7 @@ func (c *channel) submit(r Request, loc location, seq uint64) {
 		b.head = i
 	}
 	b.tail = i
+	b.cValid = false
 	if r.Write {
 		b.nW++
 		c.nWrites++
@@ -214,6 +236,7 @@ func (c *channel) submit(r Request, loc location, seq uint64) {
 func (c *channel) unlink(i int32) {
 	q := &c.reqs[i]
 	b := &c.banks[q.bank]
+	b.cValid = false
 	if q.prev >= 0 {
 		c.reqs[q.prev].next = q.next
 	} else {
@@ -291,46 +314,50 @@ func (c *channel) step(limit int64) bool {
 			minDue = min(minDue, c.ranks[i].refDue)
 		}
 	}
-	best := cand{t: math.MaxInt64, kind: cmdNone}
+	c.gen++
+	bestT, bestKind, bestBank := int64(math.MaxInt64), cmdNone, int32(-1)
+	var bestSeq uint64
 	for w, word := range c.pending {
 		for word != 0 {
 			bi := int32(w*64 + bits.TrailingZeros64(word))
 			word &= word - 1
 			b := &c.banks[bi]
-			var t int64
-			kind := cmdNone
-			ri := int32(-1)
-			if b.openRow >= 0 && b.fresh {
-				ri = c.hit(b, b.freshWrite)
-				kind = cmdCAS
-				t = c.casReady(b, &c.reqs[ri])
-			} else {
-				if (wantWrite && b.nW == 0) || (!wantWrite && b.nR == 0) {
-					continue
-				}
-				if b.openRow >= 0 {
-					if ri = c.hit(b, wantWrite); ri >= 0 {
-						kind = cmdCAS
-						t = c.casReady(b, &c.reqs[ri])
-					} else {
-						kind = cmdPRE
-						ri = c.oldest(b, wantWrite)
-						t = max(b.preOK, c.cmdFree, c.reqs[ri].at)
-					}
-				} else {
-					kind = cmdACT
-					ri = c.oldest(b, wantWrite)
-					t = c.actReady(b, c.reqs[ri].at)
-				}
-				// Once a refresh of this bank is due, its requests wait.
-				if t >= minDue && c.refreshBlocks(bi, t) {
-					continue
-				}
+			if !b.cValid || b.cWrite != wantWrite {
+				c.pick(b, wantWrite)
 			}
-			if q := &c.reqs[ri]; best.better(t, kind, q.seq) {
-				best = cand{t: t, kind: kind, seq: q.seq, req: ri, bank: bi}
+			kind := int(b.cKind)
+			if kind == cmdNone {
+				continue
+			}
+			var t int64
+			switch kind {
+			case cmdCAS:
+				t = max(b.cLocal, c.casGlobal(b.rank, b.bg, b.cDir))
+			case cmdPRE:
+				t = max(b.cLocal, c.cmdFree)
+			default:
+				t = max(b.cLocal, c.actGlobal(b.rank, b.bg))
+			}
+			if c.p.pdAfter > 0 {
+				t = c.wake(&c.ranks[b.rank], t)
+			}
+			// Once a refresh of this bank is due, its requests wait
+			// (except the first column command of a fresh row).
+			if t >= minDue && !(kind == cmdCAS && b.fresh) && c.refreshBlocks(bi, t) {
+				continue
+			}
+			if t > bestT {
+				continue
+			}
+			seq := c.reqs[b.cReq].seq
+			if t < bestT || (kind == cmdCAS) != (bestKind == cmdCAS) && kind == cmdCAS || (kind == cmdCAS) == (bestKind == cmdCAS) && seq < bestSeq {
+				bestT, bestKind, bestBank, bestSeq = t, kind, bi, seq
 			}
 		}
+	}
+	best := cand{t: bestT, kind: bestKind, seq: bestSeq, bank: bestBank}
+	if bestBank >= 0 {
+		best.req = c.banks[bestBank].cReq
 	}
 
 	if minDue <= best.t && minDue <= limit {
@@ -416,14 +443,15 @@ func (c *channel) refreshCands(best *cand) {
 		if p.refresh == 2 {
 			first, n = ri*p.banksPerRnk+r.refBank, 1
 		}
-		ready := max(c.cmdFree, r.refDue)
+		start := max(c.cmdFree, r.refDue)
+		ready := start
 		allClosed := true
 		for i := first; i < first+n; i++ {
 			b := &c.banks[i]
 			if b.openRow >= 0 {
 				allClosed = false
 				if !b.fresh {
-					if t := max(b.preOK, ready); best.better(t, cmdREFPRE, 0) {
+					if t := max(b.preOK, start); best.better(t, cmdREFPRE, 0) {
 						*best = cand{t: t, kind: cmdREFPRE, bank: int32(i), rank: int32(ri)}
 					}
 				}
@@ -440,6 +468,44 @@ func (c *channel) refreshCands(best *cand) {
 		if best.better(ready, cmdREF, 0) {
 			*best = cand{t: ready, kind: cmdREF, rank: int32(ri)}
 		}
+	}
+}
+
+// pick caches the command bank b needs next in the given mode: the
+// oldest row hit (CAS), else PRE of the open row, else ACT for the
+// oldest request; a fresh row's first hit goes first in any mode. The
+// cache is cleared whenever the bank's state or queue changes.
+func (c *channel) pick(b *bank, wantWrite bool) {
+	b.cValid, b.cWrite = true, wantWrite
+	b.cKind, b.cReq = cmdNone, -1
+	switch {
+	case b.openRow >= 0 && b.fresh:
+		b.cKind, b.cReq = cmdCAS, c.hit(b, b.freshWrite)
+	case (wantWrite && b.nW == 0) || (!wantWrite && b.nR == 0):
+		return
+	case b.openRow >= 0:
+		if ri := c.hit(b, wantWrite); ri >= 0 {
+			b.cKind, b.cReq = cmdCAS, ri
+		} else {
+			b.cKind, b.cReq = cmdPRE, c.oldest(b, wantWrite)
+		}
+	default:
+		b.cKind, b.cReq = cmdACT, c.oldest(b, wantWrite)
+	}
+	// The bank's own constraints; the channel's and rank's are added per
+	// step (casGlobal, actGlobal).
+	q := &c.reqs[b.cReq]
+	switch b.cKind {
+	case cmdCAS:
+		b.cLocal = max(b.casOK, q.at)
+		b.cDir = 0
+		if q.write {
+			b.cDir = 1
+		}
+	case cmdPRE:
+		b.cLocal = max(b.preOK, q.at)
+	default:
+		b.cLocal = max(b.actOK, q.at)
 	}
 }
 
@@ -461,46 +527,61 @@ func (c *channel) oldest(b *bank, write bool) int32 {
 	return -1
 }
 
-func (c *channel) actReady(b *bank, at int64) int64 {
+// actGlobal returns the earliest ACT time in (rank, bg) allowed by the
+// command bus, tRRD and tFAW, memoized for the current step.
+func (c *channel) actGlobal(rank, bg int32) int64 {
+	i := int(rank)*c.nbg + int(bg)
+	g := &c.actMemo[i]
+	if g.gen == c.gen {
+		return g.t
+	}
 	p := c.p
-	r := &c.ranks[b.rank]
-	t := max(b.actOK, c.cmdFree, at)
-	t = max(t, r.lastACT+p.RRDS, r.lastACTbg[b.bg]+p.RRDL, r.faw[r.fawI]+p.FAW)
-	return c.wake(r, t)
+	r := &c.ranks[rank]
+	t := max(c.cmdFree, r.lastACT+p.RRDS, r.lastACTbg[bg]+p.RRDL, r.faw[r.fawI]+p.FAW)
+	g.gen, g.t = c.gen, t
+	return t
 }
 
-func (c *channel) casReady(b *bank, q *req) int64 {
+// casGlobal returns the earliest RD (dir 0) or WR (dir 1) time in
+// (rank, bg) allowed by the command bus, tCCD, the data bus (rank
+// switch and read-write turnaround) and tWTR, memoized per step.
+func (c *channel) casGlobal(rank, bg int32, dir uint8) int64 {
+	i := (int(rank)*c.nbg+int(bg))*2 + int(dir)
+	g := &c.casMemo[i]
+	if g.gen == c.gen {
+		return g.t
+	}
 	p := c.p
-	r := &c.ranks[b.rank]
-	t := max(b.casOK, c.cmdFree, q.at)
-	t = max(t, r.lastCAS+p.CCDS, r.lastCASbg[b.bg]+p.CCDL)
+	r := &c.ranks[rank]
+	t := max(c.cmdFree, r.lastCAS+p.CCDS, r.lastCASbg[bg]+p.CCDL)
 	lat := p.RL
-	dir := int8(1)
-	if q.write {
-		lat, dir = p.WL, 2
+	d := int8(1)
+	if dir == 1 {
+		lat, d = p.WL, 2
 	}
 	var gap int64
 	switch {
 	case c.busDir == 0:
-	case c.busDir == dir:
-		if c.busRank != b.rank {
+	case c.busDir == d:
+		if c.busRank != rank {
 			gap = p.RTRS
 		}
 	case c.busDir == 1: // read -> write
 		gap = p.Turnaround
-		if c.busRank != b.rank {
+		if c.busRank != rank {
 			gap += p.RTRS
 		}
 	default: // write -> read
-		if c.busRank != b.rank {
+		if c.busRank != rank {
 			gap = p.RTRS
 		}
 	}
 	t = max(t, c.busFree+gap-lat)
-	if !q.write {
-		t = max(t, r.lastWrEnd+p.WTRS, r.lastWrBG[b.bg]+p.WTRL)
+	if dir == 0 {
+		t = max(t, r.lastWrEnd+p.WTRS, r.lastWrBG[bg]+p.WTRL)
 	}
-	return c.wake(r, t)
+	g.gen, g.t = c.gen, t
+	return t
 }
 
 // wake adds the power-down exit time when a command at t would find the
@@ -551,6 +632,7 @@ func (c *channel) issueACT(b *bank, q *req, t int64) {
 	c.touch(r, t)
 	b.openRow = q.row
 	b.fresh, b.freshWrite = true, q.write
+	b.cValid = false
 	b.casOK = t + p.RCD
 	b.preOK = max(b.preOK, t+p.RAS)
 	b.actOK = max(b.actOK, t+p.RC)
@@ -570,6 +652,7 @@ func (c *channel) issuePRE(b *bank, t int64) {
 	c.touch(r, t)
 	b.openRow = -1
 	b.fresh = false
+	b.cValid = false
 	b.actOK = max(b.actOK, t+p.RP)
 	c.cmdFree = t + p.CmdPRE
 	c.d.st.pres++
@@ -636,6 +719,7 @@ func (c *channel) issueCAS(b *bank, i int32, t int64) {
 		}
 		pre := b.preOK
 		b.openRow = -1
+		b.cValid = false
 		b.actOK = max(b.actOK, pre+p.RP)
 		d.st.pres++
 		c.closed(r, pre)
@@ -652,6 +736,7 @@ func (c *channel) issueREF(ri int, t int64) {
 	if p.refresh == 1 {
 		for i := ri * p.banksPerRnk; i < (ri+1)*p.banksPerRnk; i++ {
 			c.banks[i].actOK = t + p.RFC
+			c.banks[i].cValid = false
 		}
 		r.refDue += p.REFI
 		c.d.st.refs++
@@ -659,6 +744,7 @@ func (c *channel) issueREF(ri int, t int64) {
 		return
 	}
 	c.banks[ri*p.banksPerRnk+r.refBank].actOK = t + p.RFCpb
+	c.banks[ri*p.banksPerRnk+r.refBank].cValid = false
 	r.lastACT = t
 	r.refBank = (r.refBank + 1) % p.banksPerRnk
 	r.refDue += p.refiPB
@@ -704,6 +790,7 @@ func (c *channel) idleRefresh(limit int64) bool {
 			c.energy.ref += p.e.ref * float64(skip)
 			for i := ri * p.banksPerRnk; i < (ri+1)*p.banksPerRnk; i++ {
 				c.banks[i].actOK = max(c.banks[i].actOK, last+p.RFC)
+				c.banks[i].cValid = false
 			}
 		}
 	}

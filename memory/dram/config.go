@@ -130,7 +130,7 @@ type Controller struct {
 	// targets it).
 	PagePolicy string `yaml:"page_policy,omitempty" json:"page_policy"`
 	// Mapping orders the address fields from most to least significant:
-	// Ch, Ra, Bg, Ba, Ro, Co (e.g. "RoRaBaBgCoCh", "ChRaBaRoCo"). A field
+	// Ch, Ra, Bg, Ba, Ro, Co (e.g. "RoRaBaCoBgCh" (the default), "ChRaBaRoCo"). A field
 	// whose count is 1 may be left out.
 	Mapping string `yaml:"mapping,omitempty" json:"mapping"`
 	// BankXOR XORs the bank and bank-group bits with the low row bits

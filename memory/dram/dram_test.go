@@ -31,7 +31,7 @@ func access(t *testing.T, d *DRAM, at int64, addr uint64, size int, write bool) 
 }
 
 // rowAddr returns the address of column block col of row in bank 0 of
-// channel 0 under the default mapping RoRaBaBgCoCh (one channel, one
+// channel 0 under the default mapping RoRaBaCoBgCh (one channel, one
 // rank, no bank groups): 64 B blocks, 32 blocks per 2 KB row, 8 banks.
 func rowAddr(bank, row, col uint64) uint64 {
 	return (row<<3|bank)<<11 | col<<6

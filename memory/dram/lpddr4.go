@@ -124,12 +124,14 @@ func (s lpddr4) Defaults(rate int, org Organization) Defaults {
 }
 
 // defaultController is the controller every standard starts from: open
-// page, channel-interleaved lines, 32-entry queues as in DRAMsim3's
-// configs (trans_queue_size = 32).
+// page; consecutive 64 B lines alternate channels, then bank groups
+// (sequential data in one bank group would be held to tCCD_L, half the
+// bus rate on DDR4 and LPDDR5), then walk a row; 32-entry queues as in
+// DRAMsim3's configs (trans_queue_size = 32).
 func defaultController(refresh string) Controller {
 	return Controller{
 		PagePolicy:       "open",
-		Mapping:          "RoRaBaBgCoCh",
+		Mapping:          "RoRaBaCoBgCh",
 		ReadQueue:        32,
 		WriteQueue:       32,
 		WriteHigh:        24,

@@ -47,7 +47,7 @@ func parseMapping(s string, o Organization) ([]int, error) {
 	rest := s
 	for len(rest) > 0 {
 		if len(rest) < 2 {
-			return nil, invalid("controller.mapping %q: trailing %q, want fields Ch Ra Bg Ba Ro Co such as RoRaBaBgCoCh", s, rest)
+			return nil, invalid("controller.mapping %q: trailing %q, want fields Ch Ra Bg Ba Ro Co such as RoRaBaCoBgCh", s, rest)
 		}
 		tok := rest[:2]
 		rest = rest[2:]
