@@ -45,6 +45,7 @@ type bank struct {
 	cDir   uint8 // 0 read, 1 write
 	cReq   int32
 	cLocal int64
+	cSeq   uint64
 	casOK  int64 // earliest RD/WR (ACT + tRCD)
 	preOK  int64 // earliest PRE (tRAS, tRTP, write recovery)
 	actOK  int64 // earliest ACT (tRP, tRC, refresh)
@@ -93,9 +94,13 @@ type channel struct {
 
 	cmdFree int64
 	now     int64 // simulated up to here (arrival of the last request)
-	busFree int64
-	busDir  int8 // 0 none, 1 read, 2 write
-	busRank int32
+	// lb: no command can issue before lb (valid until the state changes).
+	lb        int64
+	lastIssue int64
+	modeAt    int64
+	busFree   int64
+	busDir    int8 // 0 none, 1 read, 2 write
+	busRank   int32
 
 	energy energyAcc
 
@@ -114,7 +119,7 @@ type memo struct {
 func newChannel(d *DRAM, id int) *channel {
 	p := &d.tm
 	o := d.cfg.Org
-	c := &channel{d: d, p: p, id: id, busFree: never, cmdFree: 0}
+	c := &channel{d: d, p: p, id: id, busFree: never, cmdFree: 0, lb: math.MinInt64}
 	nb := p.banksPerRnk * p.ranks
 	c.banks = make([]bank, nb)
 	for i := range c.banks {
@@ -222,7 +227,11 @@ func (c *channel) submit(r Request, loc location, seq uint64) {
 		b.head = i
 	}
 	b.tail = i
-	b.cValid = false
+	// The youngest request changes the bank's next command only if the
+	// bank had none of its kind, or it hits a row a PRE would close.
+	if b.cWrite == r.Write && (b.cKind == cmdNone || b.cKind == cmdPRE && loc.row == b.openRow) {
+		b.cValid = false
+	}
 	if r.Write {
 		b.nW++
 		c.nWrites++
@@ -231,6 +240,7 @@ func (c *channel) submit(r Request, loc location, seq uint64) {
 		c.nReads++
 	}
 	c.pending[loc.bank>>6] |= 1 << (loc.bank & 63)
+	c.lb = min(c.lb, max(at, c.cmdFree))
 }
 
 func (c *channel) unlink(i int32) {
@@ -304,9 +314,17 @@ func (a *cand) better(t int64, kind int, seq uint64) bool {
 // closed before that request's column command ("fresh" rows), whatever
 // the read/write mode or a refresh falling due meanwhile.
 func (c *channel) step(limit int64) bool {
+	// Every command issues at or after cmdFree, and nothing has changed
+	// since a step found no command before lb.
+	if limit < c.lb || limit < c.cmdFree {
+		return false
+	}
 	p := c.p
 	c.updateMode()
 	wantWrite := c.writeMode
+	// No command issues before the mode (read or write batch) it belongs
+	// to began.
+	floor := max(c.cmdFree, c.modeAt)
 
 	minDue := int64(math.MaxInt64)
 	if p.refresh != 0 {
@@ -329,14 +347,22 @@ func (c *channel) step(limit int64) bool {
 			if kind == cmdNone {
 				continue
 			}
-			var t int64
+			t := max(b.cLocal, floor)
 			switch kind {
 			case cmdCAS:
-				t = max(b.cLocal, c.casGlobal(b.rank, b.bg, b.cDir))
-			case cmdPRE:
-				t = max(b.cLocal, c.cmdFree)
-			default:
-				t = max(b.cLocal, c.actGlobal(b.rank, b.bg))
+				i := (int(b.rank)*c.nbg+int(b.bg))*2 + int(b.cDir)
+				if m := &c.casMemo[i]; m.gen == c.gen {
+					t = max(t, m.t)
+				} else {
+					t = max(t, c.casGlobal(b.rank, b.bg, b.cDir))
+				}
+			case cmdACT:
+				i := int(b.rank)*c.nbg + int(b.bg)
+				if m := &c.actMemo[i]; m.gen == c.gen {
+					t = max(t, m.t)
+				} else {
+					t = max(t, c.actGlobal(b.rank, b.bg))
+				}
 			}
 			if c.p.pdAfter > 0 {
 				t = c.wake(&c.ranks[b.rank], t)
@@ -349,7 +375,7 @@ func (c *channel) step(limit int64) bool {
 			if t > bestT {
 				continue
 			}
-			seq := c.reqs[b.cReq].seq
+			seq := b.cSeq
 			if t < bestT || (kind == cmdCAS) != (bestKind == cmdCAS) && kind == cmdCAS || (kind == cmdCAS) == (bestKind == cmdCAS) && seq < bestSeq {
 				bestT, bestKind, bestBank, bestSeq = t, kind, bi, seq
 			}
@@ -372,9 +398,12 @@ func (c *channel) step(limit int64) bool {
 		c.refreshCands(&best)
 	}
 	if best.kind == cmdNone || best.t > limit {
+		c.lb = min(best.t, minDue)
 		return false
 	}
 	c.issue(&best)
+	c.lastIssue = best.t
+	c.lb = c.cmdFree
 	return true
 }
 
@@ -407,6 +436,12 @@ func (c *channel) issue(x *cand) {
 
 func (c *channel) updateMode() {
 	p := c.p
+	was := c.writeMode
+	defer func() {
+		if c.writeMode != was {
+			c.modeAt = max(c.now, c.lastIssue)
+		}
+	}()
 	// Writes drain in batches between the watermarks, or while no read
 	// waits.
 	if c.writeMode {
@@ -495,6 +530,7 @@ func (c *channel) pick(b *bank, wantWrite bool) {
 	// The bank's own constraints; the channel's and rank's are added per
 	// step (casGlobal, actGlobal).
 	q := &c.reqs[b.cReq]
+	b.cSeq = q.seq
 	switch b.cKind {
 	case cmdCAS:
 		b.cLocal = max(b.casOK, q.at)

@@ -194,7 +194,7 @@ func (d *DRAM) Submit(r Request) (Ticket, error) {
 	} else {
 		d.lastAt = r.At
 	}
-	loc := d.m.decode(r.Addr, &d.cfg.Org)
+	loc := d.m.decode(r.Addr)
 	seq := d.nextSeq
 	d.nextSeq++
 	s := d.slotOf(Ticket(seq))

@@ -26,16 +26,14 @@ type mapper struct {
 	mask      [numFields]uint64
 	xor       bool
 	bpgBits   uint
+	rankShift uint // flat bank = rank<<rankShift | bg<<bpgBits | ba
 }
 
 // location is a decoded address within one channel.
 type location struct {
 	ch   int
-	rank int
-	bg   int
 	bank int // flat bank index within the channel: rank*banksPerRank + bg*bpg + ba
 	row  int32
-	col  int32
 }
 
 // parseMapping checks a mapping string against an organization and
@@ -91,7 +89,7 @@ func newMapper(c Config) *mapper {
 	order, _ := parseMapping(c.Controller.Mapping, c.Org)
 	o := c.Org
 	widths := fieldWidths(o)
-	m := &mapper{xor: c.Controller.BankXOR, bpgBits: widths[fBa]}
+	m := &mapper{xor: c.Controller.BankXOR, bpgBits: widths[fBa], rankShift: widths[fBa] + widths[fBg]}
 	atom := o.BusWidth / 8 * o.BurstLength
 	block := max(atom, c.Controller.TransactionBytes)
 	rowBytes := o.Columns * o.DeviceWidth / 8 * (o.BusWidth / o.DeviceWidth)
@@ -107,21 +105,19 @@ func newMapper(c Config) *mapper {
 	return m
 }
 
-func (m *mapper) decode(addr uint64, o *Organization) location {
+func (m *mapper) decode(addr uint64) location {
 	a := addr >> m.blockBits
-	var l location
-	l.ch = int(a >> m.shift[fCh] & m.mask[fCh])
-	l.rank = int(a >> m.shift[fRa] & m.mask[fRa])
-	bg := a >> m.shift[fBg] & m.mask[fBg]
 	ba := a >> m.shift[fBa] & m.mask[fBa]
+	bg := a >> m.shift[fBg] & m.mask[fBg]
 	row := a >> m.shift[fRo] & m.mask[fRo]
 	if m.xor {
 		ba ^= row & m.mask[fBa]
 		bg ^= row >> m.bpgBits & m.mask[fBg]
 	}
-	l.bg = int(bg)
-	l.bank = (l.rank*o.BankGroups+l.bg)*o.BanksPerGroup + int(ba)
-	l.row = int32(row)
-	l.col = int32(a >> m.shift[fCo] & m.mask[fCo])
-	return l
+	rank := a >> m.shift[fRa] & m.mask[fRa]
+	return location{
+		ch:   int(a >> m.shift[fCh] & m.mask[fCh]),
+		bank: int(rank<<m.rankShift | bg<<m.bpgBits | ba),
+		row:  int32(row),
+	}
 }
