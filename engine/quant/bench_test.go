@@ -250,22 +250,30 @@ func BenchmarkDequantize(b *testing.B) {
 }
 
 // BenchmarkDotRow: the kernel alone on one cache-resident row of 4096
-// elements (compute speed, no memory stalls); reports weight GB/s.
+// elements (compute speed, no memory stalls); reports weight bytes/s, for
+// the active kernels and for the portable ones (what arm64 runs).
 func BenchmarkDotRow(b *testing.B) {
 	const n = 4096
-	for _, t := range benchTypes {
-		b.Run(t.String(), func(b *testing.B) {
-			row := fastWeights(t, n, 1, 7)
-			var a Act
-			a.Set(t, randomActivation(rand.New(rand.NewPCG(1, 1)), n))
-			b.ReportAllocs()
-			b.SetBytes(int64(len(row)))
-			var s float32
-			for b.Loop() {
-				s += DotRow(t, row, &a)
-			}
-			sink = s
-		})
+	for _, path := range []string{"active", "portable"} {
+		for _, t := range benchTypes {
+			b.Run(path+"/"+t.String(), func(b *testing.B) {
+				row := fastWeights(t, n, 1, 7)
+				var a Act
+				a.Set(t, randomActivation(rand.New(rand.NewPCG(1, 1)), n))
+				k := kernels[t]
+				if path == "portable" {
+					k = generic[t]
+				}
+				b.ReportAllocs()
+				b.SetBytes(int64(len(row)))
+				var s float32
+				for b.Loop() {
+					s += k(row, &a)
+				}
+				sink = s
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/elem")
+			})
+		}
 	}
 }
 

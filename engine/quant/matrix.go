@@ -154,9 +154,3 @@ func DotF16(a, b []uint16) float32 {
 	}
 	return dotF16F16(a, b[:len(a)])
 }
-
-func dotF16F16Generic(a, b []uint16) float32 {
-	var l [32]float32
-	dotF16F16Lanes(a, b, 0, &l)
-	return reduce32(&l)
-}

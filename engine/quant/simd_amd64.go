@@ -75,7 +75,7 @@ func dotF32SIMD(row []byte, a *Act) float32 {
 	}
 	var l [32]float32
 	dotF32AVX2(&row[0], &a.f[0], n, &l)
-	dotF32Lanes(row, a.f, n&^7, &l)
+	dotLanesTail(decodeF32, row, a.f, n&^7, &l)
 	return reduce32(&l)
 }
 
@@ -89,7 +89,7 @@ func dotF16SIMD(row []byte, a *Act) float32 {
 	}
 	var l [32]float32
 	dotF16AVX2(&row[0], &a.f[0], n, &l)
-	dotF16Lanes(row, a.f, n&^7, &l)
+	dotLanesTail(decodeF16, row, a.f, n&^7, &l)
 	return reduce32(&l)
 }
 
@@ -103,7 +103,7 @@ func dotBF16SIMD(row []byte, a *Act) float32 {
 	}
 	var l [32]float32
 	dotBF16AVX2(&row[0], &a.f[0], n, &l)
-	dotBF16Lanes(row, a.f, n&^7, &l)
+	dotLanesTail(decodeBF16, row, a.f, n&^7, &l)
 	return reduce32(&l)
 }
 
