@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 )
 
 // Config describes one flash device. Device names a registered preset
@@ -132,6 +133,7 @@ type Flash struct {
 	psPerByteChan float64
 	psPerByteLink float64
 	psPerCmd      int64
+	unitBits      uint
 
 	st      Stats
 	first   int64
@@ -166,6 +168,7 @@ func New(cfg Config) (*Flash, error) {
 	}
 	f := &Flash{cfg: c}
 	f.unitFree = make([]int64, c.Channels*c.DiesPerChannel*c.PlanesPerDie)
+	f.unitBits = uint(bits.Len(uint(len(f.unitFree) - 1)))
 	f.chanFree = make([]int64, c.Channels)
 	f.psPerByteChan = 1e6 / c.ChannelMBps
 	f.psPerByteLink = 1e6 / c.LinkMBps
@@ -181,7 +184,8 @@ func (f *Flash) Config() Config { return f.cfg }
 // and returns the time its last byte reaches the host. Reads are served
 // in call order; calls should come in non-decreasing time. The command
 // starts when a queue slot is free and the controller can take it; each
-// page it covers is read by its plane (tR), moved over its channel's
+// page it covers is read by its plane (pages stripe over the planes of
+// all dies and channels, see fold) in tR, moved over its channel's
 // NAND bus and then over the host link (store and forward), so one page
 // read on an idle device takes exactly tR + bytes/ChannelMBps +
 // bytes/LinkMBps.
@@ -211,7 +215,7 @@ func (f *Flash) Read(at int64, off uint64, size int) (int64, error) {
 	for p := off / page; p*page < end; p++ {
 		lo, hi := max(off, p*page), min(end, (p+1)*page)
 		n := float64(hi - lo)
-		u := p % units
+		u := fold(p, f.unitBits) % units
 		ch := u % uint64(c.Channels)
 		r := max(start, f.unitFree[u]) + c.ReadLatency
 		f.unitFree[u] = r
@@ -246,6 +250,17 @@ func (f *Flash) Stats() Stats {
 		s.BandwidthGBps = float64(s.Bytes) / float64(s.busyPS) * 1000
 	}
 	return s
+}
+
+// fold XOR-folds the page number's higher bits into its low bits:
+// consecutive pages still go round-robin over the units, but large
+// power-of-two strides no longer land on one die (an FTL spreads such
+// pages too).
+func fold(p uint64, b uint) uint64 {
+	if b == 0 {
+		return p
+	}
+	return p ^ p>>b ^ p>>(2*b) ^ p>>(3*b)
 }
 
 // completions is a binary min-heap of completion times (no boxing, so
