@@ -33,4 +33,21 @@
 // ggml's own accumulation order differs between its builds (AVX2, NEON,
 // scalar), so results agree with llama.cpp to the last few bits, not
 // bitwise.
+//
+// # Kernels
+//
+// On amd64 with AVX2 and F16C (checked at startup with x/sys/cpu) every
+// dot type except Q4_1 and Q5_1 runs Go assembly: F32, F16, BF16 and
+// DotF16 (32 float lanes), Q8_0, Q4_0, Q5_0 (four blocks per step, exact
+// block sums via VPMADDUBSW/VPMADDWD), Q2_K…Q6_K (one super-block per
+// step). Every other case (arm64, amd64 without AVX2, Q4_1/Q5_1) runs the
+// portable Go kernels in dot_generic.go. Both compute the same float
+// operations in the same order, without fused multiply-adds, so they
+// return identical bits: the differential tests, a fuzz target and the
+// golden digests (golden_test.go, also run under qemu-aarch64) check it.
+//
+// Decode multiplies a vector by every weight matrix, so MatVec streams
+// each matrix once: on amd64 the kernels run at 4-14 bytes of weights per
+// cycle, above what one core reads from DRAM. MatMul keeps a tile of rows
+// in L1 while every activation of the batch passes over it.
 package quant

@@ -3,6 +3,7 @@ package quant
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -203,4 +204,21 @@ func TestQuantizeRowErrors(t *testing.T) {
 			t.Errorf("%s: QuantizeRow = %v, want %v", tt.name, err, tt.want)
 		}
 	}
+}
+
+func ExampleQuantizeRow() {
+	x := []float32{-1, -0.5, 0, 0.25, 0.5, 0.75, 1, 0.1}
+	x = append(x, make([]float32, 24)...) // one block of 32
+	blk := make([]byte, gguf.Q4_0.RowSize(32))
+	if err := QuantizeRow(gguf.Q4_0, x, blk); err != nil {
+		panic(err)
+	}
+	y := make([]float32, 32)
+	if err := Dequantize(gguf.Q4_0, blk, y); err != nil {
+		panic(err)
+	}
+	// The block's first value of largest magnitude (-1) sets d = -1/-8:
+	// values come back on a grid of 1/8 from -8·d to 7·d, so +1 clips.
+	fmt.Println(len(blk), y[:8])
+	// Output: 18 [-1 -0.5 0 0.25 0.5 0.75 0.875 0.125]
 }
