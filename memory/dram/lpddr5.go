@@ -14,21 +14,27 @@ package dram
 // (8 Gb: 210/120 ns, 16 Gb: 280/140 ns), tREFI 3.906 us.
 //
 // Power [est]: no public LPDDR5 IDD table with per-rail currents was
-// found; the LPDDR4 currents of DRAMSys' JEDEC memspec are used at the
-// LPDDR5 voltages (VDD1 1.8 V, VDD2H 1.05 V), rated at 6400 MT/s, and the
-// I/O term scales the LPDDR4 VDDQ read current to VDDQ 0.5 V (1.46
-// pJ/bit). Replace with a datasheet when one is at hand.
+// found. The core energy is the LPDDR4 model (DRAMSys JEDEC memspec
+// currents, same per-bit burst energy) scaled by Samsung's announced
+// savings: LPDDR5 "up to 30 percent" below LPDDR4X (8 Gb LPDDR5 launch,
+// July 2018), LPDDR5X "approximately 20% less power than LPDDR5" (16 Gb
+// LPDDR5X launch, November 2021): factors 0.7 and 0.56. The I/O term
+// scales the LPDDR4 VDDQ read current to VDDQ 0.5 V (1.46 pJ/bit).
+// Replace with a datasheet when one is at hand.
 const lpddr5Source = "Ramulator 2 src/dram/impl/LPDDR5.cpp LPDDR5_6400 preset (timings held in ns across rates) and its tRFC tables; " +
-	"JESD209-5 bank-group mode (tCCD_S 2 CK, tCCD_L 4 CK); power [est]: LPDDR4 IDD (DRAMSys JEDEC memspec) at VDD2H 1.05 V, I/O at VDDQ 0.5 V = 1.46 pJ/bit"
+	"JESD209-5 bank-group mode (tCCD_S 2 CK, tCCD_L 4 CK); power [est]: LPDDR4 IDD model (DRAMSys JEDEC memspec) x 0.7 " +
+	"(Samsung: LPDDR5 up to 30 % below LPDDR4X), I/O at VDDQ 0.5 V = 1.46 pJ/bit"
 
 type lpddr5 struct {
 	name   string
 	bins   []int
 	source string
+	// power scales the LPDDR4 core currents.
+	power float64
 }
 
 func init() {
-	Register(lpddr5{name: "lpddr5", bins: []int{3200, 4267, 5500, 6400}, source: lpddr5Source})
+	Register(lpddr5{name: "lpddr5", bins: []int{3200, 4267, 5500, 6400}, source: lpddr5Source, power: 0.7})
 }
 
 func (s lpddr5) Name() string           { return s.name }
@@ -86,14 +92,15 @@ func (s lpddr5) Defaults(rate int, org Organization) Defaults {
 		XP:         ck(tck, 7, 3),
 	}
 	t.RC = t.RAS + t.RP
+	k := s.power
 	return Defaults{
 		Timing: t,
 		Power: Power{
 			Rails: []Rail{
-				{Name: "vdd1", Volts: 1.8, IDD0: 3.5, IDD2N: 2.0, IDD2P: 1.2, IDD3N: 2.25, IDD3P: 1.2, IDD4R: 2.25, IDD4W: 2.25, IDD5: 10},
-				{Name: "vdd2h", Volts: 1.05, IDD0: 45, IDD2N: 27, IDD2P: 3.0, IDD3N: 30, IDD3P: 9.0, IDD4R: 275, IDD4W: 210, IDD5: 90},
+				{Name: "vdd1", Volts: 1.8, IDD0: 3.5 * k, IDD2N: 2.0 * k, IDD2P: 1.2 * k, IDD3N: 2.25 * k, IDD3P: 1.2 * k, IDD4R: 2.25 * k, IDD4W: 2.25 * k, IDD5: 10 * k},
+				{Name: "vdd2", Volts: 1.1, IDD0: 45 * k, IDD2N: 27 * k, IDD2P: 3.0 * k, IDD3N: 30 * k, IDD3P: 9.0 * k, IDD4R: 275 * k, IDD4W: 210 * k, IDD5: 90 * k},
 			},
-			RatedMTs:   6400,
+			RatedMTs:   3200,
 			IOPJPerBit: 3.22 * 0.5 / 1.1,
 		},
 		Controller: defaultController("all-bank"),
