@@ -437,11 +437,6 @@ func (c *channel) issue(x *cand) {
 func (c *channel) updateMode() {
 	p := c.p
 	was := c.writeMode
-	defer func() {
-		if c.writeMode != was {
-			c.modeAt = max(c.now, c.lastIssue)
-		}
-	}()
 	// Writes drain in batches between the watermarks, or while no read
 	// waits.
 	if c.writeMode {
@@ -452,6 +447,9 @@ func (c *channel) updateMode() {
 		c.writeMode, c.idleDrain = true, false
 	} else if c.nReads == 0 && c.nWrites > 0 {
 		c.writeMode, c.idleDrain = true, true
+	}
+	if c.writeMode != was {
+		c.modeAt = max(c.now, c.lastIssue)
 	}
 }
 
