@@ -95,12 +95,11 @@ type channel struct {
 	cmdFree int64
 	now     int64 // simulated up to here (arrival of the last request)
 	// lb: no command can issue before lb (valid until the state changes).
-	lb        int64
-	lastIssue int64
-	modeAt    int64
-	busFree   int64
-	busDir    int8 // 0 none, 1 read, 2 write
-	busRank   int32
+	lb      int64
+	modeAt  int64
+	busFree int64
+	busDir  int8 // 0 none, 1 read, 2 write
+	busRank int32
 
 	energy energyAcc
 
@@ -240,6 +239,7 @@ func (c *channel) submit(r Request, loc location, seq uint64) {
 		c.nReads++
 	}
 	c.pending[loc.bank>>6] |= 1 << (loc.bank & 63)
+	c.updateMode(at)
 	c.lb = min(c.lb, max(at, c.cmdFree))
 }
 
@@ -280,6 +280,10 @@ const (
 	cmdREF    // REFab or REFpb
 )
 
+// uncached disables the scheduler's caches (per-bank candidates, memo,
+// lower bound); tests compare against it.
+var uncached = false
+
 // cand is a command the scheduler could issue next.
 type cand struct {
 	t    int64
@@ -316,11 +320,10 @@ func (a *cand) better(t int64, kind int, seq uint64) bool {
 func (c *channel) step(limit int64) bool {
 	// Every command issues at or after cmdFree, and nothing has changed
 	// since a step found no command before lb.
-	if limit < c.lb || limit < c.cmdFree {
+	if !uncached && (limit < c.lb || limit < c.cmdFree) {
 		return false
 	}
 	p := c.p
-	c.updateMode()
 	wantWrite := c.writeMode
 	// No command issues before the mode (read or write batch) it belongs
 	// to began.
@@ -340,7 +343,7 @@ func (c *channel) step(limit int64) bool {
 			bi := int32(w*64 + bits.TrailingZeros64(word))
 			word &= word - 1
 			b := &c.banks[bi]
-			if !b.cValid || b.cWrite != wantWrite {
+			if uncached || !b.cValid || b.cWrite != wantWrite {
 				c.pick(b, wantWrite)
 			}
 			kind := int(b.cKind)
@@ -351,14 +354,14 @@ func (c *channel) step(limit int64) bool {
 			switch kind {
 			case cmdCAS:
 				i := (int(b.rank)*c.nbg+int(b.bg))*2 + int(b.cDir)
-				if m := &c.casMemo[i]; m.gen == c.gen {
+				if m := &c.casMemo[i]; m.gen == c.gen && !uncached {
 					t = max(t, m.t)
 				} else {
 					t = max(t, c.casGlobal(b.rank, b.bg, b.cDir))
 				}
 			case cmdACT:
 				i := int(b.rank)*c.nbg + int(b.bg)
-				if m := &c.actMemo[i]; m.gen == c.gen {
+				if m := &c.actMemo[i]; m.gen == c.gen && !uncached {
 					t = max(t, m.t)
 				} else {
 					t = max(t, c.actGlobal(b.rank, b.bg))
@@ -402,7 +405,6 @@ func (c *channel) step(limit int64) bool {
 		return false
 	}
 	c.issue(&best)
-	c.lastIssue = best.t
 	c.lb = c.cmdFree
 	return true
 }
@@ -434,7 +436,9 @@ func (c *channel) issue(x *cand) {
 	}
 }
 
-func (c *channel) updateMode() {
+// updateMode switches between read and write batches; it runs whenever
+// the queue counts change, at that event's time tm.
+func (c *channel) updateMode(tm int64) {
 	p := c.p
 	was := c.writeMode
 	// Writes drain in batches between the watermarks, or while no read
@@ -449,7 +453,7 @@ func (c *channel) updateMode() {
 		c.writeMode, c.idleDrain = true, true
 	}
 	if c.writeMode != was {
-		c.modeAt = max(c.now, c.lastIssue)
+		c.modeAt = max(c.modeAt, tm)
 	}
 }
 
@@ -743,6 +747,7 @@ func (c *channel) issueCAS(b *bank, i int32, t int64) {
 	}
 	row := q.row
 	c.unlink(i)
+	c.updateMode(t)
 	if p.closed {
 		// Auto-precharge (RDA/WRA) unless another queued request wants
 		// this row.

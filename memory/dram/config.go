@@ -324,6 +324,23 @@ func (c Config) Validate() error {
 		name string
 		v    int64
 	}{
+		{"trcd_ps", t.RCD}, {"trl_ps", t.RL}, {"twl_ps", t.WL}, {"trp_ps", t.RP}, {"trpab_ps", t.RPab},
+		{"tras_ps", t.RAS}, {"trc_ps", t.RC}, {"trfc_ps", t.RFC}, {"trefi_ps", t.REFI},
+		{"trrd_s_ps", t.RRDS}, {"trrd_l_ps", t.RRDL}, {"tfaw_ps", t.FAW}, {"twr_ps", t.WR}, {"twtr_s_ps", t.WTRS},
+		{"twtr_l_ps", t.WTRL}, {"trtp_ps", t.RTP}, {"tccd_s_ps", t.CCDS}, {"tccd_l_ps", t.CCDL}, {"trfcpb_ps", t.RFCpb},
+		{"trtrs_ps", t.RTRS}, {"turnaround_ps", t.Turnaround}, {"cmd_act_ps", t.CmdACT}, {"cmd_cas_ps", t.CmdCAS},
+		{"cmd_pre_ps", t.CmdPRE}, {"txp_ps", t.XP},
+	} {
+		// One second bounds every constraint and keeps sums far from
+		// int64 overflow.
+		if f.v > 1e12 {
+			return invalid("timing.%s = %d ps, want at most 1e12 (1 s)", f.name, f.v)
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
 		{"trrd_s_ps", t.RRDS}, {"trrd_l_ps", t.RRDL}, {"tfaw_ps", t.FAW}, {"twr_ps", t.WR}, {"twtr_s_ps", t.WTRS},
 		{"twtr_l_ps", t.WTRL}, {"trtp_ps", t.RTP}, {"tccd_s_ps", t.CCDS}, {"tccd_l_ps", t.CCDL}, {"trfcpb_ps", t.RFCpb},
 		{"trtrs_ps", t.RTRS}, {"turnaround_ps", t.Turnaround}, {"cmd_act_ps", t.CmdACT}, {"cmd_cas_ps", t.CmdCAS},
@@ -339,8 +356,8 @@ func (c Config) Validate() error {
 	if t.REFI <= t.RFC {
 		return invalid("timing.trefi_ps %d must exceed trfc_ps %d", t.REFI, t.RFC)
 	}
-	if len(c.Power.Rails) == 0 {
-		return invalid("power.rails is empty")
+	if len(c.Power.Rails) == 0 || len(c.Power.Rails) > 8 {
+		return invalid("power.rails has %d entries, want 1..8", len(c.Power.Rails))
 	}
 	for i, r := range c.Power.Rails {
 		if r.Volts <= 0 || r.Volts > 5 {
@@ -386,8 +403,8 @@ func (c Config) Validate() error {
 	if !pow2(k.TransactionBytes) || k.TransactionBytes > rowBytes {
 		return invalid("controller.transaction_bytes = %d, want a power of two up to the row size %d", k.TransactionBytes, rowBytes)
 	}
-	if k.PowerDownAfter < 0 {
-		return invalid("controller.power_down_after_ps = %d, want >= 0", k.PowerDownAfter)
+	if k.PowerDownAfter < 0 || k.PowerDownAfter > 1e12 {
+		return invalid("controller.power_down_after_ps = %d, want 0..1e12", k.PowerDownAfter)
 	}
 	return nil
 }

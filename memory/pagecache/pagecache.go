@@ -41,6 +41,14 @@ type Config struct {
 // ErrInvalidConfig wraps configuration errors.
 var ErrInvalidConfig = errors.New("pagecache: invalid config")
 
+// ErrOutOfRange reports an access beyond the file (or beyond maxPages
+// pages when the file size is not given).
+var ErrOutOfRange = errors.New("pagecache: access out of range")
+
+// maxPages bounds the budget and the file (256 GiB of 4 KiB pages), so
+// the per-page tables stay bounded whatever the input.
+const maxPages = 1 << 26
+
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, args...))
 }
@@ -69,12 +77,12 @@ func (c Config) Validate() error {
 		return invalid("page_bytes = %d, want a power of two in 512..2097152", c.PageBytes)
 	case c.WeightsBudget < int64(c.PageBytes):
 		return invalid("weights_budget = %d bytes, want at least one page (%d)", c.WeightsBudget, c.PageBytes)
-	case c.WeightsBudget/int64(c.PageBytes) > 1<<30:
-		return invalid("weights_budget = %d bytes is more than 2^30 pages", c.WeightsBudget)
+	case c.WeightsBudget/int64(c.PageBytes) > maxPages:
+		return invalid("weights_budget = %d bytes is more than %d pages", c.WeightsBudget, maxPages)
 	case c.ReadaheadKB < 0 || c.ReadaheadKB > 1<<20:
 		return invalid("readahead_kb = %d, want 0..1048576", c.ReadaheadKB)
-	case c.FileBytes < 0:
-		return invalid("file_bytes = %d, want >= 0", c.FileBytes)
+	case c.FileBytes < 0 || c.FileBytes/int64(c.PageBytes) > maxPages:
+		return invalid("file_bytes = %d, want 0..%d pages", c.FileBytes, maxPages)
 	}
 	switch c.Readahead {
 	case "ondemand", "mmap", "none":
@@ -179,8 +187,16 @@ func (c *PageCache) Access(at int64, off uint64, size int) (int64, error) {
 		return at, nil
 	}
 	pb := uint64(c.cfg.PageBytes)
+	limit := uint64(maxPages)
+	if c.filePages > 0 {
+		limit = c.filePages
+	}
+	last := (off + uint64(size) - 1) / pb
+	if off+uint64(size) < off || last >= limit {
+		return at, fmt.Errorf("%w: bytes [%d, %d) beyond %d pages", ErrOutOfRange, off, off+uint64(size), limit)
+	}
 	t := at
-	for p := off / pb; p <= (off+uint64(size)-1)/pb; p++ {
+	for p := off / pb; p <= last; p++ {
 		c.st.Accesses++
 		if f := c.frame(p); f >= 0 {
 			c.st.Hits++

@@ -310,3 +310,18 @@ func BenchmarkAccess(b *testing.B) {
 		})
 	}
 }
+
+func TestOutOfRange(t *testing.T) {
+	b := &fixed{}
+	c, _ := New(Config{WeightsBudget: 1 << 20, FileBytes: 10 * 4096}, b)
+	if _, err := c.Access(0, 10*4096, 1); !errors.Is(err, ErrOutOfRange) {
+		t.Errorf("Access beyond the file: error = %v, want ErrOutOfRange", err)
+	}
+	c2, _ := New(Config{WeightsBudget: 1 << 20}, b)
+	if _, err := c2.Access(0, 1<<40, 64); !errors.Is(err, ErrOutOfRange) {
+		t.Errorf("Access at 1 TiB without file size: error = %v, want ErrOutOfRange", err)
+	}
+	if _, err := c2.Access(0, 9*4096, 4096); err != nil {
+		t.Errorf("Access inside: %v", err)
+	}
+}
