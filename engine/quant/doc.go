@@ -37,11 +37,11 @@
 // # Kernels
 //
 // On amd64 with AVX2 and F16C (checked at startup with x/sys/cpu) every
-// dot type except Q4_1 and Q5_1 runs Go assembly: F32, F16, BF16 and
-// DotF16 (32 float lanes), Q8_0, Q4_0, Q5_0 (four blocks per step, exact
-// block sums via VPMADDUBSW/VPMADDWD), Q2_K…Q6_K (one super-block per
-// step). Every other case (arm64, amd64 without AVX2, Q4_1/Q5_1) runs the
-// portable Go kernels in dot_generic.go. Both compute the same float
+// dot type runs Go assembly: F32, F16, BF16 and DotF16 (32 float lanes),
+// Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 (four blocks per step, exact block sums
+// via VPMADDUBSW/VPMADDWD; rows whose block count is not a multiple of
+// four finish in Go), Q2_K…Q6_K (one super-block per step). arm64 and
+// amd64 without AVX2 run the portable Go kernels in dot_generic.go. Both compute the same float
 // operations in the same order, without fused multiply-adds, so they
 // return identical bits: the differential tests, a fuzz target and the
 // golden digests (golden_test.go, also run under qemu-aarch64) check it.

@@ -532,3 +532,120 @@ q50done:
 	VMOVUPS X14, (R8)
 	VZEROUPPER
 	RET
+
+// HALF4 gathers the binary16 values at o0..o3(SI) into X as four float32.
+#define HALF4(o0, o1, o2, o3, X) \
+	MOVWQZX o0(SI), AX \
+	MOVWQZX o1(SI), BX \
+	SHLQ $16, BX \
+	ORQ BX, AX \
+	MOVWQZX o2(SI), BX \
+	SHLQ $32, BX \
+	ORQ BX, AX \
+	MOVWQZX o3(SI), BX \
+	SHLQ $48, BX \
+	ORQ BX, AX \
+	MOVQ AX, X \
+	VCVTPH2PS X, X
+
+// MINTERM finishes a group of four Q4_1/Q5_1 blocks: X0 holds the exact
+// block sums Σq·y (int32). Per block c = float32(float32(Σ)·float32(dx·dy))
+// + float32(m·s), added to the lanes in X14. Block stride S; m at 2(SI).
+#define MINTERM(s1, s2, s3, m0, m1, m2, m3) \
+	VCVTDQ2PS X0, X0 \
+	SCALES4(s1, s2, s3) \
+	VMULPS X1, X0, X0 \
+	HALF4(m0, m1, m2, m3, X2) \
+	VMULPS 0(R10), X2, X2 \
+	VADDPS X2, X0, X0 \
+	VADDPS X0, X14, X14
+
+// func dotQ4_1AVX2(x *byte, yq *int8, yd *float32, ys *float32, groups int, lanes *[4]float32)
+TEXT ·dotQ4_1AVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ yq+8(FP), DI
+	MOVQ yd+16(FP), DX
+	MOVQ ys+24(FP), R10
+	MOVQ groups+32(FP), CX
+	MOVQ lanes+40(FP), R8
+	VMOVUPS (R8), X14
+	VMOVDQU ones16<>(SB), Y15
+	VMOVDQU nib<>(SB), Y13
+	TESTQ CX, CX
+	JZ    q41done
+
+q41loop:
+	VMOVDQU 4(SI), X4
+	VPSRLW $4, X4, X5
+	VINSERTI128 $1, X5, Y4, Y4
+	VPAND Y13, Y4, Y4
+	UDOT(Y4, 0(DI), Y0)
+	VMOVDQU 24(SI), X6
+	VPSRLW $4, X6, X7
+	VINSERTI128 $1, X7, Y6, Y6
+	VPAND Y13, Y6, Y6
+	UDOT(Y6, 32(DI), Y1)
+	VMOVDQU 44(SI), X8
+	VPSRLW $4, X8, X9
+	VINSERTI128 $1, X9, Y8, Y8
+	VPAND Y13, Y8, Y8
+	UDOT(Y8, 64(DI), Y2)
+	VMOVDQU 64(SI), X10
+	VPSRLW $4, X10, X11
+	VINSERTI128 $1, X11, Y10, Y10
+	VPAND Y13, Y10, Y10
+	UDOT(Y10, 96(DI), Y3)
+	BLOCKSUMS
+	MINTERM(20, 40, 60, 2, 22, 42, 62)
+	ADDQ $80, SI
+	ADDQ $128, DI
+	ADDQ $16, DX
+	ADDQ $16, R10
+	DECQ CX
+	JNZ  q41loop
+
+q41done:
+	VMOVUPS X14, (R8)
+	VZEROUPPER
+	RET
+
+// func dotQ5_1AVX2(x *byte, yq *int8, yd *float32, ys *float32, groups int, lanes *[4]float32)
+TEXT ·dotQ5_1AVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ yq+8(FP), DI
+	MOVQ yd+16(FP), DX
+	MOVQ ys+24(FP), R10
+	MOVQ groups+32(FP), CX
+	MOVQ lanes+40(FP), R8
+	VMOVUPS (R8), X14
+	VMOVDQU ones16<>(SB), Y15
+	VMOVDQU nib<>(SB), Y13
+	VMOVDQU bitshuf<>(SB), Y12
+	VMOVDQU bitmask<>(SB), Y11
+	VPCMPEQB Y10, Y10, Y10
+	VMOVDQU b10<>(SB), Y9
+	TESTQ CX, CX
+	JZ    q51done
+
+q51loop:
+	Q5BLOCK(4, 8, X4, Y4, X5, Y5)
+	UDOT(Y4, 0(DI), Y0)
+	Q5BLOCK(28, 32, X6, Y6, X7, Y7)
+	UDOT(Y6, 32(DI), Y1)
+	Q5BLOCK(52, 56, X4, Y4, X5, Y5)
+	UDOT(Y4, 64(DI), Y2)
+	Q5BLOCK(76, 80, X6, Y6, X7, Y7)
+	UDOT(Y6, 96(DI), Y3)
+	BLOCKSUMS
+	MINTERM(24, 48, 72, 2, 26, 50, 74)
+	ADDQ $96, SI
+	ADDQ $128, DI
+	ADDQ $16, DX
+	ADDQ $16, R10
+	DECQ CX
+	JNZ  q51loop
+
+q51done:
+	VMOVUPS X14, (R8)
+	VZEROUPPER
+	RET

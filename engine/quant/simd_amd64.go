@@ -24,6 +24,8 @@ func useSIMD(k *[len(kernels)]kernel) {
 	k[gguf.Q8_0] = dotQ8_0SIMD
 	k[gguf.Q4_0] = dotQ4_0SIMD
 	k[gguf.Q5_0] = dotQ5_0SIMD
+	k[gguf.Q4_1] = dotQ4_1SIMD
+	k[gguf.Q5_1] = dotQ5_1SIMD
 	k[gguf.Q2_K] = kquant(dotQ2_KAVX2)
 	k[gguf.Q3_K] = kquant(dotQ3_KAVX2)
 	k[gguf.Q4_K] = kquant(dotQ4_KAVX2)
@@ -139,6 +141,32 @@ func dotQ5_0SIMD(row []byte, a *Act) float32 {
 	dotQ5_0Blocks(row, a, nb&^3, nb, &l)
 	return reduce4(&l)
 }
+
+func dotQ4_1SIMD(row []byte, a *Act) float32 {
+	var l [4]float32
+	nb := a.n / 32
+	if g := nb / 4; g > 0 {
+		dotQ4_1AVX2(&row[0], &a.qs[0], &a.d[0], &a.s[0], g, &l)
+	}
+	dotQ4_1Blocks(row, a, nb&^3, nb, &l)
+	return reduce4(&l)
+}
+
+func dotQ5_1SIMD(row []byte, a *Act) float32 {
+	var l [4]float32
+	nb := a.n / 32
+	if g := nb / 4; g > 0 {
+		dotQ5_1AVX2(&row[0], &a.qs[0], &a.d[0], &a.s[0], g, &l)
+	}
+	dotQ5_1Blocks(row, a, nb&^3, nb, &l)
+	return reduce4(&l)
+}
+
+//go:noescape
+func dotQ4_1AVX2(x *byte, yq *int8, yd *float32, ys *float32, groups int, lanes *[4]float32)
+
+//go:noescape
+func dotQ5_1AVX2(x *byte, yq *int8, yd *float32, ys *float32, groups int, lanes *[4]float32)
 
 //go:noescape
 func dotF32AVX2(x *byte, y *float32, n int, lanes *[32]float32) float32
