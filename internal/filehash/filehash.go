@@ -57,9 +57,11 @@ type Result struct {
 }
 
 // Sum returns the hex SHA-256 of the file at path, using and updating the
-// default sidecar cache.
+// cache in the user cache folder. It never writes next to the file:
+// model folders are often shared or read-only by intent, even when the
+// process could write there.
 func Sum(path string) (string, error) {
-	r, err := Hasher{}.Sum(path)
+	r, err := Hasher{NoSidecar: true}.Sum(path)
 	return r.SHA256, err
 }
 
