@@ -43,7 +43,7 @@ func checkInvariants(t *testing.T, h *Hierarchy) {
 			for set := 0; set < l.sets; set++ {
 				seen := map[uint64]bool{}
 				n := 0
-				for _, tg := range l.tags[set*l.ways : (set+1)*l.ways] {
+				for _, tg := range l.tags[set*l.stride : set*l.stride+l.ways] {
 					if tg&fValid == 0 {
 						continue
 					}
@@ -56,7 +56,13 @@ func checkInvariants(t *testing.T, h *Hierarchy) {
 						t.Fatalf("%s[%d]: line %#x in set %d", l.cfg.Name, j, tg&lineMask, set)
 					}
 				}
-				if int(l.nvalid[set]) != n {
+				if l.inlineLRU {
+					for w := 0; w < l.ways; w++ {
+						if valid := l.tags[set*l.stride+w]&fValid != 0; valid != (l.tags[set*l.stride+l.ways+w]>>8 != 0) || l.tags[set*l.stride+l.ways+w]&0xff != uint64(w) {
+							t.Fatalf("%s[%d] set %d way %d: valid %v but stamp %d", l.cfg.Name, j, set, w, valid, l.tags[set*l.stride+l.ways+w])
+						}
+					}
+				} else if int(l.nvalid[set]) != n {
 					t.Fatalf("%s[%d] set %d: nvalid %d, want %d", l.cfg.Name, j, set, l.nvalid[set], n)
 				}
 				valid += n

@@ -20,20 +20,35 @@ const (
 // Hierarchy, which moves lines between them.
 type Level struct {
 	cfg       Config
-	index     int // position in the hierarchy (0 = nearest the core)
+	pos       int // position in the hierarchy (0 = nearest the core)
 	inst      int // instance number within its level
 	sets      int
 	ways      int
 	setMask   uint64
 	lineShift uint
 	latPS     uint64
-	tags      []uint64
-	// nvalid counts the valid lines of each set, so a fill into a full
-	// set goes straight to the policy instead of scanning for a hole.
+	// tags holds each set's tag words at [set*stride, set*stride+ways).
+	// For lru levels the stride is 2*ways and the ways' LRU stamps follow
+	// the tags, so a lookup and its victim choice touch one or two
+	// adjacent host cache lines, not two arrays; the simulator is bound by
+	// those memory accesses.
+	tags   []uint64
+	stride int
+	// inlineLRU: the level's policy is lru, kept in tags as above rather
+	// than in the policy object (which is then unused); the hit path then
+	// costs a store instead of an interface call. clock numbers the
+	// references; a way's stamp is clock<<8 | way, so the victim is the
+	// minimum stamp and its low byte the way, found without a branch per
+	// way. An invalid way's stamp is its way number alone: holes win,
+	// lowest first.
+	inlineLRU bool
+	clock     uint64
+	writeBack bool
+	// nvalid counts the valid lines of each set of a non-lru level, so a
+	// fill into a full set goes straight to the policy instead of
+	// scanning for a hole. (An lru victim scan finds holes by their zero
+	// stamp.)
 	nvalid []uint16
-	// lru is the policy when it is lru: the hit path updates its stamp
-	// directly instead of through the interface (a third of the hit cost).
-	lru *lru
 	// ready holds, per line, the time (ps) its fill completes. It exists
 	// only when some level prefetches, because only then can a reference
 	// find a line still in flight.
@@ -69,10 +84,22 @@ func New(cfg Config) (*Level, error) {
 		shift++
 	}
 	l := &Level{
-		cfg: cfg, sets: sets, ways: cfg.Ways, setMask: uint64(sets - 1), lineShift: shift,
-		tags: make([]uint64, sets*cfg.Ways), nvalid: make([]uint16, sets), repl: repl, pf: pf,
+		cfg: cfg, sets: sets, ways: cfg.Ways, stride: cfg.Ways, setMask: uint64(sets - 1), lineShift: shift,
+		repl: repl, pf: pf, writeBack: cfg.Write == WriteBack,
 	}
-	l.lru, _ = repl.(*lru)
+	if _, ok := repl.(*lru); ok && cfg.Ways <= 256 {
+		l.inlineLRU, l.stride = true, 2*cfg.Ways
+	} else {
+		l.nvalid = make([]uint16, sets)
+	}
+	l.tags = make([]uint64, sets*l.stride)
+	if l.inlineLRU {
+		for set := 0; set < sets; set++ {
+			for w := 0; w < cfg.Ways; w++ {
+				l.tags[set*l.stride+cfg.Ways+w] = uint64(w)
+			}
+		}
+	}
 	if pf != nil {
 		l.pfBuf = make([]Addr, 0, maxPrefetchDegree)
 	}
@@ -102,27 +129,25 @@ func (l *Level) Contains(addr Addr) bool {
 // Dirty reports whether the line holding addr is present and dirty.
 func (l *Level) Dirty(addr Addr) bool {
 	set, way, ok := l.lookup(Line(uint64(addr) >> l.lineShift))
-	return ok && l.tags[set*l.ways+way]&fDirty != 0
+	return ok && l.tags[set*l.stride+way]&fDirty != 0
 }
 
 // Lines calls f with the byte address of every valid line, in set and way
 // order (tests check inclusion invariants with it).
 func (l *Level) Lines(f func(addr Addr, dirty bool)) {
-	for _, t := range l.tags {
-		if t&fValid != 0 {
-			f(Addr((t&lineMask)<<l.lineShift), t&fDirty != 0)
+	for set := 0; set < l.sets; set++ {
+		for _, t := range l.tags[set*l.stride : set*l.stride+l.ways] {
+			if t&fValid != 0 {
+				f(Addr((t&lineMask)<<l.lineShift), t&fDirty != 0)
+			}
 		}
 	}
 }
 
 func (l *Level) lookup(ln Line) (set, way int, ok bool) {
 	set = int(uint64(ln) & l.setMask)
-	base := set * l.ways
-	key := uint64(ln) | fValid
-	for w, t := range l.tags[base : base+l.ways] {
-		if t&keyMask == key {
-			return set, w, true
-		}
+	if w := l.find(set*l.stride, uint64(ln)|fValid); w >= 0 {
+		return set, w, true
 	}
 	return set, 0, false
 }
@@ -188,21 +213,23 @@ func (l *Level) leave(set, idx int) uint64 {
 func (l *Level) clear(set, idx int) uint64 {
 	tag := l.tags[idx]
 	l.tags[idx] = 0
-	l.nvalid[set]--
+	if l.inlineLRU {
+		l.tags[idx+l.ways] = uint64(idx - set*l.stride)
+	} else {
+		l.nvalid[set]--
+	}
 	return tag
 }
 
-// victim asks the policy for the way to evict from a full set.
+// index returns the position of way in set within tags.
+func (l *Level) index(set, way int) int { return set*l.stride + way }
+
+// victim asks the policy for the way to evict from a full set. An lru
+// level may also be asked about a set with holes: the hole's zero stamp
+// wins, lowest way first, the way fill would have chosen.
 func (l *Level) victim(set int) int {
-	if p := l.lru; p != nil {
-		s := p.stamp[set*l.ways : set*l.ways+l.ways]
-		v, min := 0, s[0]
-		for w := 1; w < len(s); w++ {
-			if s[w] < min {
-				v, min = w, s[w]
-			}
-		}
-		return v
+	if l.inlineLRU {
+		return l.lruVictim(set*l.stride + l.ways)
 	}
 	way := l.repl.Victim(set)
 	if uint(way) >= uint(l.ways) { // a policy out of contract must not crash a run
@@ -213,9 +240,9 @@ func (l *Level) victim(set int) int {
 
 // filled tells the policy about a fill of way (index idx).
 func (l *Level) filled(set, way, idx int, prefetch bool) {
-	if p := l.lru; p != nil {
-		p.clock++
-		p.stamp[idx] = p.clock
+	if l.inlineLRU {
+		l.clock++
+		l.tags[idx+l.ways] = l.clock<<8 | uint64(way)
 		return
 	}
 	l.repl.OnFill(set, way, prefetch)
@@ -223,9 +250,9 @@ func (l *Level) filled(set, way, idx int, prefetch bool) {
 
 // touch records a hit on way of set (index idx) with the policy.
 func (l *Level) touch(set, way, idx int) {
-	if p := l.lru; p != nil {
-		p.clock++
-		p.stamp[idx] = p.clock
+	if l.inlineLRU {
+		l.clock++
+		l.tags[idx+l.ways] = l.clock<<8 | uint64(way)
 		return
 	}
 	l.repl.OnHit(set, way)
