@@ -184,7 +184,7 @@ type Hierarchy struct {
 	tlbShift  uint // page shift - line shift
 	mem       Memory
 	now       []uint64 // per-core time, ps
-	last      []int // per core: tags index of the last first-level hit
+	last      []int    // per core: tags index of the last first-level hit
 	lineShift uint
 	lineBytes uint32
 	// simple is set when every level is non-inclusive, write-back and
