@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -447,5 +448,44 @@ func TestDifferentialLRU(t *testing.T) {
 		checkStat(t, "L1 writebacks", s[0].Writebacks, wb1)
 		checkStat(t, "L2 writebacks", s[1].Writebacks, wb2)
 		checkStat(t, "memory writes", mem.writes, memW)
+	}
+}
+
+// TestSimplePathMatchesGeneral: the fast paths (simpleMiss, the inline
+// repeat hit in Run) give exactly the counters and times of the general
+// path, for every policy, on a multi-core trace with straddles and
+// writes.
+func TestSimplePathMatchesGeneral(t *testing.T) {
+	ev := randomTrace(11, 20000)
+	for _, pol := range Policies() {
+		cfg := HierarchyConfig{Cores: 4, CyclePS: 500, Levels: []Config{
+			{Name: "L1", SizeBytes: 2048, Ways: 4, LineBytes: 64, LatencyCycles: 2, Replacement: pol, WriteAllocate: true},
+			{Name: "L2", SizeBytes: 8192, Ways: 8, LineBytes: 64, LatencyCycles: 9, Replacement: pol, WriteAllocate: true, SharedBy: 2},
+			{Name: "L3", SizeBytes: 32768, Ways: 16, LineBytes: 64, LatencyCycles: 30, Replacement: pol, WriteAllocate: true, SharedBy: 4},
+		}}
+		run := func(fast bool) (string, []uint64) {
+			mem := &fixedMemory{latency: 80_000}
+			cfg.Memory = mem
+			h, err := NewHierarchy(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !h.simple || !fast {
+				if fast {
+					t.Fatalf("%s: hierarchy not simple", pol)
+				}
+				h.simple, h.repeatOK = false, false
+			}
+			h.Run(ev)
+			return fmt.Sprint(h.Stats(), mem.reads, mem.writes), h.now
+		}
+		fs, ft := run(true)
+		gs, gt := run(false)
+		if fs != gs {
+			t.Errorf("%s: fast and general paths differ:\n%s\n%s", pol, fs, gs)
+		}
+		if fmt.Sprint(ft) != fmt.Sprint(gt) {
+			t.Errorf("%s: core times differ: %v vs %v", pol, ft, gt)
+		}
 	}
 }
