@@ -63,29 +63,6 @@ func benchEvents(n int) []trace.Event {
 	return ev
 }
 
-func BenchmarkHierarchyLRU(b *testing.B) {
-	for _, tc := range []struct {
-		name string
-		pf   PrefetcherConfig
-	}{{"none", PrefetcherConfig{}}, {"stride", PrefetcherConfig{Name: "stride"}}} {
-		b.Run(tc.name, func(b *testing.B) {
-			ev := benchEvents(1 << 20)
-			h, err := NewHierarchy(twoLevel("lru", tc.pf))
-			if err != nil {
-				b.Fatal(err)
-			}
-			h.Run(ev) // warm
-			b.ReportAllocs()
-			b.ResetTimer()
-			cpu := cpuTime()
-			for i := 0; i < b.N; i++ {
-				h.Run(ev)
-			}
-			reportSpeed(b, len(ev), cpu)
-		})
-	}
-}
-
 func benchPattern(b *testing.B, ev []trace.Event, cfg HierarchyConfig) {
 	h, err := NewHierarchy(cfg)
 	if err != nil {
@@ -120,13 +97,59 @@ func reportSpeed(b *testing.B, perOp int, cpu0 time.Duration) {
 	}
 }
 
-func BenchmarkPattern(b *testing.B) {
-	hits := make([]trace.Event, 1<<20)
-	stream := make([]trace.Event, 1<<20)
-	for i := range hits {
-		hits[i] = trace.Event{Addr: uint64(i*8) % (32 << 10), Size: 8}
-		stream[i] = trace.Event{Addr: uint64(i) * 64, Size: 8}
+// patterns are the benchmark traces: one 8-byte reference per record,
+// as Dinero IV is fed, 2^20 records each.
+var patterns = []struct {
+	name string
+	gen  func(i int, x uint64) (addr uint64, write bool)
+}{
+	// All first-level hits: random reads in 16 KiB.
+	{"hot", func(i int, x uint64) (uint64, bool) { return (x >> 40) % (16 << 10) &^ 7, false }},
+	// Sequential 8-byte reads over 256 KiB (Cachegrind pattern 1): 1 in 8
+	// misses L1, L2 holds the region.
+	{"seq", func(i int, x uint64) (uint64, bool) { return uint64(i*8) % (256 << 10), false }},
+	// Sequential over 8 MiB with a store in 4: 1 in 8 misses both levels.
+	{"seq-8MiB-rw", func(i int, x uint64) (uint64, bool) { return uint64(i*8) % (8 << 20), i%4 == 0 }},
+	// The decode-like mix of benchEvents.
+	{"mixed", nil},
+	// Random reads over 1 MiB: misses L1, half hit L2.
+	{"random-1MiB", func(i int, x uint64) (uint64, bool) { return (x >> 30) % (1 << 20) &^ 7, false }},
+	// Every reference a new line: misses both levels.
+	{"stream", func(i int, x uint64) (uint64, bool) { return uint64(i) * 64, false }},
+}
+
+// BenchmarkHierarchy replays each pattern on the example: L1D
+// 64 KiB 4-way + L2 512 KiB 8-way, LRU, no prefetching.
+func BenchmarkHierarchy(b *testing.B) {
+	for _, p := range patterns {
+		ev := benchEvents(1 << 20)
+		if p.gen != nil {
+			x := uint64(99)
+			for i := range ev {
+				x = x*6364136223846793005 + 1442695040888963407
+				a, w := p.gen(i, x)
+				ev[i] = trace.Event{Addr: a, Size: 8}
+				if w {
+					ev[i].Kind = trace.Write
+				}
+			}
+		}
+		for _, pf := range []string{"none", "stride"} {
+			if pf != "none" && p.name != "mixed" {
+				continue
+			}
+			b.Run(p.name+"/"+pf, func(b *testing.B) {
+				cfg := twoLevel("lru", PrefetcherConfig{Name: pf})
+				h, err := NewHierarchy(cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				h.Run(ev)
+				s := h.Stats()
+				b.ReportMetric(float64(s[0].Misses())/float64(s[0].Accesses()), "L1-miss-rate")
+				b.ReportMetric(float64(s[1].Misses())/float64(max(s[1].Accesses(), 1)), "L2-miss-rate")
+				benchPattern(b, ev, cfg)
+			})
+		}
 	}
-	b.Run("l1hit", func(b *testing.B) { benchPattern(b, hits, twoLevel("lru", PrefetcherConfig{})) })
-	b.Run("stream", func(b *testing.B) { benchPattern(b, stream, twoLevel("lru", PrefetcherConfig{})) })
 }

@@ -197,6 +197,9 @@ type Hierarchy struct {
 	// the LRU stamp and the time (inline LRU, no prefetcher, no TLB), so
 	// Run handles it without calling ref.
 	repeatOK bool
+	// lines: the hierarchy is simple, every level is inline LRU and there
+	// is no TLB, so multi-line events take runLines.
+	lines bool
 }
 
 // NewHierarchy builds the levels of cfg. It never panics on bad input.
@@ -237,11 +240,16 @@ func NewHierarchy(cfg HierarchyConfig) (*Hierarchy, error) {
 	}
 	h.repeatOK = h.levels[0][0].inlineLRU && h.levels[0][0].pf == nil && cfg.TLB == nil
 	h.simple = !anyPF
-	for _, lc := range cfg.Levels {
+	h.lines = cfg.TLB == nil
+	for i, lc := range cfg.Levels {
 		if lc.Inclusion != NonInclusive || lc.Write != WriteBack || !lc.WriteAllocate {
 			h.simple = false
 		}
+		if !h.levels[i][0].inlineLRU {
+			h.lines = false
+		}
 	}
+	h.lines = h.lines && h.simple
 	for c := 0; c < cfg.Cores; c++ {
 		p := make([]*Level, h.n)
 		for i := range p {
@@ -361,26 +369,66 @@ func (h *Hierarchy) Run(events []trace.Event) {
 			continue
 		}
 		write := k == trace.Write
+		if h.lines && last != ln {
+			h.runLines(int(c), ln, last, write)
+			continue
+		}
 		l := h.top[c]
-		for ; ; ln++ {
-			// The repeat hit of ref, inline: a reference to the line of
-			// the core's previous first-level hit, when nothing else needs
-			// to see it, costs a compare, a counter and the time.
-			if idx := h.last[c]; h.repeatOK && l.tags[idx]&^fDirty == ln|fValid && (!write || l.writeBack) {
-				if write {
-					l.st.WriteAccesses++
-					l.tags[idx] |= fDirty
-				} else {
-					l.st.ReadAccesses++
-				}
-				if s := idx + l.ways; l.tags[s]>>8 != l.clock {
-					l.clock++
-					l.tags[s] = l.clock<<8 | l.tags[s]&0xff
-				}
-				h.now[c] += l.latPS
-			} else {
+		if !h.repeatOK || write && !l.writeBack {
+			for ; ; ln++ {
 				h.ref(int(c), ln, write)
+				if ln == last {
+					break
+				}
 			}
+			continue
+		}
+		// The hit path of ref, inline, for a first level that needs nothing
+		// but counters, the LRU stamp and the time on a hit (inline LRU,
+		// no prefetcher, no TLB), and for stores a write-back level.
+		for ; ; ln++ {
+			key := ln | fValid
+			idx := h.last[c]
+			if l.tags[idx]&^fDirty != key {
+				base := int(ln&l.setMask) * l.stride
+				w := l.find(base, key)
+				if w < 0 && h.simple {
+					if write {
+						l.st.WriteAccesses++
+						l.st.WriteMisses++
+					} else {
+						l.st.ReadAccesses++
+						l.st.ReadMisses++
+					}
+					h.simpleMiss(int(c), l, Line(ln), write)
+					if ln == last {
+						break
+					}
+					continue
+				}
+				if w < 0 || l.tags[base+w]&fUntouched != 0 {
+					h.ref(int(c), ln, write)
+					if ln == last {
+						break
+					}
+					continue
+				}
+				idx = base + w
+				h.last[c] = idx
+			}
+			if write {
+				l.st.WriteAccesses++
+				l.tags[idx] |= fDirty
+			} else {
+				l.st.ReadAccesses++
+			}
+			// A line that was the level's last reference is already its
+			// set's most recent; stamping it again would change nothing.
+			if s := idx + l.ways; l.tags[s]>>8 != l.clock {
+				l.clock++
+				l.tags[s] = l.clock<<8 | l.tags[s]&0xff
+			}
+			h.now[c] += l.latPS
 			if ln == last {
 				break
 			}
@@ -468,6 +516,84 @@ func (h *Hierarchy) ref(c int, ln uint64, write bool) {
 	if l.pf != nil {
 		h.trigger(0, c, l, Line(ln), write, true, t&fPrefetched != 0, now)
 	}
+}
+
+// runLines serves the references of one event spanning lines
+// first..last in a simple, all-LRU hierarchy without a TLB: the loop the
+// Run/ref/simpleMiss path would take, with the per-call work (loading the
+// path, the level fields) done once per event rather than once per line.
+// Weight rows are events of tens of lines that mostly miss, so this is
+// where engine traces spend their time.
+func (h *Hierarchy) runLines(c int, first, last uint64, write bool) {
+	path := h.path[c]
+	n := len(path)
+	now := h.now[c]
+	lastIdx := h.last[c]
+	for ln := first; ; ln++ {
+		key := ln | fValid
+		i := 0
+		for ; i < n; i++ {
+			l := path[i]
+			now += l.latPS
+			if write {
+				l.st.WriteAccesses++
+			} else {
+				l.st.ReadAccesses++
+			}
+			base := int(ln&l.setMask) * l.stride
+			if w := l.find(base, key); w >= 0 {
+				s := l.tags[base : base+l.stride]
+				l.clock++
+				s[l.ways+w] = l.clock<<8 | uint64(w)
+				if i == 0 {
+					if write {
+						s[w] |= fDirty
+					}
+					lastIdx = base + w
+				}
+				break
+			}
+			if write {
+				l.st.WriteMisses++
+			} else {
+				l.st.ReadMisses++
+			}
+		}
+		if i == n {
+			if d := h.mem.Access(ln<<h.lineShift, h.lineBytes, trace.Read, c, now); d > now {
+				now = d
+			}
+		}
+		for i--; i >= 0; i-- {
+			l := path[i]
+			base := int(ln&l.setMask) * l.stride
+			w := l.lruVictim(base + l.ways)
+			s := l.tags[base : base+l.stride]
+			if tag := s[w]; tag&fValid != 0 {
+				l.st.Evictions++
+				if tag&fDirty != 0 {
+					l.st.Writebacks++
+					h.writeData(i+1, c, Line(tag&lineMask), now, false)
+				}
+			}
+			f := key
+			if write && i == 0 {
+				f |= fDirty
+				lastIdx = base + w
+			} else if i == 0 {
+				lastIdx = base + w
+			}
+			s[w] = f
+			l.clock++
+			s[l.ways+w] = l.clock<<8 | uint64(w)
+			l.st.Fills++
+		}
+		if ln == last {
+			break
+		}
+	}
+	h.now[c] = now
+	h.last[c] = lastIdx
 }
 
 // simpleMiss serves a first-level demand miss (counted by the caller) in
