@@ -1,9 +1,29 @@
-// Package cache simulates one set-associative cache level: geometry,
-// replacement policies, write and inclusion policies, prefetchers, an
-// optional data TLB and per-level counters including prefetch accuracy,
-// lateness, coverage and pollution.
+// Package cache simulates set-associative cache hierarchies: levels with
+// their geometry, replacement policy, write policy (write-back or
+// write-through, write-allocate or not) and inclusion (inclusive with
+// back-invalidation, exclusive victim caches, non-inclusive), private per
+// core or shared by groups of cores, an optional per-core data TLB, and
+// prefetchers with the metrics of docs/metrics.md (accuracy, lateness,
+// pollution; coverage from a baseline run).
 //
-// Replacement policies and prefetchers plug in by name through small
-// interfaces and registries; adding one touches no other. The package
-// consumes trace events but knows nothing about transformers or DRAM.
+// A Hierarchy is built from a HierarchyConfig and fed trace events with
+// Run; an event spanning k lines is k references. Below the last level
+// lies a Memory: the seam where package memory (DRAM, flash, page cache)
+// plugs in. Its single method uses only built-in types and trace.Kind, so
+// an implementation needs nothing from this package:
+//
+//	Access(addr uint64, size uint32, kind trace.Kind, core int, now uint64) (done uint64)
+//
+// Times are integer picoseconds. Each core keeps its own clock, advanced
+// by the service time of its demand references (a blocking core); a
+// timing model above can instead run events in slices and read Time and
+// Stats between them.
+//
+// Replacement policies (Policy: Victim, OnHit, OnFill, as ChampSim's
+// hooks) and prefetchers (Prefetcher: append-style OnAccess) plug in by
+// name through registries; adding one touches no other file. lru is kept
+// inline in the tag array for speed; the other policies go through the
+// interface.
+//
+// The package knows nothing about transformers, YAML or DRAM.
 package cache

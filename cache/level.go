@@ -35,7 +35,7 @@ type Level struct {
 	tags   []uint64
 	stride int
 	// inlineLRU: the level's policy is lru, kept in tags as above rather
-	// than in the policy object (which is then unused); the hit path then
+	// than in a policy object (repl is nil); the hit path then
 	// costs a store instead of an interface call. clock numbers the
 	// references; a way's stamp is clock<<8 | way, so the victim is the
 	// minimum stamp and its low byte the way, found without a branch per
@@ -71,9 +71,14 @@ func New(cfg Config) (*Level, error) {
 		return nil, fmt.Errorf("cache %s: %w", cfg.Name, err)
 	}
 	sets := cfg.Sets()
-	repl, err := NewPolicy(cfg.Replacement, sets, cfg.Ways, cfg.Seed)
-	if err != nil {
-		return nil, fmt.Errorf("cache %s: %w", cfg.Name, &FieldError{Field: "replacement", Msg: err.Error()})
+	inline := cfg.Replacement == "lru" && cfg.Ways <= 256
+	var repl Policy
+	if !inline {
+		var err error
+		repl, err = NewPolicy(cfg.Replacement, sets, cfg.Ways, cfg.Seed)
+		if err != nil {
+			return nil, fmt.Errorf("cache %s: %w", cfg.Name, &FieldError{Field: "replacement", Msg: err.Error()})
+		}
 	}
 	pf, err := NewPrefetcher(cfg.Prefetcher, cfg.LineBytes)
 	if err != nil {
@@ -87,7 +92,7 @@ func New(cfg Config) (*Level, error) {
 		cfg: cfg, sets: sets, ways: cfg.Ways, stride: cfg.Ways, setMask: uint64(sets - 1), lineShift: shift,
 		repl: repl, pf: pf, writeBack: cfg.Write == WriteBack,
 	}
-	if _, ok := repl.(*lru); ok && cfg.Ways <= 256 {
+	if inline {
 		l.inlineLRU, l.stride = true, 2*cfg.Ways
 	} else {
 		l.nvalid = make([]uint16, sets)

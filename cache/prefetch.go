@@ -84,6 +84,12 @@ func Prefetchers() []string {
 	return names
 }
 
+// Validate checks the configuration against the registry.
+func (c PrefetcherConfig) Validate() error {
+	_, err := ResolvePrefetcher(c)
+	return err
+}
+
 // ResolvePrefetcher checks cfg against the registry and returns it with
 // defaults filled in ("" becomes "none").
 func ResolvePrefetcher(cfg PrefetcherConfig) (PrefetcherConfig, error) {
