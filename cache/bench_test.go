@@ -146,9 +146,10 @@ func BenchmarkHierarchy(b *testing.B) {
 				}
 				h.Run(ev)
 				s := h.Stats()
+				benchPattern(b, ev, cfg)
+				// After benchPattern: ResetTimer drops metrics reported before.
 				b.ReportMetric(float64(s[0].Misses())/float64(s[0].Accesses()), "L1-miss-rate")
 				b.ReportMetric(float64(s[1].Misses())/float64(max(s[1].Accesses(), 1)), "L2-miss-rate")
-				benchPattern(b, ev, cfg)
 			})
 		}
 	}
