@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -331,9 +332,9 @@ func result(tr Trace, hdr *trace.Header, soc *SoC, w, sw *worker, warmup int, wa
 	return r
 }
 
-// RunFiles replays every trace file (.etr or .din) on every SoC; traces
-// run in parallel, each read once. Results are trace-major: all SoCs of
-// the first trace, then the second's.
+// RunFiles replays every trace file (.etr or .din) on every SoC; up to
+// GOMAXPROCS traces run at once, each read once. Results are trace-major:
+// all SoCs of the first trace, then the second's.
 func RunFiles(ctx context.Context, paths []string, socs []*SoC, opts Options) ([]*Result, error) {
 	type out struct {
 		res []*Result
@@ -341,10 +342,14 @@ func RunFiles(ctx context.Context, paths []string, socs []*SoC, opts Options) ([
 	}
 	outs := make([]out, len(paths))
 	var wg sync.WaitGroup
+	// Each trace in flight holds its batches and hierarchies; bound them.
+	slots := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 	for i, p := range paths {
 		wg.Add(1)
 		go func(i int, p string) {
 			defer wg.Done()
+			slots <- struct{}{}
+			defer func() { <-slots }()
 			outs[i].res, outs[i].err = runFile(ctx, p, socs, opts)
 		}(i, p)
 	}
