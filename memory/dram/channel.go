@@ -13,7 +13,7 @@ type req struct {
 	block  uint64
 	row    int32
 	bank   int32
-	next   int32 // bank list, oldest first
+	next   int32 // the bank's list of this direction, oldest first
 	prev   int32
 	bursts int32
 	size   int32
@@ -29,12 +29,18 @@ const (
 )
 
 type bank struct {
+	id      int32
 	openRow int32
 	rank    int32
 	bg      int32
-	head    int32
-	tail    int32
-	nR, nW  int32
+	// Queued requests per direction (0 read, 1 write), oldest first.
+	head [2]int32
+	tail [2]int32
+	n    [2]int32
+	// noHit[dir]: no queued request of that direction targets openRow
+	// (learned by a search; forgotten when the row changes or a request
+	// for it arrives).
+	noHit [2]bool
 	// fresh: activated, no column command yet; freshWrite: for which kind.
 	fresh      bool
 	freshWrite bool
@@ -46,6 +52,7 @@ type bank struct {
 	cReq   int32
 	cLocal int64
 	cSeq   uint64
+	cCls   int32 // class the candidate is registered in (fast scheduler), -1 none
 	casOK  int64 // earliest RD/WR (ACT + tRCD)
 	preOK  int64 // earliest PRE (tRAS, tRTP, write recovery)
 	actOK  int64 // earliest ACT (tRP, tRC, refresh)
@@ -87,6 +94,10 @@ type channel struct {
 	reqs    []req
 	free    []int32
 	pending []uint64 // bit per bank with queued requests
+	// wfilt counts queued writes per hash of their block, so a request
+	// searches the write buffer only when a write to its block may wait.
+	wfilt     []uint16
+	wfiltBits uint
 
 	nReads, nWrites int
 	writeMode       bool
@@ -108,6 +119,8 @@ type channel struct {
 	nbg     int
 	actMemo []memo
 	casMemo []memo
+
+	sched // the fast scheduler's state (sched.go)
 }
 
 type memo struct {
@@ -123,10 +136,12 @@ func newChannel(d *DRAM, id int) *channel {
 	c.banks = make([]bank, nb)
 	for i := range c.banks {
 		b := &c.banks[i]
+		b.id = int32(i)
+		b.cCls = -1
 		b.openRow = -1
 		b.rank = int32(i / p.banksPerRnk)
 		b.bg = int32(i % p.banksPerRnk / o.BanksPerGroup)
-		b.head, b.tail = -1, -1
+		b.head, b.tail = [2]int32{-1, -1}, [2]int32{-1, -1}
 		b.casOK, b.preOK, b.actOK = never, never, never
 	}
 	c.ranks = make([]rank, p.ranks)
@@ -154,9 +169,15 @@ func newChannel(d *DRAM, id int) *channel {
 		c.free = append(c.free, int32(i))
 	}
 	c.pending = make([]uint64, (nb+63)/64)
+	c.wfiltBits = 8
+	for 1<<c.wfiltBits < 8*p.wq && c.wfiltBits < 14 {
+		c.wfiltBits++
+	}
+	c.wfilt = make([]uint16, 1<<c.wfiltBits)
 	c.nbg = o.BankGroups
 	c.actMemo = make([]memo, p.ranks*o.BankGroups)
 	c.casMemo = make([]memo, p.ranks*o.BankGroups*2)
+	c.initSched()
 	return c
 }
 
@@ -185,9 +206,10 @@ func (c *channel) submit(r Request, loc location, seq uint64) {
 	b := &c.banks[loc.bank]
 	// A read of a block waiting in the write buffer is served from it; a
 	// second write to a waiting block merges into it (as DRAMsim3 does).
-	for i := b.head; i >= 0 && b.nW > 0; i = c.reqs[i].next {
+	h := c.wfiltIndex(block)
+	for i := b.head[1]; i >= 0 && c.wfilt[h] > 0; i = c.reqs[i].next {
 		q := &c.reqs[i]
-		if q.write && q.block == block {
+		if q.block == block {
 			s := d.slotOf(Ticket(seq))
 			s.done = at
 			if r.Write {
@@ -215,27 +237,33 @@ func (c *channel) submit(r Request, loc location, seq uint64) {
 	i := c.free[len(c.free)-1]
 	c.free = c.free[:len(c.free)-1]
 	q := &c.reqs[i]
+	dir := dirOf(r.Write)
 	*q = req{
 		seq: seq, at: at, orig: r.At, block: block, row: loc.row, bank: int32(loc.bank),
-		next: -1, prev: b.tail, bursts: int32((r.Size + c.p.atom - 1) / c.p.atom),
+		next: -1, prev: b.tail[dir], bursts: int32((r.Size + c.p.atom - 1) / c.p.atom),
 		size: int32(r.Size), write: r.Write,
 	}
-	if b.tail >= 0 {
-		c.reqs[b.tail].next = i
+	if b.tail[dir] >= 0 {
+		c.reqs[b.tail[dir]].next = i
 	} else {
-		b.head = i
+		b.head[dir] = i
 	}
-	b.tail = i
+	b.tail[dir] = i
+	if loc.row == b.openRow {
+		b.noHit[dir] = false
+	}
 	// The youngest request changes the bank's next command only if the
 	// bank had none of its kind, or it hits a row a PRE would close.
-	if b.cWrite == r.Write && (b.cKind == cmdNone || b.cKind == cmdPRE && loc.row == b.openRow) {
-		b.cValid = false
+	// (A bank without a valid candidate must be marked for the fast
+	// scheduler too.)
+	if !b.cValid || b.cWrite == r.Write && (b.cKind == cmdNone || b.cKind == cmdPRE && loc.row == b.openRow) {
+		c.inval(b)
 	}
+	b.n[dir]++
 	if r.Write {
-		b.nW++
+		c.wfilt[h]++
 		c.nWrites++
 	} else {
-		b.nR++
 		c.nReads++
 	}
 	c.pending[loc.bank>>6] |= 1 << (loc.bank & 63)
@@ -246,25 +274,26 @@ func (c *channel) submit(r Request, loc location, seq uint64) {
 func (c *channel) unlink(i int32) {
 	q := &c.reqs[i]
 	b := &c.banks[q.bank]
-	b.cValid = false
+	c.inval(b)
+	dir := dirOf(q.write)
 	if q.prev >= 0 {
 		c.reqs[q.prev].next = q.next
 	} else {
-		b.head = q.next
+		b.head[dir] = q.next
 	}
 	if q.next >= 0 {
 		c.reqs[q.next].prev = q.prev
 	} else {
-		b.tail = q.prev
+		b.tail[dir] = q.prev
 	}
+	b.n[dir]--
 	if q.write {
-		b.nW--
+		c.wfilt[c.wfiltIndex(q.block)]--
 		c.nWrites--
 	} else {
-		b.nR--
 		c.nReads--
 	}
-	if b.head < 0 {
+	if b.n[0]+b.n[1] == 0 {
 		c.pending[q.bank>>6] &^= 1 << (q.bank & 63)
 	}
 	c.free = append(c.free, i)
@@ -318,6 +347,14 @@ func (a *cand) better(t int64, kind int, seq uint64) bool {
 // closed before that request's column command ("fresh" rows), whatever
 // the read/write mode or a refresh falling due meanwhile.
 func (c *channel) step(limit int64) bool {
+	if c.fast {
+		return c.stepFast(limit)
+	}
+	return c.stepScan(limit)
+}
+
+// stepScan is step by a search over every bank with queued requests.
+func (c *channel) stepScan(limit int64) bool {
 	// Every command issues at or after cmdFree, and nothing has changed
 	// since a step found no command before lb.
 	if !uncached && (limit < c.lb || limit < c.cmdFree) {
@@ -411,28 +448,36 @@ func (c *channel) step(limit int64) bool {
 
 func (c *channel) issue(x *cand) {
 	switch x.kind {
-	case cmdACT:
-		b, q := &c.banks[x.bank], &c.reqs[x.req]
-		if q.class == classNone {
-			q.class = classMiss
-		}
-		c.issueACT(b, q, x.t)
-	case cmdPRE:
-		b, q := &c.banks[x.bank], &c.reqs[x.req]
-		if q.class == classNone {
-			q.class = classConflict
-		}
-		c.issuePRE(b, x.t)
-	case cmdCAS:
-		b, q := &c.banks[x.bank], &c.reqs[x.req]
-		if q.class == classNone {
-			q.class = classHit
-		}
-		c.issueCAS(b, x.req, x.t)
 	case cmdREFPRE:
 		c.issuePRE(&c.banks[x.bank], x.t)
 	case cmdREF:
 		c.issueREF(int(x.rank), x.t)
+	default:
+		c.issueFor(x.kind, x.bank, x.req, x.t)
+	}
+}
+
+// issueFor issues the ACT, PRE or column command of request ri in bank
+// bi at t. (Arguments, not a cand: building a struct and passing its
+// address costs a store-forwarding stall per command.)
+func (c *channel) issueFor(kind int, bi, ri int32, t int64) {
+	b, q := &c.banks[bi], &c.reqs[ri]
+	switch kind {
+	case cmdACT:
+		if q.class == classNone {
+			q.class = classMiss
+		}
+		c.issueACT(b, q, t)
+	case cmdPRE:
+		if q.class == classNone {
+			q.class = classConflict
+		}
+		c.issuePRE(b, t)
+	case cmdCAS:
+		if q.class == classNone {
+			q.class = classHit
+		}
+		c.issueCAS(b, ri, t)
 	}
 }
 
@@ -518,7 +563,7 @@ func (c *channel) pick(b *bank, wantWrite bool) {
 	switch {
 	case b.openRow >= 0 && b.fresh:
 		b.cKind, b.cReq = cmdCAS, c.hit(b, b.freshWrite)
-	case (wantWrite && b.nW == 0) || (!wantWrite && b.nR == 0):
+	case b.n[dirOf(wantWrite)] == 0:
 		return
 	case b.openRow >= 0:
 		if ri := c.hit(b, wantWrite); ri >= 0 {
@@ -547,22 +592,34 @@ func (c *channel) pick(b *bank, wantWrite bool) {
 	}
 }
 
+// hit returns the oldest queued request of the direction that targets
+// the open row, or -1.
 func (c *channel) hit(b *bank, write bool) int32 {
-	for i := b.head; i >= 0; i = c.reqs[i].next {
-		if q := &c.reqs[i]; q.write == write && q.row == b.openRow {
+	dir := dirOf(write)
+	if b.noHit[dir] {
+		return -1
+	}
+	for i := b.head[dir]; i >= 0; i = c.reqs[i].next {
+		if c.reqs[i].row == b.openRow {
 			return i
 		}
 	}
+	b.noHit[dir] = true
 	return -1
 }
 
-func (c *channel) oldest(b *bank, write bool) int32 {
-	for i := b.head; i >= 0; i = c.reqs[i].next {
-		if c.reqs[i].write == write {
-			return i
-		}
+func (c *channel) oldest(b *bank, write bool) int32 { return b.head[dirOf(write)] }
+
+func dirOf(write bool) int {
+	if write {
+		return 1
 	}
-	return -1
+	return 0
+}
+
+// wfiltIndex hashes a block address into wfilt (Fibonacci hashing).
+func (c *channel) wfiltIndex(block uint64) uint64 {
+	return block * 0x9e3779b97f4a7c15 >> (64 - c.wfiltBits)
 }
 
 // actGlobal returns the earliest ACT time in (rank, bg) allowed by the
@@ -573,11 +630,17 @@ func (c *channel) actGlobal(rank, bg int32) int64 {
 	if g.gen == c.gen {
 		return g.t
 	}
-	p := c.p
-	r := &c.ranks[rank]
-	t := max(c.cmdFree, r.lastACT+p.RRDS, r.lastACTbg[bg]+p.RRDL, r.faw[r.fawI]+p.FAW)
+	t := max(c.cmdFree, c.actRank(rank, bg))
 	g.gen, g.t = c.gen, t
 	return t
+}
+
+// actRank is actGlobal without the command bus: tRRD and tFAW, which
+// change only when the rank activates a row (or refreshes a bank).
+func (c *channel) actRank(rank, bg int32) int64 {
+	p := c.p
+	r := &c.ranks[rank]
+	return max(r.lastACT+p.RRDS, r.lastACTbg[bg]+p.RRDL, r.faw[r.fawI]+p.FAW)
 }
 
 // casGlobal returns the earliest RD (dir 0) or WR (dir 1) time in
@@ -589,9 +652,17 @@ func (c *channel) casGlobal(rank, bg int32, dir uint8) int64 {
 	if g.gen == c.gen {
 		return g.t
 	}
+	t := max(c.cmdFree, c.casRank(rank, bg, dir))
+	g.gen, g.t = c.gen, t
+	return t
+}
+
+// casRank is casGlobal without the command bus: the constraints that
+// change only when a column command issues.
+func (c *channel) casRank(rank, bg int32, dir uint8) int64 {
 	p := c.p
 	r := &c.ranks[rank]
-	t := max(c.cmdFree, r.lastCAS+p.CCDS, r.lastCASbg[bg]+p.CCDL)
+	t := max(r.lastCAS+p.CCDS, r.lastCASbg[bg]+p.CCDL)
 	lat := p.RL
 	d := int8(1)
 	if dir == 1 {
@@ -618,7 +689,6 @@ func (c *channel) casGlobal(rank, bg int32, dir uint8) int64 {
 	if dir == 0 {
 		t = max(t, r.lastWrEnd+p.WTRS, r.lastWrBG[bg]+p.WTRL)
 	}
-	g.gen, g.t = c.gen, t
 	return t
 }
 
@@ -669,13 +739,15 @@ func (c *channel) issueACT(b *bank, q *req, t int64) {
 	r := &c.ranks[b.rank]
 	c.touch(r, t)
 	b.openRow = q.row
+	b.noHit = [2]bool{}
 	b.fresh, b.freshWrite = true, q.write
-	b.cValid = false
+	c.inval(b)
 	b.casOK = t + p.RCD
 	b.preOK = max(b.preOK, t+p.RAS)
 	b.actOK = max(b.actOK, t+p.RC)
 	r.lastACT = t
 	r.lastACTbg[b.bg] = t
+	c.actDirty |= 1 << uint(b.rank)
 	r.faw[r.fawI] = t
 	r.fawI = (r.fawI + 1) & 3
 	c.cmdFree = t + p.CmdACT
@@ -690,7 +762,7 @@ func (c *channel) issuePRE(b *bank, t int64) {
 	c.touch(r, t)
 	b.openRow = -1
 	b.fresh = false
-	b.cValid = false
+	c.inval(b)
 	b.actOK = max(b.actOK, t+p.RP)
 	c.cmdFree = t + p.CmdPRE
 	c.d.st.pres++
@@ -728,6 +800,7 @@ func (c *channel) issueCAS(b *bank, i int32, t int64) {
 	c.energy.io += p.e.io * float64(q.bursts)
 	c.busFree = end
 	c.busRank = b.rank
+	c.casDirty = true
 	r.lastCAS = last
 	r.lastCASbg[b.bg] = last
 	c.cmdFree = t + p.CmdCAS
@@ -745,20 +818,17 @@ func (c *channel) issueCAS(b *bank, i int32, t int64) {
 	if s := d.slotOf(Ticket(q.seq)); s.seq == q.seq {
 		s.done = end
 	}
-	row := q.row
 	c.unlink(i)
 	c.updateMode(t)
 	if p.closed {
 		// Auto-precharge (RDA/WRA) unless another queued request wants
 		// this row.
-		for j := b.head; j >= 0; j = c.reqs[j].next {
-			if c.reqs[j].row == row {
-				return
-			}
+		if c.hit(b, false) >= 0 || c.hit(b, true) >= 0 {
+			return
 		}
 		pre := b.preOK
 		b.openRow = -1
-		b.cValid = false
+		c.inval(b)
 		b.actOK = max(b.actOK, pre+p.RP)
 		d.st.pres++
 		c.closed(r, pre)
@@ -775,7 +845,7 @@ func (c *channel) issueREF(ri int, t int64) {
 	if p.refresh == 1 {
 		for i := ri * p.banksPerRnk; i < (ri+1)*p.banksPerRnk; i++ {
 			c.banks[i].actOK = t + p.RFC
-			c.banks[i].cValid = false
+			c.inval(&c.banks[i])
 		}
 		r.refDue += p.REFI
 		c.d.st.refs++
@@ -783,8 +853,9 @@ func (c *channel) issueREF(ri int, t int64) {
 		return
 	}
 	c.banks[ri*p.banksPerRnk+r.refBank].actOK = t + p.RFCpb
-	c.banks[ri*p.banksPerRnk+r.refBank].cValid = false
+	c.inval(&c.banks[ri*p.banksPerRnk+r.refBank])
 	r.lastACT = t
+	c.actDirty |= 1 << uint(ri)
 	r.refBank = (r.refBank + 1) % p.banksPerRnk
 	r.refDue += p.refiPB
 	c.d.st.refsPB++
@@ -829,7 +900,7 @@ func (c *channel) idleRefresh(limit int64) bool {
 			c.energy.ref += p.e.ref * float64(skip)
 			for i := ri * p.banksPerRnk; i < (ri+1)*p.banksPerRnk; i++ {
 				c.banks[i].actOK = max(c.banks[i].actOK, last+p.RFC)
-				c.banks[i].cValid = false
+				c.inval(&c.banks[i])
 			}
 		}
 	}
