@@ -10,7 +10,8 @@
 // What lies below the last cache level is a cache.Memory. Run builds one
 // per SoC and run through Options.Memory (nil: the SoC's ideal memory); a
 // memory that also implements Reporter puts its own counters into
-// Result.Memory and is told when warm-up ends. Package memory (DRAM,
+// Result.Memory and is told when warm-up ends, and one that implements
+// Failer can end the run with an error. Package memory (DRAM,
 // flash, page cache) plugs in there: the SoC YAML gains its sections
 // (cores fields, dram, flash, weights_budget) as new fields of SoC, and a
 // small adapter from those sections to a cache.Memory becomes the default

@@ -52,6 +52,13 @@ type Reporter interface {
 	Report() any
 }
 
+// Failer is implemented by memories that can fail (an address outside a
+// device, a bad state): cache.Memory.Access has no error result, so the
+// memory keeps its first error and Run returns it after the replay.
+type Failer interface {
+	Err() error
+}
+
 // Trace is one opened trace to replay.
 type Trace struct {
 	// Name labels results (usually the file path).
@@ -193,6 +200,11 @@ func Run(ctx context.Context, tr Trace, socs []*SoC, opts Options) ([]*Result, e
 	warnings, err := replay(ctx, tr.Source, all, opts.BatchEvents)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", tr.Name, err)
+	}
+	for _, w := range main {
+		if f, ok := w.mem.(Failer); ok && f.Err() != nil {
+			return nil, fmt.Errorf("%s on %s: memory: %w", tr.Name, w.soc.Name, f.Err())
+		}
 	}
 	hdr := tr.Source.Header()
 	out := make([]*Result, len(socs))

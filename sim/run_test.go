@@ -3,9 +3,11 @@ package sim
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/edgeprof/edgeprof/cache"
 	"github.com/edgeprof/edgeprof/trace"
 )
 
@@ -182,5 +184,35 @@ func TestJSONContract(t *testing.T) {
 	}
 	if !strings.Contains(string(b), `"time":{"total_ns":111}`) {
 		t.Errorf("time of one cold miss: %s", b)
+	}
+}
+
+// failingMemory fails on its third request.
+type failingMemory struct {
+	n   int
+	err error
+}
+
+func (m *failingMemory) Access(_ uint64, _ uint32, _ trace.Kind, _ int, now uint64) uint64 {
+	if m.n++; m.n == 3 && m.err == nil {
+		m.err = errors.New("address outside the device")
+	}
+	return now + 1000
+}
+func (m *failingMemory) Err() error { return m.err }
+
+// TestMemoryPlugin: Options.Memory replaces the ideal memory, and its
+// error ends the run with a message naming trace, SoC and memory.
+func TestMemoryPlugin(t *testing.T) {
+	soc := mustParse(t, twoLevel)
+	ev := []trace.Event{{Addr: 0, Size: 8}, {Addr: 4096, Size: 8}}
+	mem := &failingMemory{}
+	res, err := Run(context.Background(), Trace{Name: "t", Source: Events(ev)}, []*SoC{soc}, Options{Memory: func(*SoC) (cache.Memory, error) { return mem, nil }})
+	if err != nil || mem.n != 2 || res[0].Memory != nil || res[0].Time.TotalNS != 2*(1+10+1) {
+		t.Fatalf("two misses: err %v, memory requests %d, report %v, time %v; want nil, 2, nil, 24 ns", err, mem.n, res[0].Memory, res[0].Time.TotalNS)
+	}
+	_, err = Run(context.Background(), Trace{Name: "t", Source: Events(append(ev, trace.Event{Addr: 8192, Size: 8}))}, []*SoC{soc}, Options{Memory: func(*SoC) (cache.Memory, error) { return &failingMemory{}, nil }})
+	if err == nil || err.Error() != "t on two: memory: address outside the device" {
+		t.Errorf("failing memory: error %v", err)
 	}
 }
