@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/edgeprof/edgeprof/engine/gguf"
@@ -231,8 +232,18 @@ func checkShape(t *gguf.TensorInfo, want []int) error {
 
 // TraceHeader describes the model for a trace: every tensor of the file in
 // file order, so Event.Tensor indexes Header.Tensors.
+//
+// Settings carry the model's hyper-parameters under the names llama.cpp
+// uses (n_embd, n_layer, n_ff, n_head, n_head_kv, head_dim, n_vocab), so a
+// consumer such as the simulator's compute model can count FLOPs without
+// knowing transformers; callers add the engine settings of the run.
 func (m *Model) TraceHeader() trace.Header {
-	h := trace.Header{ModelName: m.Name(), ModelSize: m.File.Size}
+	c := &m.Cfg
+	h := trace.Header{ModelName: m.Name(), ModelSize: m.File.Size, Settings: map[string]string{
+		"arch": c.Arch, "n_embd": strconv.Itoa(c.Embd), "n_layer": strconv.Itoa(c.Layers), "n_ff": strconv.Itoa(c.FF),
+		"n_head": strconv.Itoa(c.Heads), "n_head_kv": strconv.Itoa(c.KVHeads), "head_dim": strconv.Itoa(c.HeadDim),
+		"n_vocab": strconv.Itoa(c.Vocab),
+	}}
 	for _, t := range m.File.Tensors {
 		h.Tensors = append(h.Tensors, trace.TensorSym{
 			Name: t.Name, Type: t.Type.String(), Dims: append([]uint64(nil), t.Dims...),

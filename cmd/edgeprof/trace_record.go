@@ -42,10 +42,11 @@ func newTraceRecordCmd() *cobra.Command {
 			h.EdgeprofVersion = version
 			h.ModelSHA256 = sum
 			sopt := engine.Options{Threads: threads, TraceChunk: chunk}
-			h.Settings = map[string]string{
+			for k, v := range map[string]string{
 				"sparsity":    "dense",
 				"layout":      "native",
 				"threads":     strconv.Itoa(max(1, threads)),
+				"batch":       strconv.Itoa(engine.DefaultBatch),
 				"kv_type":     "f16",
 				"trace_chunk": strconv.Itoa(chunk),
 				"prompt":      prompt,
@@ -54,6 +55,8 @@ func newTraceRecordCmd() *cobra.Command {
 				"top_k":       strconv.Itoa(topK),
 				"top_p":       strconv.FormatFloat(float64(topP), 'g', -1, 32),
 				"seed":        strconv.FormatUint(uint64(seed), 10),
+			} {
+				h.Settings[k] = v
 			}
 			w, err := trace.Create(out, h, trace.WriterOptions{})
 			if err != nil {
