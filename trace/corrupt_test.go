@@ -272,45 +272,80 @@ func TestBoundedAllocation(t *testing.T) {
 }
 
 // TestPayloads decodes hand-made block payloads (with valid CRCs), good
-// and bad, byte by byte as docs/trace-format.md specifies them.
+// and bad, byte by byte as docs/trace-format.md specifies them. Record
+// header: source in bits 0-3, A 0x10, X 0x20, repeat code << 6.
 func TestPayloads(t *testing.T) {
+	t1 := func(e Event) Event { e.Thread = 1; return e }
 	cases := []struct {
 		name    string
 		payload []byte
 		events  uint32
+		tokens  [3]uint32 // first, min, max
 		tensors int
 		want    []Event // nil: an error containing err
 		err     string
 	}{
-		// Fork from the zero slot with A and X (addr 0+100, size 64)
-		// and repeat code 1: the stride of a fork is the size.
-		{"fork and repeat", []byte{0x78, 0x01, 0xc8, 0x01, 0x40}, 2, 1,
-			[]Event{{Addr: 100, Size: 64}, {Addr: 164, Size: 64}}, ""},
+		// The zero slot's stream (tensor 0, layer 0, thread 0, embed
+		// read): an update with A and X (addr 0+100, size 64) learns
+		// stride 100; repeat code 1.
+		{"update and repeat", []byte{0x70, 0x01, 0xc8, 0x01, 0x40}, 2, [3]uint32{}, 1,
+			[]Event{{Addr: 100, Size: 64}, {Addr: 200, Size: 64}}, ""},
+		// Thread 1 is another stream: a fork, whose stride is the size.
+		{"fork stride is the size", []byte{0x60, 0x21, 0x08, 0x01}, 2, [3]uint32{}, 1,
+			[]Event{t1(Event{Size: 8}), t1(Event{Addr: 8, Size: 8})}, ""},
 		// Repeat code 3 with c = 1: 4 repeats.
-		{"long repeat", []byte{0xf8, 0x01, 0x00, 0x08, 0x01}, 5, 1,
-			[]Event{{Size: 8}, {Addr: 8, Size: 8}, {Addr: 16, Size: 8}, {Addr: 24, Size: 8}, {Addr: 32, Size: 8}}, ""},
+		{"long repeat", []byte{0xe0, 0x21, 0x08, 0x01, 0x01}, 5, [3]uint32{}, 1,
+			[]Event{t1(Event{Size: 8}), t1(Event{Addr: 8, Size: 8}), t1(Event{Addr: 16, Size: 8}), t1(Event{Addr: 24, Size: 8}), t1(Event{Addr: 32, Size: 8})}, ""},
 		// Fork (size 4, stride 4); an update with address 4+6 learns
 		// stride 10; a bare record predicts 20.
-		{"update learns stride", []byte{0x28, 0x01, 0x04, 0x10, 0x0c, 0x00}, 3, 1,
-			[]Event{{Size: 4}, {Addr: 10, Size: 4}, {Addr: 20, Size: 4}}, ""},
-		{"every field", []byte{0x38, 0x7f, 0x02, 0x01, 0x03, 0x02, 0x03, 0x30, 0x07, 0x04, 0x06}, 1, 2,
+		{"update learns stride", []byte{0x20, 0x21, 0x04, 0x01, 0x10, 0x0c, 0x00}, 3, [3]uint32{}, 1,
+			[]Event{t1(Event{Size: 4}), t1(Event{Addr: 10, Size: 4}), t1(Event{Addr: 20, Size: 4})}, ""},
+		// Two threads' streams alternate: after both forks, source 1
+		// repeated is always the other stream.
+		{"round robin", []byte{0x20, 0x21, 0x10, 0x01, 0x30, 0x20, 0xb0, 0x0f, 0x02, 0x81}, 5, [3]uint32{}, 1,
+			[]Event{t1(Event{Size: 16}), {Addr: 1000, Size: 16, Thread: 2}, t1(Event{Addr: 16, Size: 16}), {Addr: 1016, Size: 16, Thread: 2}, t1(Event{Addr: 32, Size: 16})}, ""},
+		{"every field", []byte{0x30, 0x7f, 0x02, 0x01, 0x03, 0x02, 0x03, 0x30, 0x07, 0x04, 0x06}, 1, [3]uint32{^uint32(0) - 1, ^uint32(0) - 1, ^uint32(0) - 1}, 2,
 			[]Event{{Addr: 1, Size: 1, Token: ^uint32(0) - 1, Tensor: 1, Layer: -2, Op: OpOther, Kind: Write, Phase: Prompt, Thread: 7, NeuronLo: 2, NeuronHi: 3}}, ""},
-		{"payload ends early", []byte{0x20, 0x01, 0x01}, 2, 1, nil, "payload ends"},
-		{"size 0", []byte{0x20, 0x01, 0x00}, 1, 1, nil, "size"},
-		{"zero slot has size 0", []byte{0x00}, 1, 1, nil, "size 0"},
-		{"repeat past the block", []byte{0xe0, 0x01, 0x01, 0x00}, 2, 1, nil, "repeats 3 events"},
-		{"reserved mask bit", []byte{0x20, 0x80}, 1, 1, nil, "reserved bit"},
-		{"undefined op", []byte{0x20, 0x11, 0x01, 0x1f}, 1, 1, nil, "op/kind/phase"},
-		{"undefined kind", []byte{0x20, 0x11, 0x01, 0x60}, 1, 1, nil, "op/kind/phase"},
-		{"bytes left over", []byte{0x20, 0x01, 0x01, 0x00}, 1, 1, nil, "payload bytes left"},
-		{"tensor outside table", []byte{0x20, 0x05, 0x01, 0x04}, 1, 1, nil, "tensor 2 outside"},
-		{"no tensors at all", []byte{0x20, 0x01, 0x01}, 1, 0, nil, "tensor 0 outside"},
-		{"token delta too wide", []byte{0x20, 0x03, 0x01, 0x80, 0x80, 0x80, 0x80, 0x10}, 1, 1, nil, "does not fit in 32 bits"},
-		{"cut-off varint", []byte{0x30, 0x01, 0x01, 0x80}, 1, 1, nil, "varint"},
+		// Two events of token 0, then period register 0 set to 2 with
+		// token step 1: the first repetition moves the token by 1 until
+		// a corrected event (addr +8) teaches its class addr +8 too;
+		// from event 4 on, events 2 and 0 back extrapolate linearly.
+		{"token period", []byte{0x20, 0x21, 0x08, 0x01, 0x10, 0x70, 0x2f, 0x02, 0x0c, 0x1c, 0x10, 0x4c}, 6, [3]uint32{0, 0, 2}, 1,
+			[]Event{t1(Event{Size: 8}), t1(Event{Addr: 64, Size: 8}), t1(Event{Size: 8, Token: 1}), t1(Event{Addr: 72, Size: 8, Token: 1}),
+				t1(Event{Size: 8, Token: 2}), t1(Event{Addr: 80, Size: 8, Token: 2})}, ""},
+		// Register 1 (0x10), no token step: events 1 back repeat.
+		{"period register 1", []byte{0x20, 0x21, 0x08, 0x01, 0x1f, 0x01, 0x4d}, 3, [3]uint32{}, 1,
+			[]Event{t1(Event{Size: 8}), t1(Event{Size: 8}), t1(Event{Size: 8})}, ""},
+		{"payload ends early", []byte{0x20, 0x01, 0x01}, 2, [3]uint32{}, 1, nil, "payload ends"},
+		{"size 0", []byte{0x20, 0x01, 0x00}, 1, [3]uint32{}, 1, nil, "size"},
+		{"zero slot has size 0", []byte{0x00}, 1, [3]uint32{}, 1, nil, "size 0"},
+		// Corrected from the zero slot at position 5 and forked: position
+		// 5 is still a zero slot for the repeat.
+		{"repeat from a zero slot", []byte{0x65, 0x21, 0x08, 0x01}, 2, [3]uint32{}, 1, nil, "empty slot"},
+		{"repeat past the block", []byte{0xe0, 0x01, 0x01, 0x00}, 2, [3]uint32{}, 1, nil, "repeats 3 events"},
+		{"reserved mask bit", []byte{0x20, 0x80}, 1, [3]uint32{}, 1, nil, "reserved bit"},
+		{"undefined op", []byte{0x20, 0x11, 0x01, 0x1f}, 1, [3]uint32{}, 1, nil, "op/kind/phase"},
+		{"undefined kind", []byte{0x20, 0x11, 0x01, 0x60}, 1, [3]uint32{}, 1, nil, "op/kind/phase"},
+		{"bytes left over", []byte{0x20, 0x01, 0x01, 0x00}, 1, [3]uint32{}, 1, nil, "payload bytes left"},
+		{"tensor outside table", []byte{0x20, 0x05, 0x01, 0x04}, 1, [3]uint32{}, 1, nil, "tensor 2 outside"},
+		{"no tensors at all", []byte{0x20, 0x01, 0x01}, 1, [3]uint32{}, 0, nil, "tensor 0 outside"},
+		{"token delta too wide", []byte{0x20, 0x03, 0x01, 0x80, 0x80, 0x80, 0x80, 0x10}, 1, [3]uint32{}, 1, nil, "does not fit in 32 bits"},
+		{"cut-off varint", []byte{0x30, 0x01, 0x01, 0x80}, 1, [3]uint32{}, 1, nil, "varint"},
+		{"reserved source", []byte{0x0e}, 1, [3]uint32{}, 1, nil, "source 14 is reserved"},
+		{"period before it is set", []byte{0x0c}, 1, [3]uint32{}, 1, nil, "period register 0 used before it was set"},
+		{"period 0", []byte{0x20, 0x01, 0x01, 0x0f, 0x00, 0x0c}, 2, [3]uint32{}, 1, nil, "period 0"},
+		{"period longer than the events", []byte{0x20, 0x01, 0x01, 0x0f, 0x02, 0x0c}, 2, [3]uint32{}, 1, nil, "period 2"},
+		{"control reserved bits", []byte{0x20, 0x01, 0x01, 0x4f, 0x01, 0x0c}, 2, [3]uint32{}, 1, nil, "reserved bits"},
+		{"cut-off control", []byte{0x20, 0x01, 0x01, 0x0f}, 2, [3]uint32{}, 1, nil, "varint"},
+		// Sizes 3, 2, then period 1: a corrected 1 teaches size -1,
+		// and the linear extrapolation predicts 0.
+		{"period predicts size 0", []byte{0x20, 0x01, 0x03, 0x20, 0x01, 0x02, 0x0f, 0x01, 0x2c, 0x01, 0x01, 0x0c}, 4, [3]uint32{}, 1, nil, "event size 0"},
+		{"period repeat predicts size 0", []byte{0x20, 0x01, 0x03, 0x20, 0x01, 0x02, 0x0f, 0x01, 0x6c, 0x01, 0x01}, 4, [3]uint32{}, 1, nil, "predicts size 0"},
+		{"tokens disagree with the block header", []byte{0x20, 0x01, 0x01}, 1, [3]uint32{0, 0, 5}, 1, nil, "block header says tokens"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res := readEverything(wrapPayload(tc.payload, tc.events, tc.tensors))
+			res := readEverything(wrapPayloadTokens(tc.payload, tc.events, tc.tensors, tc.tokens))
 			if res.openErr != nil {
 				t.Fatalf("open: %v", res.openErr)
 			}

@@ -220,3 +220,162 @@ func (m *engineModel) events(prompt, decode, threads int) []Event {
 	m.run(prompt, decode, threads, c.Emit)
 	return c.Events
 }
+
+// engineRun emits what engine.Session emits for a prompt of prompt tokens
+// evaluated in one batch and decode single-token steps on threads
+// threads, following engine/session.go (forward, emitMatMul, emitRows,
+// emitKV) and docs/engine-trace.md: per matrix product each thread reads
+// the converted input of every token of the batch, the threads' weight
+// rows are merged into chunks of up to chunk bytes and interleaved
+// round-robin, then each thread writes its output slice per token; per
+// layer, token and KV head two 2-byte-element writes at the new cell and
+// two reads over cells 0..pos by the thread owning the head; norms once
+// per batch; logits only for a batch's last token.
+func (m *engineModel) engineRun(prompt, decode, threads, chunk int, emit func(Event)) {
+	s := m.s
+	const (
+		slotResidual = iota
+		slotNormed
+		slotQ
+		slotK
+		slotV
+		slotAttn
+		slotProj
+		slotGate
+		slotUp
+		slotLogits
+		slotMatIn
+		numSlots
+	)
+	kvDim := s.nHeadKV * s.headDim
+	sizes := [numSlots]int{s.nEmbd, s.nEmbd, s.nEmbd, kvDim, kvDim, s.nEmbd, s.nEmbd, s.nFF, s.nFF, s.nVocab, max(s.nEmbd, s.nFF)}
+	var actAddr, actStride [numSlots]uint64
+	addr := RegionActivation
+	batch := max(prompt, 1)
+	for i, n := range sizes {
+		actAddr[i] = addr
+		actStride[i] = uint64(4 * n)
+		addr += (uint64(4*n*batch) + 4095) &^ 4095
+	}
+	split := func(n, t int) (int, int) { return n * t / threads, n * (t + 1) / threads }
+	kvThread := func(h int) int {
+		for t := range threads {
+			if _, hi := split(s.nHeadKV, t); h < hi {
+				return t
+			}
+		}
+		return threads - 1
+	}
+	const elem = 2
+	kvCells := uint64(s.nLayer * s.nHeadKV * s.nCtx * s.headDim)
+	kvAddr := func(l, h, c int) uint64 { return uint64(((l*s.nHeadKV+h)*s.nCtx+c)*s.headDim) * elem }
+
+	var phase Phase
+	matMul := func(name string, n int, layer int16, op Op, out int, tok uint32) {
+		t := m.tensors[name]
+		inBytes := uint32(q8RowBytes(int(t.rowBytes / 34 * 32)))
+		for th := range threads {
+			for i := range n {
+				emit(Event{Addr: actAddr[slotMatIn] + uint64(i)*actStride[slotMatIn], Size: inBytes, Token: tok + uint32(i),
+					Tensor: NoTensor, Layer: layer, Op: OpActivation, Thread: uint8(th), Phase: phase})
+			}
+		}
+		rowsPer := max(1, chunk/int(t.rowBytes))
+		for step := 0; ; step++ {
+			any := false
+			for th := range threads {
+				lo, hi := split(t.rows, th)
+				a := lo + step*rowsPer
+				if a >= hi {
+					continue
+				}
+				b := min(a+rowsPer, hi)
+				any = true
+				e := Event{Addr: t.off + uint64(a)*t.rowBytes, Size: uint32(uint64(b-a) * t.rowBytes), Token: tok,
+					Tensor: t.id, Layer: layer, Op: op, Thread: uint8(th), Phase: phase}
+				switch op {
+				case OpFFNGate, OpFFNUp:
+					e.NeuronLo, e.NeuronHi = uint32(a), uint32(b)
+				case OpFFNDown:
+					e.NeuronLo, e.NeuronHi = 0, uint32(t.rowBytes/34*32)
+				}
+				emit(e)
+			}
+			if !any {
+				break
+			}
+		}
+		for th := range threads {
+			lo, hi := split(t.rows, th)
+			if hi == lo {
+				continue
+			}
+			for i := range n {
+				emit(Event{Addr: actAddr[out] + uint64(i)*actStride[out] + 4*uint64(lo), Size: uint32(4 * (hi - lo)),
+					Token: tok + uint32(i), Tensor: NoTensor, Layer: layer, Op: OpActivation, Kind: Write, Thread: uint8(th), Phase: phase})
+			}
+		}
+	}
+	norm := func(name string, layer int16, op Op, tok uint32) {
+		t := m.tensors[name]
+		emit(Event{Addr: t.off, Size: uint32(t.size), Tensor: t.id, Layer: layer, Op: op, Token: tok, Phase: phase})
+	}
+	pos := 0
+	forward := func(n int, tok uint32) {
+		te := m.tensors["token_embd.weight"]
+		for i := range n {
+			id := (int(tok)+i)*7919%s.nVocab + 3
+			emit(Event{Addr: te.off + uint64(id%s.nVocab)*te.rowBytes, Size: uint32(te.rowBytes), Tensor: te.id,
+				Layer: NoLayer, Op: OpEmbed, Token: tok + uint32(i), Phase: phase})
+		}
+		for l := range s.nLayer {
+			L := int16(l)
+			p := fmt.Sprintf("blk.%d.", l)
+			norm(p+"attn_norm.weight", L, OpAttnNorm, tok)
+			matMul(p+"attn_q.weight", n, L, OpAttnQ, slotQ, tok)
+			matMul(p+"attn_k.weight", n, L, OpAttnK, slotK, tok)
+			matMul(p+"attn_v.weight", n, L, OpAttnV, slotV, tok)
+			for i := range n {
+				slice := uint64(s.headDim) * elem
+				for h := range s.nHeadKV {
+					th := uint8(kvThread(h))
+					cur, cell0 := kvAddr(l, h, pos+i), kvAddr(l, h, 0)
+					size := uint32(uint64(pos+i+1) * slice)
+					for _, e := range [...]Event{
+						{Addr: RegionKV + cur, Size: uint32(slice), Op: OpKVWrite, Kind: Write},
+						{Addr: RegionKV + kvCells*elem + cur, Size: uint32(slice), Op: OpKVWrite, Kind: Write},
+						{Addr: RegionKV + cell0, Size: size, Op: OpKVRead},
+						{Addr: RegionKV + kvCells*elem + cell0, Size: size, Op: OpKVRead},
+					} {
+						e.Token, e.Tensor, e.Layer, e.Thread, e.Phase = tok+uint32(i), NoTensor, L, th, phase
+						emit(e)
+					}
+				}
+			}
+			matMul(p+"attn_output.weight", n, L, OpAttnOut, slotProj, tok)
+			norm(p+"ffn_norm.weight", L, OpFFNNorm, tok)
+			matMul(p+"ffn_gate.weight", n, L, OpFFNGate, slotGate, tok)
+			matMul(p+"ffn_up.weight", n, L, OpFFNUp, slotUp, tok)
+			matMul(p+"ffn_down.weight", n, L, OpFFNDown, slotProj, tok)
+		}
+		last := tok + uint32(n-1)
+		norm("output_norm.weight", NoLayer, OpOutNorm, last)
+		matMul("output.weight", 1, NoLayer, OpLMHead, slotLogits, last)
+		pos += n
+	}
+	if prompt > 0 {
+		forward(prompt, 0)
+	}
+	phase = Decode
+	for i := range decode {
+		forward(1, uint32(prompt+i))
+	}
+}
+
+// engineEvents collects engineRun's events with the engine's default
+// 4 KiB chunks.
+func (m *engineModel) engineEvents(prompt, decode, threads int) []Event {
+	var c Capture
+	m.engineRun(prompt, decode, threads, 4096, c.Emit)
+	return c.Events
+}

@@ -26,8 +26,9 @@ const (
 	DefaultBlockEvents = 1 << 14
 
 	// slotCount is the number of reference events (prediction slots) the
-	// coder keeps; the 3-bit slot field of a record selects one.
-	slotCount = 8
+	// coder keeps; a record's 4-bit source field selects one of them, a
+	// period register, or marks a control record.
+	slotCount = 12
 
 	fileHeaderFixed  = 16                // magic, version, flags, body length
 	blockHeaderSize  = 25                // tag, payload length, events, 3 tokens, crc
@@ -50,8 +51,7 @@ var (
 
 // Record header bits (docs/trace-format.md, "Event records").
 const (
-	recSlotMask  = 0x07
-	recFork      = 0x08
+	recSrcMask   = 0x0f
 	recAddr      = 0x10
 	recFields    = 0x20
 	recRepeatSh  = 6
@@ -63,6 +63,16 @@ const (
 	fieldThread  = 0x20
 	fieldNeurons = 0x40
 	fieldUnused  = 0x80
+
+	// Sources above the slot positions.
+	srcPeriod0  = slotCount     // period register 0
+	srcPeriod1  = slotCount + 1 // period register 1
+	srcReserved = slotCount + 2
+	srcControl  = slotCount + 3
+	// Control record bits above the source.
+	ctlRegister  = 0x10
+	ctlTokenStep = 0x20
+	ctlReserved  = 0xc0
 
 	// footerTokensSorted: every event's Token is >= the previous one's.
 	footerTokensSorted = 1
@@ -131,19 +141,65 @@ func corruptf(block int, off int64, good uint64, format string, args ...any) *Fo
 }
 
 // slot is one reference event of the coder: the last event coded through
-// it and the address and neuron strides that predict the next one.
+// it and the address, neuron and token strides that predict the next one.
 type slot struct {
 	ev      Event
 	stride  uint64 // added to ev.Addr (wrapping)
 	nstride uint32 // added to ev.NeuronLo and ev.NeuronHi (wrapping)
+	tstride uint32 // added to ev.Token (wrapping)
+}
+
+// period is a period register: events repeat the ones d back in the
+// block. From index origin+2d on they are extrapolated linearly from the
+// ones d and 2d back; in the first repetition, where the ones 2d back
+// are not part of the pattern, the change from d back is the one the
+// last corrected event of the same class (address region and kind) had.
+// d == 0: not set.
+type period struct {
+	d, origin int
+	delta     [periodClasses]Event
+}
+
+// periodClasses: address regions (RegionOf, 5 values) times kinds.
+const periodClasses = 5 * int(numKinds)
+
+func periodClass(a *Event) int { return int(RegionOf(a.Addr))*int(numKinds) + int(a.Kind) }
+
+// set starts the register with period d at index n of the block; the
+// first repetition moves tokens by tokenStep until it learns otherwise.
+func (pr *period) set(d, n int, tokenStep uint32) {
+	*pr = period{d: d, origin: n - d}
+	for i := range pr.delta {
+		pr.delta[i].Token = tokenStep
+	}
+}
+
+// learn records, after e was coded through the register at index n,
+// how it differs from the event d back, for the first repetition's
+// predictions of that class.
+func (pr *period) learn(hist []Event, n int, e *Event) {
+	if n-2*pr.d >= pr.origin {
+		return
+	}
+	a := &hist[n-pr.d]
+	d := &pr.delta[periodClass(a)]
+	d.Addr = e.Addr - a.Addr
+	d.Size = e.Size - a.Size
+	d.Token = e.Token - a.Token
+	d.NeuronLo = e.NeuronLo - a.NeuronLo
+	d.NeuronHi = e.NeuronHi - a.NeuronHi
+	d.Tensor = e.Tensor - a.Tensor
+	d.Layer = e.Layer - a.Layer
 }
 
 // coder is the prediction state shared, bit for bit, by writer and
 // reader. Slots are kept in most-recently-used order through order, which
-// maps a record's slot number to a physical slot.
+// maps a record's slot number to a physical slot. Both sides also keep
+// the block's events so far, which the period registers refer to.
 type coder struct {
-	slots [slotCount]slot
-	order [slotCount]uint8
+	slots   [slotCount]slot
+	order   [slotCount]uint8
+	periods [2]period
 }
 
 func (c *coder) reset() {
@@ -151,6 +207,7 @@ func (c *coder) reset() {
 	for i := range c.order {
 		c.order[i] = uint8(i)
 	}
+	c.periods[0].d, c.periods[1].d = 0, 0
 }
 
 // predict returns the event slot k (MRU position) expects next.
@@ -160,28 +217,74 @@ func (c *coder) predict(k int) Event {
 	p.Addr += s.stride
 	p.NeuronLo += s.nstride
 	p.NeuronHi += s.nstride
+	p.Token += s.tstride
 	return p
 }
 
-// update records that e was coded through MRU position k, forking a new
-// slot or advancing slot k, and moves the touched slot to the front.
-func (c *coder) update(k int, fork bool, e Event) {
-	if fork {
-		p := c.order[slotCount-1]
-		c.slots[p] = slot{ev: e, stride: uint64(e.Size), nstride: e.NeuronHi - e.NeuronLo}
-		copy(c.order[1:], c.order[:slotCount-1])
-		c.order[0] = p
-		return
-	}
+// sameStream reports whether a and b belong to one stream: the coder
+// continues a slot with an event of its stream and forks a new slot for
+// any other.
+func sameStream(a, b *Event) bool {
+	return a.Tensor == b.Tensor && a.Op == b.Op && a.Kind == b.Kind && a.Thread == b.Thread && a.Layer == b.Layer
+}
+
+// update records that e was coded through MRU position k: it advances
+// slot k if e continues its stream, else forks e into the least recently
+// used slot; the touched slot moves to the front.
+func (c *coder) update(k int, e Event) {
 	p := c.order[k]
 	s := &c.slots[p]
+	if !sameStream(&e, &s.ev) {
+		c.fork(e)
+		return
+	}
 	s.stride = e.Addr - s.ev.Addr
 	s.nstride = e.NeuronLo - s.ev.NeuronLo
+	s.tstride = e.Token - s.ev.Token
 	s.ev = e
 	if k > 0 {
 		copy(c.order[1:k+1], c.order[:k])
 		c.order[0] = p
 	}
+}
+
+// fork starts a stream with e in the least recently used slot, which
+// moves to the front: its next event is expected right after e, with the
+// next neuron range of the same width.
+func (c *coder) fork(e Event) {
+	p := c.order[slotCount-1]
+	c.slots[p] = slot{ev: e, stride: uint64(e.Size), nstride: e.NeuronHi - e.NeuronLo}
+	copy(c.order[1:], c.order[:slotCount-1])
+	c.order[0] = p
+}
+
+// predictPeriod returns what period register pr expects at index n of
+// the block, whose earlier events are hist[:n]. The register must be set
+// (pr.d > 0, checked when it was set: origin >= 0, origin+d <= n).
+func predictPeriod(hist []Event, n int, pr *period) Event {
+	a := hist[n-pr.d]
+	var b *Event
+	if j := n - 2*pr.d; j >= pr.origin {
+		// a + (a - b)
+		b = &hist[j]
+		a.Addr += a.Addr - b.Addr
+		a.Size += a.Size - b.Size
+		a.Token += a.Token - b.Token
+		a.NeuronLo += a.NeuronLo - b.NeuronLo
+		a.NeuronHi += a.NeuronHi - b.NeuronHi
+		a.Tensor += a.Tensor - b.Tensor
+		a.Layer += a.Layer - b.Layer
+		return a
+	}
+	d := &pr.delta[periodClass(&a)]
+	a.Addr += d.Addr
+	a.Size += d.Size
+	a.Token += d.Token
+	a.NeuronLo += d.NeuronLo
+	a.NeuronHi += d.NeuronHi
+	a.Tensor += d.Tensor
+	a.Layer += d.Layer
+	return a
 }
 
 func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }

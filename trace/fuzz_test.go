@@ -92,13 +92,21 @@ func FuzzReader(f *testing.F) {
 // wrapPayload builds a complete, correctly checksummed trace around one
 // block payload, so the fuzzer reaches the event decoder.
 func wrapPayload(payload []byte, events uint32, nTensors int) []byte {
+	return wrapPayloadTokens(payload, events, nTensors, [3]uint32{})
+}
+
+// wrapPayloadTokens is wrapPayload with the block's first, min and max
+// tokens.
+func wrapPayloadTokens(payload []byte, events uint32, nTensors int, tokens [3]uint32) []byte {
 	h := Header{Tensors: make([]TensorSym, nTensors)}
 	data := appendHeader(nil, &h)
 	off := len(data)
 	b := []byte{blockTag}
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(payload)))
 	b = binary.LittleEndian.AppendUint32(b, events)
-	b = append(b, make([]byte, 12)...) // tokens 0/0/0: min <= first <= max holds
+	for _, t := range tokens {
+		b = binary.LittleEndian.AppendUint32(b, t)
+	}
 	b = binary.LittleEndian.AppendUint32(b, crc32.Update(crc32.Checksum(b, castagnoli), castagnoli, payload))
 	data = append(append(data, b...), payload...)
 	foff := len(data)
@@ -108,7 +116,9 @@ func wrapPayload(payload []byte, events uint32, nTensors int) []byte {
 	f = binary.LittleEndian.AppendUint64(f, uint64(events))
 	f = binary.LittleEndian.AppendUint64(f, uint64(off))
 	f = binary.LittleEndian.AppendUint32(f, events)
-	f = append(f, make([]byte, 12)...)
+	for _, t := range tokens {
+		f = binary.LittleEndian.AppendUint32(f, t)
+	}
 	f = binary.LittleEndian.AppendUint32(f, crc32.Checksum(f, castagnoli))
 	data = append(data, f...)
 	data = binary.LittleEndian.AppendUint64(data, uint64(foff))
@@ -124,7 +134,27 @@ func FuzzPayload(f *testing.F) {
 			return
 		}
 		checkReader(t, wrapPayload(payload, uint32(events), int(tensors)))
+		// Again with the block header's tokens matching the events, so
+		// that payloads which decode are read cleanly and re-encoded.
+		if tok, ok := payloadTokens(payload, int(events), int(tensors)); ok && tok != [3]uint32{} {
+			checkReader(t, wrapPayloadTokens(payload, uint32(events), int(tensors), tok))
+		}
 	})
+}
+
+// payloadTokens decodes a block payload and returns the first, min and
+// max token of its events, or false if it does not decode.
+func payloadTokens(payload []byte, events, nTensors int) ([3]uint32, bool) {
+	r := &Reader{header: &Header{Tensors: make([]TensorSym, nTensors)}, payload: payload, starts: make([]uint64, 1)}
+	if r.decodeBlock(events) != nil {
+		return [3]uint32{}, false
+	}
+	tok := [3]uint32{r.events[0].Token, r.events[0].Token, r.events[0].Token}
+	for _, e := range r.events {
+		tok[1] = min(tok[1], e.Token)
+		tok[2] = max(tok[2], e.Token)
+	}
+	return tok, true
 }
 
 type payloadSeed struct {
@@ -137,12 +167,15 @@ func readerSeeds(tb testing.TB) [][]byte {
 	m := newEngineModel(tinyShape)
 	one := encode(tb, Header{ModelName: "m", Settings: map[string]string{"k": "v"}}, []Event{{Addr: 64, Size: 8, Tensor: NoTensor, Layer: NoLayer}}, WriterOptions{})
 	engine := encode(tb, m.h, m.events(1, 1, 2)[:600], WriterOptions{BlockEvents: 64})
+	// Passes that repeat, so the period registers are set and used.
+	passes := encode(tb, m.h, m.engineEvents(2, 4, 2), WriterOptions{BlockEvents: 400})
 	return [][]byte{
 		encode(tb, Header{}, nil, WriterOptions{}),
 		one,
 		engine,
 		engine[:len(engine)/2],
 		one[:len(one)-trailerSize],
+		passes,
 	}
 }
 
@@ -150,7 +183,7 @@ func readerSeeds(tb testing.TB) [][]byte {
 func payloadSeeds(tb testing.TB) []payloadSeed {
 	m := newEngineModel(tinyShape)
 	var out []payloadSeed
-	for _, evs := range [][]Event{m.events(1, 0, 2)[:300], randomEvents(newRand(5), 40, len(m.h.Tensors))} {
+	for _, evs := range [][]Event{m.events(1, 0, 2)[:300], randomEvents(newRand(5), 40, len(m.h.Tensors)), m.engineEvents(2, 3, 2)} {
 		data := encode(tb, m.h, evs, WriterOptions{})
 		r, err := NewReader(bytes.NewReader(data), int64(len(data)))
 		if err != nil {

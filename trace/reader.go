@@ -31,8 +31,8 @@ type Info struct {
 }
 
 // Reader decodes an .etr trace. Next yields events into a caller's buffer
-// without allocating; the only buffer the reader owns is one block's
-// payload. A Reader is not safe for concurrent use.
+// without allocating; the only buffers the reader owns are one block's
+// payload and its decoded events. A Reader is not safe for concurrent use.
 type Reader struct {
 	r      io.ReaderAt
 	size   int64
@@ -50,9 +50,9 @@ type Reader struct {
 	next    int      // next block to load
 	starts  []uint64 // starts[i]: events in blocks before block i
 	payload []byte
-	pos     int    // in payload
-	left    int    // events left in the current block
-	repeat  uint64 // repeats pending from the last record
+	pos     int     // in payload, while decoding
+	events  []Event // the current block's events
+	cur     int     // next of events to deliver
 	c       coder
 	blk     int // current block index
 	blkOff  int64
@@ -404,11 +404,31 @@ func (r *Reader) loadBlock() error {
 	r.next = i + 1
 	r.blk = i
 	r.blkOff = ie.offset
-	r.pos = 0
-	r.left = int(ie.events)
-	r.repeat = 0
-	r.c.reset()
+	r.cur = 0
+	if err := r.decodeBlock(int(ie.events)); err != nil {
+		r.events = r.events[:0]
+		return r.named(err)
+	}
+	if msg := checkTokens(r.events, ie); msg != "" {
+		r.events = r.events[:0]
+		return r.named(corruptf(i, ie.offset, good, "%s", msg))
+	}
 	return nil
+}
+
+// checkTokens checks the block header's token fields against the events,
+// so that SeekToken can trust them.
+func checkTokens(events []Event, ie indexEntry) string {
+	lo, hi := events[0].Token, events[0].Token
+	for i := range events {
+		t := events[i].Token
+		lo = min(lo, t)
+		hi = max(hi, t)
+	}
+	if events[0].Token != ie.first || lo != ie.min || hi != ie.max {
+		return fmt.Sprintf("block header says tokens first %d min %d max %d, its events have %d, %d, %d", ie.first, ie.min, ie.max, events[0].Token, lo, hi)
+	}
+	return ""
 }
 
 // Next decodes up to len(buf) events into buf (which must not be empty;
@@ -418,108 +438,228 @@ func (r *Reader) loadBlock() error {
 // off mid-write (the events before it were all delivered, so callers may
 // report it as a warning); any other error for corruption, after which
 // the reader stays failed. Events of a block are delivered only after its
-// CRC matched.
+// CRC matched and all of it decoded.
 func (r *Reader) Next(buf []Event) (int, error) {
 	if r.err != nil {
 		return 0, r.err
 	}
-	for {
-		n := 0
-		for n < len(buf) {
-			if r.left == 0 {
-				if n > 0 {
-					break
-				}
-				if err := r.loadBlock(); err != nil {
-					r.err = err
-					return 0, err
-				}
-			}
-			k, err := r.decode(buf[n:])
-			n += k
-			if err != nil {
-				r.err = r.named(err)
-				return 0, r.err
-			}
-		}
-		if n == 0 {
-			return 0, nil
-		}
-		if !r.seeking {
-			return n, nil
-		}
-		// SeekToken: drop the events of the target block before the
-		// first one at or after the wanted token.
-		for i := 0; i < n; i++ {
-			if buf[i].Token >= r.minTok {
-				r.seeking = false
-				return copy(buf, buf[i:n]), nil
-			}
-		}
-	}
-}
-
-// decode decodes events of the current block into buf.
-func (r *Reader) decode(buf []Event) (int, error) {
 	n := 0
-	want := min(len(buf), r.left)
-	for n < want {
-		if r.repeat > 0 {
-			k := int(min(r.repeat, uint64(want-n)))
-			s := &r.c.slots[r.c.order[0]]
-			for i := 0; i < k; i++ {
-				s.ev.Addr += s.stride
-				s.ev.NeuronLo += s.nstride
-				s.ev.NeuronHi += s.nstride
-				buf[n+i] = s.ev
+	for n < len(buf) {
+		if r.cur == len(r.events) {
+			if n > 0 {
+				break
 			}
-			n += k
-			r.repeat -= uint64(k)
-			continue
+			if err := r.loadBlock(); err != nil {
+				r.err = err
+				return 0, err
+			}
 		}
-		// Fast path: a record that is just a slot's prediction (the
-		// common case when threads' rows interleave).
-		if r.pos >= len(r.payload) {
-			return n, corruptf(r.blk, r.blkOff, r.starts[r.blk], "payload ends after %d of the block's %d events", int(r.index[r.blk].events)-r.left+n, r.index[r.blk].events)
-		}
-		if h := r.payload[r.pos]; h&(recAddr|recFields) == 0 && h>>recRepeatSh < 3 {
-			k := int(h & recSlotMask)
-			e := r.c.predict(k)
-			if e.Size != 0 && (e.Tensor == NoTensor || int(e.Tensor) < len(r.header.Tensors)) {
-				rep := uint64(h >> recRepeatSh)
-				buf[n] = e
-				n++
-				if rep > uint64(r.left-n) {
-					return n, corruptf(r.blk, r.blkOff, r.starts[r.blk], "record at payload byte %d repeats %d events, only %d left in the block", r.pos, rep, r.left-n)
-				}
-				r.pos++
-				r.c.update(k, h&recFork != 0, e)
-				r.repeat = rep
+		if r.seeking {
+			// SeekToken: skip the events of the target block before
+			// the first one at or after the wanted token.
+			for r.cur < len(r.events) && r.events[r.cur].Token < r.minTok {
+				r.cur++
+			}
+			if r.cur == len(r.events) {
 				continue
 			}
+			r.seeking = false
 		}
-		e, rep, err := r.record()
-		if err != nil {
-			return n, err
-		}
-		buf[n] = e
-		n++
-		if rep > uint64(r.left-n) {
-			return n, corruptf(r.blk, r.blkOff, r.starts[r.blk], "record at payload byte %d repeats %d events, only %d left in the block", r.pos, rep, r.left-n)
-		}
-		r.repeat = rep
-	}
-	r.left -= n
-	if r.left == 0 && r.pos != len(r.payload) {
-		return n, corruptf(r.blk, r.blkOff, r.starts[r.blk], "%d payload bytes left after the block's last event", len(r.payload)-r.pos)
+		k := copy(buf[n:], r.events[r.cur:])
+		r.cur += k
+		n += k
 	}
 	return n, nil
+}
+
+func (r *Reader) corrupt(format string, args ...any) *FormatError {
+	return corruptf(r.blk, r.blkOff, r.starts[r.blk], format, args...)
+}
+
+// grow makes room for n events in r.events, growing geometrically up to
+// the block's count so that a block costs memory in proportion to the
+// events it really holds.
+func (r *Reader) grow(n, total int) {
+	if n <= cap(r.events) {
+		return
+	}
+	c := min(max(n, 2*cap(r.events), DefaultBlockEvents), total)
+	ev := make([]Event, len(r.events), c)
+	copy(ev, r.events)
+	r.events = ev
+}
+
+// decodeBlock decodes the payload of the current block, which holds total
+// events, into r.events.
+func (r *Reader) decodeBlock(total int) error {
+	r.c.reset()
+	r.pos = 0
+	r.events = r.events[:0]
+	p := r.payload
+	nt := len(r.header.Tensors)
+	for n := 0; n < total; n = len(r.events) {
+		if r.pos >= len(p) {
+			return r.corrupt("payload ends after %d of the block's %d events", n, total)
+		}
+		h := p[r.pos]
+		src := int(h & recSrcMask)
+		switch {
+		case src == srcControl:
+			if err := r.control(h, n); err != nil {
+				return err
+			}
+			continue
+		case src == srcReserved:
+			return r.corrupt("record at payload byte %d: source %d is reserved", r.pos, src)
+		case src >= srcPeriod0 && r.c.periods[src-srcPeriod0].d == 0:
+			return r.corrupt("record at payload byte %d: period register %d used before it was set", r.pos, src-srcPeriod0)
+		}
+		start := r.pos
+		var e Event
+		var rep uint64
+		if h&(recAddr|recFields) == 0 && h>>recRepeatSh < 3 {
+			// Fast path: the record is just the source's prediction.
+			r.pos++
+			if src < slotCount {
+				e = r.c.predict(src)
+			} else {
+				e = predictPeriod(r.events, n, &r.c.periods[src-srcPeriod0])
+			}
+			rep = uint64(h >> recRepeatSh)
+		} else {
+			var err error
+			if e, rep, err = r.record(src, n); err != nil {
+				return err
+			}
+			if src >= srcPeriod0 && h&(recAddr|recFields) != 0 {
+				// A corrected event starts a stream in the slots.
+				r.c.periods[src-srcPeriod0].learn(r.events, n, &e)
+				r.c.fork(e)
+			}
+		}
+		if e.Size == 0 {
+			return r.corrupt("record at payload byte %d: event size 0", start)
+		}
+		if e.Tensor != NoTensor && int(e.Tensor) >= nt {
+			return r.corrupt("record at payload byte %d: tensor %d outside the header's %d tensors", start, e.Tensor, nt)
+		}
+		if rep >= uint64(total-n) {
+			return r.corrupt("record at payload byte %d repeats %d events, only %d left in the block", start, rep, total-n-1)
+		}
+		r.grow(n+1+int(rep), total)
+		r.events = append(r.events, e)
+		if src < slotCount {
+			r.c.update(src, e)
+			if err := r.repeatSlot(src, int(rep), start); err != nil {
+				return err
+			}
+		} else if err := r.repeatPeriod(&r.c.periods[src-srcPeriod0], int(rep), nt, start); err != nil {
+			return err
+		}
+	}
+	if r.pos != len(p) {
+		return r.corrupt("%d payload bytes left after the block's last event", len(p)-r.pos)
+	}
+	return nil
+}
+
+// control applies the control record at r.pos, met after n events.
+func (r *Reader) control(h byte, n int) error {
+	start := r.pos
+	r.pos++
+	if h&ctlReserved != 0 {
+		return r.corrupt("control record at payload byte %d: reserved bits set in %#02x", start, h)
+	}
+	d, err := r.uvarint("period")
+	if err != nil {
+		return err
+	}
+	if d == 0 || d > uint64(n) {
+		return r.corrupt("control record at payload byte %d: period %d, want 1 to the %d events before it", start, d, n)
+	}
+	var step uint32
+	if h&ctlTokenStep != 0 {
+		step = 1
+	}
+	reg := 0
+	if h&ctlRegister != 0 {
+		reg = 1
+	}
+	r.c.periods[reg].set(int(d), n, step)
+	return nil
+}
+
+// repeatSlot appends rep events, each the prediction of MRU position k
+// followed by its update. Room was made by grow.
+func (r *Reader) repeatSlot(k, rep, start int) error {
+	if k == 0 {
+		// One slot advancing by its strides: the common run.
+		s := &r.c.slots[r.c.order[0]]
+		e := s.ev
+		n := len(r.events)
+		ev := r.events[:n+rep]
+		for i := n; i < len(ev); i++ {
+			e.Addr += s.stride
+			e.NeuronLo += s.nstride
+			e.NeuronHi += s.nstride
+			e.Token += s.tstride
+			ev[i] = e
+		}
+		r.events = ev
+		s.ev = e
+		return nil
+	}
+	// A record corrected from an all-zero slot and forked leaves a zero
+	// slot at position k.
+	for range rep {
+		e := r.c.predict(k)
+		if e.Size == 0 {
+			return r.corrupt("record at payload byte %d: a repeat predicts from an empty slot", start)
+		}
+		r.events = append(r.events, e)
+		r.c.update(k, e)
+	}
+	return nil
+}
+
+// repeatPeriod appends rep events, each the prediction of period register
+// pr. Room was made by grow.
+func (r *Reader) repeatPeriod(pr *period, rep, nt, start int) error {
+	n := len(r.events)
+	// The first repetition, if any of it is left, event by event.
+	for ; rep > 0 && n-2*pr.d < pr.origin; rep-- {
+		e := predictPeriod(r.events, n, pr)
+		if e.Size == 0 || e.Tensor != NoTensor && int(e.Tensor) >= nt {
+			return r.corrupt("record at payload byte %d: repeat %d predicts size %d, tensor %d", start, n, e.Size, e.Tensor)
+		}
+		r.events = append(r.events, e)
+		n++
+	}
+	// Then a + (a - b) in place: the hot loop of a decoded token.
+	d := pr.d
+	ev := r.events[:n+rep]
+	for i := n; i < len(ev); i++ {
+		a, b, e := &ev[i-d], &ev[i-2*d], &ev[i]
+		*e = *a
+		e.Addr += a.Addr - b.Addr
+		e.Size += a.Size - b.Size
+		e.Token += a.Token - b.Token
+		e.NeuronLo += a.NeuronLo - b.NeuronLo
+		e.NeuronHi += a.NeuronHi - b.NeuronHi
+		e.Tensor += a.Tensor - b.Tensor
+		e.Layer += a.Layer - b.Layer
+		if e.Size == 0 || e.Tensor != NoTensor && int(e.Tensor) >= nt {
+			return r.corrupt("record at payload byte %d: repeat %d predicts size %d, tensor %d", start, i, e.Size, e.Tensor)
+		}
+	}
+	r.events = ev
+	return nil
 }
 
 func (r *Reader) uvarint(what string) (uint64, error) {
 	v, k := binary.Uvarint(r.payload[r.pos:])
 	if k <= 0 {
-		return 0, corruptf(r.blk, r.blkOff, r.starts[r.blk], "%s at payload byte %d: bad or cut-off varint", what, r.pos)
+		return 0, r.corrupt("%s at payload byte %d: bad or cut-off varint", what, r.pos)
 	}
 	r.pos += k
 	return v, nil
@@ -533,36 +673,40 @@ func (r *Reader) svarint(what string, bits uint) (int64, error) {
 		return 0, err
 	}
 	if bits < 64 && u >= 1<<bits {
-		return 0, corruptf(r.blk, r.blkOff, r.starts[r.blk], "%s at payload byte %d: %d does not fit in %d bits", what, pos, u, bits)
+		return 0, r.corrupt("%s at payload byte %d: %d does not fit in %d bits", what, pos, u, bits)
 	}
 	return unzigzag(u), nil
 }
 
 func (r *Reader) byte(what string) (byte, error) {
 	if r.pos >= len(r.payload) {
-		return 0, corruptf(r.blk, r.blkOff, r.starts[r.blk], "%s: payload ends at byte %d", what, r.pos)
+		return 0, r.corrupt("%s: payload ends at byte %d", what, r.pos)
 	}
 	b := r.payload[r.pos]
 	r.pos++
 	return b, nil
 }
 
-// record decodes one event record and its repeat count.
-func (r *Reader) record() (Event, uint64, error) {
+// record decodes the event record at r.pos, predicted from source src at
+// index n of the block, and its repeat count.
+func (r *Reader) record(src, n int) (Event, uint64, error) {
 	start := r.pos
-	h, err := r.byte("record header")
-	if err != nil {
-		return Event{}, 0, err
+	h := r.payload[r.pos]
+	r.pos++
+	var e Event
+	if src < slotCount {
+		e = r.c.predict(src)
+	} else {
+		e = predictPeriod(r.events, n, &r.c.periods[src-srcPeriod0])
 	}
-	k := int(h & recSlotMask)
-	e := r.c.predict(k)
 	var m byte
 	if h&recFields != 0 {
+		var err error
 		if m, err = r.byte("field mask"); err != nil {
 			return Event{}, 0, err
 		}
 		if m&fieldUnused != 0 {
-			return Event{}, 0, corruptf(r.blk, r.blkOff, r.starts[r.blk], "record at payload byte %d: field mask %#02x has the reserved bit set", start, m)
+			return Event{}, 0, r.corrupt("record at payload byte %d: field mask %#02x has the reserved bit set", start, m)
 		}
 	}
 	if h&recAddr != 0 {
@@ -580,7 +724,7 @@ func (r *Reader) record() (Event, uint64, error) {
 				return Event{}, 0, err
 			}
 			if v == 0 || v > 0xffffffff {
-				return Event{}, 0, corruptf(r.blk, r.blkOff, r.starts[r.blk], "size at payload byte %d: %d, want 1 to 2^32-1", pos, v)
+				return Event{}, 0, r.corrupt("size at payload byte %d: %d, want 1 to 2^32-1", pos, v)
 			}
 			e.Size = uint32(v)
 		}
@@ -612,10 +756,11 @@ func (r *Reader) record() (Event, uint64, error) {
 			}
 			e.Op, e.Kind, e.Phase = Op(b&31), Kind(b>>5&3), Phase(b>>7)
 			if !e.Op.Valid() || !e.Kind.Valid() {
-				return Event{}, 0, corruptf(r.blk, r.blkOff, r.starts[r.blk], "op/kind/phase byte %#02x at payload byte %d: op %d or kind %d undefined", b, r.pos-1, e.Op, e.Kind)
+				return Event{}, 0, r.corrupt("op/kind/phase byte %#02x at payload byte %d: op %d or kind %d undefined", b, r.pos-1, e.Op, e.Kind)
 			}
 		}
 		if m&fieldThread != 0 {
+			var err error
 			if e.Thread, err = r.byte("thread"); err != nil {
 				return Event{}, 0, err
 			}
@@ -633,27 +778,17 @@ func (r *Reader) record() (Event, uint64, error) {
 			e.NeuronHi += uint32(hi)
 		}
 	}
-	if e.Size == 0 {
-		return Event{}, 0, corruptf(r.blk, r.blkOff, r.starts[r.blk], "record at payload byte %d: event size 0", start)
-	}
-	if e.Tensor != NoTensor && int(e.Tensor) >= len(r.header.Tensors) {
-		return Event{}, 0, corruptf(r.blk, r.blkOff, r.starts[r.blk], "record at payload byte %d: tensor %d outside the header's %d tensors", start, e.Tensor, len(r.header.Tensors))
-	}
-	var rep uint64
-	switch c := uint64(h >> recRepeatSh); c {
-	case 3:
+	rep := uint64(h >> recRepeatSh)
+	if rep == 3 {
 		v, err := r.uvarint("repeat count")
 		if err != nil {
 			return Event{}, 0, err
 		}
 		if v > MaxBlockEvents {
-			return Event{}, 0, corruptf(r.blk, r.blkOff, r.starts[r.blk], "repeat count %d exceeds %d", v+3, MaxBlockEvents)
+			return Event{}, 0, r.corrupt("repeat count %d exceeds %d", v+3, MaxBlockEvents)
 		}
 		rep = v + 3
-	default:
-		rep = c
 	}
-	r.c.update(k, h&recFork != 0, e)
 	return e, rep, nil
 }
 
@@ -671,14 +806,8 @@ func (r *Reader) SeekToken(n uint32) error {
 		i++
 	}
 	r.next = i
-	r.left = 0
-	r.repeat = 0
-	r.payload = r.payload[:0]
-	r.pos = 0
-	r.starts[r.blk] = 0
-	for _, ie := range r.index[:i] {
-		r.starts[r.blk] += uint64(ie.events)
-	}
+	r.events = r.events[:0]
+	r.cur = 0
 	r.minTok = n
 	r.seeking = true
 	return nil

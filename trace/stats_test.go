@@ -221,7 +221,7 @@ func TestStatsEngineDense(t *testing.T) {
 }
 
 func BenchmarkStats(b *testing.B) {
-	_, events, _ := benchStream(b)
+	events := streamNamed(b, "rows").events
 	for _, reuse := range []bool{false, true} {
 		name := "no-reuse"
 		if reuse {

@@ -13,9 +13,12 @@ import (
 
 // WriterOptions tune a Writer. The zero value is the default.
 type WriterOptions struct {
-	// BlockEvents is the number of events per block (default
-	// DefaultBlockEvents, at most MaxBlockEvents). Smaller blocks make
-	// SeekToken more precise and cost ~25 bytes each.
+	// BlockEvents is the most events per block (default
+	// DefaultBlockEvents, at most MaxBlockEvents). The writer closes a
+	// block early where a forward pass starts that would not fit, so
+	// that blocks hold whole passes when passes are shorter. Smaller
+	// blocks make SeekToken more precise and cost ~25 bytes each, plus
+	// the coding of their first pass, which has nothing to repeat.
 	BlockEvents int
 }
 
@@ -34,27 +37,41 @@ type indexEntry struct {
 	first, min, max uint32
 }
 
+// noRun marks that no record is open in the block.
+const noRun = -1
+
 // Writer encodes events into an .etr stream. It is a Sink: errors from
 // Emit (an invalid event, a failed write) are kept and returned by Close,
-// and later events are dropped. Memory is one block buffer plus 24 bytes
-// of index per block (about 1.5 KiB per million events).
+// and later events are dropped. Memory is one block's payload and events
+// (32 bytes each: 512 KiB at the default block size) plus 24 bytes of
+// index per block.
 type Writer struct {
 	w           io.Writer
 	blockEvents int
 	nTensors    int
 
 	c      coder
-	buf    []byte // block header placeholder + payload
-	events int    // in the current block
+	hist   []Event // the block's events so far
+	buf    []byte  // block header placeholder + payload
 	first  uint32
 	min    uint32
 	max    uint32
-	runPos int    // offset in buf of the last record's header byte, -1 if none
+	runSrc int    // source of the last record, noRun if none
+	runPos int    // offset in buf of the last record's header byte
 	run    uint64 // repeats pending after that record
+
+	// Period finding (see hints).
+	lastTok    uint32
+	lastLayer  int16
+	newTok     bool  // the previous event started a new token
+	maxTok     int64 // -1 before the first event
+	passStart  int   // index of the current pass's first event, -1 if none
+	layerStart int   // index of the current layer's first event, -1 if none
+	want       [2]int
 
 	index    []indexEntry
 	unsorted bool // some event's token was below the previous one's
-	lastTok  uint32
+	prevTok  uint32
 	off      int64
 	total    uint64
 	err      error
@@ -83,11 +100,23 @@ func NewWriter(w io.Writer, h Header, opts WriterOptions) (*Writer, error) {
 		blockEvents: opts.BlockEvents,
 		nTensors:    len(h.Tensors),
 		buf:         make([]byte, blockHeaderSize, blockHeaderSize+blockPayloadSoft+2*maxRecordBytes),
-		runPos:      -1,
+		hist:        make([]Event, 0, opts.BlockEvents),
 		off:         int64(len(hdr)),
+		maxTok:      -1,
+		lastLayer:   NoLayer,
 	}
-	tw.c.reset()
+	tw.resetBlock()
 	return tw, nil
+}
+
+func (w *Writer) resetBlock() {
+	w.c.reset()
+	w.hist = w.hist[:0]
+	w.buf = w.buf[:blockHeaderSize]
+	w.runSrc = noRun
+	w.run = 0
+	w.passStart, w.layerStart = -1, -1
+	w.want = [2]int{}
 }
 
 // Events returns the number of events accepted so far.
@@ -112,100 +141,219 @@ func (w *Writer) check(e Event) error {
 	return nil
 }
 
+// predict returns source src's prediction for the next event.
+func (w *Writer) predict(src int) Event {
+	if src < slotCount {
+		return w.c.predict(src)
+	}
+	return predictPeriod(w.hist, len(w.hist), &w.c.periods[src-srcPeriod0])
+}
+
 // Emit appends e to the trace.
 func (w *Writer) Emit(e Event) {
-	// Fast path: e continues the open run of slot 0. Slot 0 then holds
-	// the previous event, already validated and counted in the block's
-	// token range, so only the run length changes.
-	if w.runPos >= 0 && w.err == nil {
-		s := &w.c.slots[w.c.order[0]]
-		p := s.ev
-		p.Addr += s.stride
-		p.NeuronLo += s.nstride
-		p.NeuronHi += s.nstride
-		if e == p {
-			s.ev = e
-			w.run++
-			w.total++
-			w.events++
-			if w.events >= w.blockEvents {
-				w.flushBlock()
-			}
+	if w.err != nil || w.closed {
+		return
+	}
+	if e.Token != w.lastTok || e.Layer != w.lastLayer || w.maxTok < 0 {
+		w.hints(&e)
+	} else {
+		w.newTok = false
+	}
+	// Fast path: e is what the open record's source predicts, so it is
+	// one more repeat. A slot's prediction is a valid event (only its
+	// address, neurons and token move); a period's may not be.
+	if src := w.runSrc; src >= srcPeriod0 {
+		if w.periodRepeats(&e, &w.c.periods[src-srcPeriod0]) {
+			w.repeat(e)
 			return
 		}
+	} else if src != noRun && e == w.c.predict(src) {
+		w.c.update(src, e)
+		w.repeat(e)
+		return
 	}
 	w.emitRecord(e)
 }
 
-func (w *Writer) emitRecord(e Event) {
-	if w.err != nil || w.closed {
-		return
+// periodRepeats reports whether e is the valid event that period
+// register pr predicts next: predictPeriod without building the event,
+// for the writer's hottest path.
+func (w *Writer) periodRepeats(e *Event, pr *period) bool {
+	n := len(w.hist)
+	j := n - 2*pr.d
+	if j < pr.origin {
+		return *e == predictPeriod(w.hist, n, pr) && e.Size != 0 && (e.Tensor == NoTensor || int(e.Tensor) < w.nTensors)
 	}
-	if err := w.check(e); err != nil {
-		w.err = fmt.Errorf("trace: event %d (%v): %w", w.total, e, err)
-		return
-	}
-	if e.Token < w.lastTok {
-		w.unsorted = true
-	}
-	w.lastTok = e.Token
-	w.total++
+	a, b := &w.hist[n-pr.d], &w.hist[j]
+	return e.Addr == a.Addr+(a.Addr-b.Addr) && e.Size == a.Size+(a.Size-b.Size) &&
+		e.Token == a.Token+(a.Token-b.Token) && e.Tensor == a.Tensor+(a.Tensor-b.Tensor) &&
+		e.Layer == a.Layer+(a.Layer-b.Layer) && e.NeuronLo == a.NeuronLo+(a.NeuronLo-b.NeuronLo) &&
+		e.NeuronHi == a.NeuronHi+(a.NeuronHi-b.NeuronHi) &&
+		e.Thread == a.Thread && e.Op == a.Op && e.Kind == a.Kind && e.Phase == a.Phase &&
+		e.Size != 0 && (e.Tensor == NoTensor || int(e.Tensor) < w.nTensors)
+}
+
+// repeat counts e as one more repeat of the open record.
+func (w *Writer) repeat(e Event) {
+	w.run++
 	w.note(e)
-	w.flushRun()
-	w.record(e)
-	if w.events >= w.blockEvents || len(w.buf)-blockHeaderSize >= blockPayloadSoft {
+	if len(w.hist) >= w.blockEvents {
 		w.flushBlock()
 	}
 }
 
+func (w *Writer) emitRecord(e Event) {
+	if err := w.check(e); err != nil {
+		w.err = fmt.Errorf("trace: event %d (%v): %w", w.total, e, err)
+		return
+	}
+	w.flushRun()
+	w.setPeriods()
+	w.record(e)
+	w.note(e)
+	if len(w.hist) >= w.blockEvents || len(w.buf)-blockHeaderSize >= blockPayloadSoft {
+		w.flushBlock()
+	}
+}
+
+// note accounts for e, already coded: the block's token range, the
+// file's sort order and the block's history.
 func (w *Writer) note(e Event) {
-	if w.events == 0 {
+	if len(w.hist) == 0 {
 		w.first, w.min, w.max = e.Token, e.Token, e.Token
 	} else if e.Token < w.min {
 		w.min = e.Token
 	} else if e.Token > w.max {
 		w.max = e.Token
 	}
-	w.events++
+	if e.Token < w.prevTok {
+		w.unsorted = true
+	}
+	w.prevTok = e.Token
+	w.total++
+	w.hist = append(w.hist, e)
 }
 
-// record codes e through the slot that predicts it most cheaply.
+// hints looks, before e is coded and when its token or layer differs
+// from the previous event's, for the two periods of an engine
+// trace and proposes them for the registers: register 0 gets the length
+// of a forward pass (from the first event of one batch of new tokens to
+// the next; tokens repeat it with the token, KV slot and KV length moving
+// linearly), register 1 the length of a layer (layers repeat it with
+// tensor ids, weight addresses and KV addresses moving linearly). Any
+// other choice decodes the same; these only make the trace small.
+func (w *Writer) hints(e *Event) {
+	n := len(w.hist)
+	if int64(e.Token) > w.maxTok {
+		if !w.newTok {
+			if w.passStart >= 0 {
+				d := n - w.passStart
+				if n+d > w.blockEvents {
+					// The next pass would not fit: start a block with
+					// it rather than cut it.
+					w.flushBlock()
+					n = 0
+				} else {
+					w.want[0] = d
+				}
+			}
+			w.passStart = n
+		}
+		w.maxTok = int64(e.Token)
+		w.newTok = true
+	} else {
+		w.newTok = false
+	}
+	if e.Layer != w.lastLayer && e.Layer != NoLayer {
+		if w.layerStart >= 0 && e.Layer == w.hist[w.layerStart].Layer+1 {
+			w.want[1] = n - w.layerStart
+		}
+		w.layerStart = n
+	}
+	w.lastTok, w.lastLayer = e.Token, e.Layer
+}
+
+// setPeriods writes control records for the registers whose proposed
+// period changed.
+func (w *Writer) setPeriods() {
+	for r := range w.want {
+		d := w.want[r]
+		if d == 0 || d == w.c.periods[r].d || d > len(w.hist) {
+			continue
+		}
+		h := byte(srcControl)
+		var step uint32
+		if r == 1 {
+			h |= ctlRegister
+		} else {
+			step = 1
+			h |= ctlTokenStep
+		}
+		w.buf = append(w.buf, h)
+		w.buf = binary.AppendUvarint(w.buf, uint64(d))
+		w.c.periods[r].set(d, len(w.hist), step)
+	}
+}
+
+// record codes e through the source that predicts it most cheaply.
 func (w *Writer) record(e Event) {
-	// An exact prediction is a 1-byte record (threads' interleaved rows).
-	for k := range slotCount {
-		if e == w.c.predict(k) {
-			w.runPos = len(w.buf)
-			w.buf = append(w.buf, byte(k))
-			w.c.update(k, false, e)
+	n := len(w.hist)
+	// An exact prediction is a 1-byte record; periods first, as their
+	// runs are the longest.
+	for r := range w.c.periods {
+		if pr := &w.c.periods[r]; pr.d != 0 && e == predictPeriod(w.hist, n, pr) {
+			w.open(srcPeriod0+r, e)
+			w.buf = append(w.buf, byte(srcPeriod0+r))
 			return
 		}
 	}
-	best, bestCost := 0, math.MaxInt
 	for k := range slotCount {
-		c := recordCost(&e, &w.c.slots[w.c.order[k]])
-		if c < bestCost {
-			best, bestCost = k, c
-			if c == 1 {
-				break
+		if e == w.c.predict(k) {
+			w.open(k, e)
+			w.buf = append(w.buf, byte(k))
+			w.c.update(k, e)
+			return
+		}
+	}
+	// Otherwise the cheapest; slots first, since coding through a slot
+	// also teaches the slots the new stream.
+	best, bestCost := 0, math.MaxInt
+	var bestP Event
+	for k := range slotCount {
+		p := w.c.predict(k)
+		if c := recordCost(&e, &p); c < bestCost {
+			best, bestCost, bestP = k, c, p
+		}
+	}
+	for r := range w.c.periods {
+		if pr := &w.c.periods[r]; pr.d != 0 {
+			p := predictPeriod(w.hist, n, pr)
+			if c := recordCost(&e, &p); c < bestCost {
+				best, bestCost, bestP = srcPeriod0+r, c, p
 			}
 		}
 	}
-	ref := &w.c.slots[w.c.order[best]].ev
-	fork := e.Tensor != ref.Tensor || e.Op != ref.Op || e.Kind != ref.Kind ||
-		e.Thread != ref.Thread || e.Layer != ref.Layer
-	w.runPos = len(w.buf)
-	w.buf = appendRecord(w.buf, best, fork, e, w.c.predict(best))
-	w.c.update(best, fork, e)
+	w.open(best, e)
+	w.buf = appendRecord(w.buf, best, e, bestP)
+	if best < slotCount {
+		w.c.update(best, e)
+	} else {
+		w.c.periods[best-srcPeriod0].learn(w.hist, n, &e)
+		w.c.fork(e)
+	}
 }
 
-// recordCost is len(appendRecord(nil, k, _, e, prediction of s)) without
-// the repeat count; it reads the slot in place because it runs for every
-// slot of every event that is not a repeat.
-func recordCost(e *Event, s *slot) int {
-	p := &s.ev
+// open starts a record through src at the end of the payload.
+func (w *Writer) open(src int, e Event) {
+	w.runSrc = src
+	w.runPos = len(w.buf)
+}
+
+// recordCost is len(appendRecord(nil, _, e, p)) without the repeat count.
+func recordCost(e, p *Event) int {
 	n := 1
-	if a := p.Addr + s.stride; e.Addr != a {
-		n += uvarintLen(zigzag(int64(e.Addr - a)))
+	if e.Addr != p.Addr {
+		n += uvarintLen(zigzag(int64(e.Addr - p.Addr)))
 	}
 	m := 0
 	if e.Size != p.Size {
@@ -226,8 +374,8 @@ func recordCost(e *Event, s *slot) int {
 	if e.Thread != p.Thread {
 		m++
 	}
-	if lo, hi := p.NeuronLo+s.nstride, p.NeuronHi+s.nstride; e.NeuronLo != lo || e.NeuronHi != hi {
-		m += uvarintLen(zigzag(int64(int32(e.NeuronLo-lo)))) + uvarintLen(zigzag(int64(int32(e.NeuronHi-hi))))
+	if e.NeuronLo != p.NeuronLo || e.NeuronHi != p.NeuronHi {
+		m += uvarintLen(zigzag(int64(int32(e.NeuronLo-p.NeuronLo)))) + uvarintLen(zigzag(int64(int32(e.NeuronHi-p.NeuronHi))))
 	}
 	if m > 0 {
 		n += 1 + m
@@ -235,12 +383,9 @@ func recordCost(e *Event, s *slot) int {
 	return n
 }
 
-// appendRecord encodes e against its prediction p from MRU slot k.
-func appendRecord(dst []byte, k int, fork bool, e, p Event) []byte {
-	h := byte(k)
-	if fork {
-		h |= recFork
-	}
+// appendRecord encodes e against its prediction p from source src.
+func appendRecord(dst []byte, src int, e, p Event) []byte {
+	h := byte(src)
 	if e.Addr != p.Addr {
 		h |= recAddr
 	}
@@ -315,14 +460,15 @@ func (w *Writer) flushRun() {
 }
 
 func (w *Writer) flushBlock() {
-	if w.events == 0 {
+	events := len(w.hist)
+	if events == 0 {
 		return
 	}
 	w.flushRun()
 	b := w.buf
 	b[0] = blockTag
 	binary.LittleEndian.PutUint32(b[1:], uint32(len(b)-blockHeaderSize))
-	binary.LittleEndian.PutUint32(b[5:], uint32(w.events))
+	binary.LittleEndian.PutUint32(b[5:], uint32(events))
 	binary.LittleEndian.PutUint32(b[9:], w.first)
 	binary.LittleEndian.PutUint32(b[13:], w.min)
 	binary.LittleEndian.PutUint32(b[17:], w.max)
@@ -332,12 +478,9 @@ func (w *Writer) flushBlock() {
 		w.err = fmt.Errorf("trace: write block %d: %w", len(w.index), err)
 		return
 	}
-	w.index = append(w.index, indexEntry{offset: w.off, events: uint32(w.events), first: w.first, min: w.min, max: w.max})
+	w.index = append(w.index, indexEntry{offset: w.off, events: uint32(events), first: w.first, min: w.min, max: w.max})
 	w.off += int64(len(b))
-	w.buf = w.buf[:blockHeaderSize]
-	w.events = 0
-	w.runPos = -1
-	w.c.reset()
+	w.resetBlock()
 }
 
 // Close writes the last block, the footer index and the trailer. It does
@@ -348,7 +491,6 @@ func (w *Writer) Close() error {
 		return w.err
 	}
 	w.closed = true
-	defer func() { w.runPos = -1 }()
 	if w.err != nil {
 		return w.err
 	}
@@ -417,6 +559,5 @@ func (fw *FileWriter) Close() error {
 // Abort discards the trace. Safe after Close.
 func (fw *FileWriter) Abort() {
 	fw.Writer.closed = true
-	fw.Writer.runPos = -1
 	fw.f.Abort()
 }
