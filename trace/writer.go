@@ -300,40 +300,40 @@ func (w *Writer) record(e Event) {
 	n := len(w.hist)
 	// An exact prediction is a 1-byte record; periods first, as their
 	// runs are the longest.
+	var pp [2]Event
 	for r := range w.c.periods {
-		if pr := &w.c.periods[r]; pr.d != 0 && e == predictPeriod(w.hist, n, pr) {
-			w.open(srcPeriod0+r, e)
-			w.buf = append(w.buf, byte(srcPeriod0+r))
-			return
+		if pr := &w.c.periods[r]; pr.d != 0 {
+			if pp[r] = predictPeriod(w.hist, n, pr); e == pp[r] {
+				w.open(srcPeriod0 + r)
+				w.buf = append(w.buf, byte(srcPeriod0+r))
+				return
+			}
 		}
 	}
+	// Otherwise an exact slot, or the cheapest source; slots first,
+	// since coding through a slot also teaches the slots the new stream.
+	best, bestCost := 0, math.MaxInt
 	for k := range slotCount {
-		if e == w.c.predict(k) {
-			w.open(k, e)
+		c := slotCost(&e, &w.c.slots[w.c.order[k]])
+		if c == 1 {
+			w.open(k)
 			w.buf = append(w.buf, byte(k))
 			w.c.update(k, e)
 			return
 		}
-	}
-	// Otherwise the cheapest; slots first, since coding through a slot
-	// also teaches the slots the new stream.
-	best, bestCost := 0, math.MaxInt
-	var bestP Event
-	for k := range slotCount {
-		p := w.c.predict(k)
-		if c := recordCost(&e, &p); c < bestCost {
-			best, bestCost, bestP = k, c, p
+		if c < bestCost {
+			best, bestCost = k, c
 		}
 	}
+	bestP := w.c.predict(best)
 	for r := range w.c.periods {
-		if pr := &w.c.periods[r]; pr.d != 0 {
-			p := predictPeriod(w.hist, n, pr)
-			if c := recordCost(&e, &p); c < bestCost {
-				best, bestCost, bestP = srcPeriod0+r, c, p
+		if w.c.periods[r].d != 0 {
+			if c := recordCost(&e, &pp[r]); c < bestCost {
+				best, bestCost, bestP = srcPeriod0+r, c, pp[r]
 			}
 		}
 	}
-	w.open(best, e)
+	w.open(best)
 	w.buf = appendRecord(w.buf, best, e, bestP)
 	if best < slotCount {
 		w.c.update(best, e)
@@ -344,23 +344,41 @@ func (w *Writer) record(e Event) {
 }
 
 // open starts a record through src at the end of the payload.
-func (w *Writer) open(src int, e Event) {
+func (w *Writer) open(src int) {
 	w.runSrc = src
 	w.runPos = len(w.buf)
 }
 
-// recordCost is len(appendRecord(nil, _, e, p)) without the repeat count.
+// recordCost is len(appendRecord(nil, _, e, p)) without the repeat count:
+// 1 when e is p.
 func recordCost(e, p *Event) int {
 	n := 1
 	if e.Addr != p.Addr {
 		n += uvarintLen(zigzag(int64(e.Addr - p.Addr)))
 	}
+	return n + fieldsCost(e, p, p.Token, p.NeuronLo, p.NeuronHi)
+}
+
+// slotCost is recordCost against slot s's prediction, read in place as it
+// runs for every slot of every event that no run or period predicts.
+func slotCost(e *Event, s *slot) int {
+	p := &s.ev
+	n := 1
+	if a := p.Addr + s.stride; e.Addr != a {
+		n += uvarintLen(zigzag(int64(e.Addr - a)))
+	}
+	return n + fieldsCost(e, p, p.Token+s.tstride, p.NeuronLo+s.nstride, p.NeuronHi+s.nstride)
+}
+
+// fieldsCost is the length of the field mask and the fields of e against
+// a prediction that is p with the given token and neuron range.
+func fieldsCost(e, p *Event, tok, lo, hi uint32) int {
 	m := 0
 	if e.Size != p.Size {
 		m += uvarintLen(uint64(e.Size))
 	}
-	if e.Token != p.Token {
-		m += uvarintLen(zigzag(int64(int32(e.Token - p.Token))))
+	if e.Token != tok {
+		m += uvarintLen(zigzag(int64(int32(e.Token - tok))))
 	}
 	if e.Tensor != p.Tensor {
 		m += uvarintLen(zigzag(int64(int16(e.Tensor - p.Tensor))))
@@ -374,13 +392,13 @@ func recordCost(e, p *Event) int {
 	if e.Thread != p.Thread {
 		m++
 	}
-	if e.NeuronLo != p.NeuronLo || e.NeuronHi != p.NeuronHi {
-		m += uvarintLen(zigzag(int64(int32(e.NeuronLo-p.NeuronLo)))) + uvarintLen(zigzag(int64(int32(e.NeuronHi-p.NeuronHi))))
+	if e.NeuronLo != lo || e.NeuronHi != hi {
+		m += uvarintLen(zigzag(int64(int32(e.NeuronLo-lo)))) + uvarintLen(zigzag(int64(int32(e.NeuronHi-hi))))
 	}
 	if m > 0 {
-		n += 1 + m
+		return 1 + m
 	}
-	return n
+	return 0
 }
 
 // appendRecord encodes e against its prediction p from source src.
