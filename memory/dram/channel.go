@@ -52,7 +52,6 @@ type bank struct {
 	cReq   int32
 	cLocal int64
 	cSeq   uint64
-	cCls   int32 // class the candidate is registered in (fast scheduler), -1 none
 	casOK  int64 // earliest RD/WR (ACT + tRCD)
 	preOK  int64 // earliest PRE (tRAS, tRTP, write recovery)
 	actOK  int64 // earliest ACT (tRP, tRC, refresh)
@@ -108,6 +107,7 @@ type channel struct {
 	// lb: no command can issue before lb (valid until the state changes).
 	lb      int64
 	modeAt  int64
+	minDue  int64 // earliest refDue of the ranks (MaxInt64 without refresh)
 	busFree int64
 	busDir  int8 // 0 none, 1 read, 2 write
 	busRank int32
@@ -137,7 +137,6 @@ func newChannel(d *DRAM, id int) *channel {
 	for i := range c.banks {
 		b := &c.banks[i]
 		b.id = int32(i)
-		b.cCls = -1
 		b.openRow = -1
 		b.rank = int32(i / p.banksPerRnk)
 		b.bg = int32(i % p.banksPerRnk / o.BanksPerGroup)
@@ -163,6 +162,7 @@ func newChannel(d *DRAM, id int) *channel {
 			r.refDue = math.MaxInt64
 		}
 	}
+	c.setMinDue()
 	c.reqs = make([]req, p.rq+p.wq)
 	c.free = make([]int32, 0, len(c.reqs))
 	for i := len(c.reqs) - 1; i >= 0; i-- {
@@ -238,11 +238,12 @@ func (c *channel) submit(r Request, loc location, seq uint64) {
 	c.free = c.free[:len(c.free)-1]
 	q := &c.reqs[i]
 	dir := dirOf(r.Write)
-	*q = req{
-		seq: seq, at: at, orig: r.At, block: block, row: loc.row, bank: int32(loc.bank),
-		next: -1, prev: b.tail[dir], bursts: int32((r.Size + c.p.atom - 1) / c.p.atom),
-		size: int32(r.Size), write: r.Write,
-	}
+	// Field by field: a composite literal is built on the stack and
+	// copied, which costs a store-forwarding stall.
+	q.seq, q.at, q.orig, q.block = seq, at, r.At, block
+	q.row, q.bank, q.next, q.prev = loc.row, int32(loc.bank), -1, b.tail[dir]
+	q.bursts = int32((r.Size + c.p.atom - 1) >> c.p.atomBits)
+	q.size, q.write, q.class = int32(r.Size), r.Write, classNone
 	if b.tail[dir] >= 0 {
 		c.reqs[b.tail[dir]].next = i
 	} else {
@@ -747,9 +748,11 @@ func (c *channel) issueACT(b *bank, q *req, t int64) {
 	b.actOK = max(b.actOK, t+p.RC)
 	r.lastACT = t
 	r.lastACTbg[b.bg] = t
-	c.actDirty |= 1 << uint(b.rank)
 	r.faw[r.fawI] = t
 	r.fawI = (r.fawI + 1) & 3
+	if c.fast {
+		c.actChanged(b.rank)
+	}
 	c.cmdFree = t + p.CmdACT
 	c.d.st.acts++
 	c.energy.act += p.e.act
@@ -800,9 +803,11 @@ func (c *channel) issueCAS(b *bank, i int32, t int64) {
 	c.energy.io += p.e.io * float64(q.bursts)
 	c.busFree = end
 	c.busRank = b.rank
-	c.casDirty = true
 	r.lastCAS = last
 	r.lastCASbg[b.bg] = last
+	if c.fast {
+		c.casChanged(b.rank)
+	}
 	c.cmdFree = t + p.CmdCAS
 	switch q.class {
 	case classHit:
@@ -835,6 +840,14 @@ func (c *channel) issueCAS(b *bank, i int32, t int64) {
 	}
 }
 
+func (c *channel) setMinDue() {
+	m := int64(math.MaxInt64)
+	for i := range c.ranks {
+		m = min(m, c.ranks[i].refDue)
+	}
+	c.minDue = m
+}
+
 // issueREF issues the due refresh of rank ri at t: REFab (all banks,
 // closed by now) or REFpb of the next bank in turn.
 func (c *channel) issueREF(ri int, t int64) {
@@ -848,6 +861,7 @@ func (c *channel) issueREF(ri int, t int64) {
 			c.inval(&c.banks[i])
 		}
 		r.refDue += p.REFI
+		c.setMinDue()
 		c.d.st.refs++
 		c.energy.ref += p.e.ref
 		return
@@ -855,9 +869,12 @@ func (c *channel) issueREF(ri int, t int64) {
 	c.banks[ri*p.banksPerRnk+r.refBank].actOK = t + p.RFCpb
 	c.inval(&c.banks[ri*p.banksPerRnk+r.refBank])
 	r.lastACT = t
-	c.actDirty |= 1 << uint(ri)
+	if c.fast {
+		c.actChanged(int32(ri))
+	}
 	r.refBank = (r.refBank + 1) % p.banksPerRnk
 	r.refDue += p.refiPB
+	c.setMinDue()
 	c.d.st.refsPB++
 	c.energy.ref += p.e.refPB
 }
@@ -888,6 +905,7 @@ func (c *channel) idleRefresh(limit int64) bool {
 			r.pdClosed += skip * (interval - pd - p.XP)
 		}
 		r.refDue += skip * interval
+		c.setMinDue()
 		last := r.refDue - interval
 		r.lastCmd = max(r.lastCmd, last)
 		c.cmdFree = max(c.cmdFree, last)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 
 	"github.com/edgeprof/edgeprof/memory/internal/histo"
 )
@@ -85,7 +86,8 @@ type DRAM struct {
 type params struct {
 	Timing
 	burst       int64 // duration of one burst (BL transfers)
-	atom        int   // bytes per burst
+	atom        int   // bytes per burst (a power of two)
+	atomBits    uint  // log2(atom)
 	block       int   // bytes per request block
 	banksPerRnk int
 	ranks       int
@@ -127,6 +129,7 @@ func New(cfg Config) (*DRAM, error) {
 	p.Timing = c.Timing
 	p.burst = int64(o.BurstLength) * tck / int64(std.TransfersPerClock())
 	p.atom = o.BusWidth / 8 * o.BurstLength
+	p.atomBits = uint(bits.TrailingZeros(uint(p.atom)))
 	p.block = max(p.atom, c.Controller.TransactionBytes)
 	p.banksPerRnk = o.BankGroups * o.BanksPerGroup
 	p.ranks = o.Ranks

@@ -40,56 +40,84 @@ import (
 // compare the fast scheduler against it and against the plain search.
 var scanOnly = false
 
-// class is the set of banks whose candidates share G_c.
-type class struct {
-	members uint64 // bit per bank
-	lmin    int64  // min cLocal of the members
-	g       int64  // G_c (kept while the class has members)
-	rank    int32
-	bg      int32
-	dir     uint8
-}
-
+// sched is the fast scheduler's state. Banks and classes are indexed
+// below 64 (checked in initSched), so fixed arrays need no bounds checks.
 type sched struct {
 	fast     bool
 	regWrite bool   // the mode the registered candidates were picked for
 	dirty    uint64 // banks whose candidate must be re-picked
 	nonEmpty uint64 // classes with members
-	classes  []class
-	// u[c] = max(G_c, Lmin_c), MaxInt64 for an empty class: the
-	// earliest any command of the class could issue, floor aside.
-	u       []int64
-	casBase int // first RD/WR class; ACT classes are 1..casBase-1, PRE is 0
-	// G_c to recompute: ACT classes of these ranks, every RD/WR class.
-	actDirty uint64
-	casDirty bool
+	nc       int    // number of classes
+	casBase  int    // first RD/WR class; ACT classes are 1..casBase-1, PRE is 0
+	// Bank groups with classes of their own (1 when the _L constraints
+	// never bind beyond the _S ones, see initSched) for ACT and RD/WR.
+	actBG, casBG int
+
+	// Per bank: the registered candidate's L_b, request age and class.
+	cl   [64]int64
+	cseq [64]uint64
+	ccls [64]int8
+
+	// Per class.
+	members [64]uint64
+	lmin    [64]int64 // min L_b of the members
+	g       [64]int64 // G_c, kept current for every class
+	u       [64]int64 // max(G_c, lmin), MaxInt64 when empty
+	rp      [64]int64 // RD/WR classes: G_c without the data-bus term
+	crank   [64]int32
+	cbg     [64]int32
+	cdir    [64]uint8
+	// Data-bus term of G_c for RD/WR classes by direction, for the rank
+	// that used the bus last and for the others.
+	bus [2][2]int64
 }
 
 func (c *channel) initSched() {
 	p := c.p
 	nb := len(c.banks)
-	nbg := c.nbg
-	nc := 1 + 3*p.ranks*nbg
+	// A bank group's last ACT (column command, write end) is never later
+	// than the rank's (each sets both to the same time, and the rank's
+	// only grows as all timings are >= 0), so when tRRD_L <= tRRD_S the
+	// bank-group term of an ACT never binds and all ACTs of a rank share
+	// G_c; likewise for RD/WR when tCCD_L <= tCCD_S and tWTR_L <= tWTR_S
+	// (LPDDR4 and every standard without bank groups). Fewer classes,
+	// same times.
+	c.actBG, c.casBG = c.nbg, c.nbg
+	if p.RRDL <= p.RRDS {
+		c.actBG = 1
+	}
+	if p.CCDL <= p.CCDS && p.WTRL <= p.WTRS {
+		c.casBG = 1
+	}
+	nc := 1 + p.ranks*(c.actBG+2*c.casBG)
 	c.fast = !uncached && !scanOnly && p.pdAfter == 0 && nb <= 64 && nc <= 64
 	if !c.fast {
 		return
 	}
-	c.casBase = 1 + p.ranks*nbg
-	c.classes = make([]class, nc)
-	c.u = make([]int64, nc)
+	c.nc = nc
+	c.casBase = 1 + p.ranks*c.actBG
+	for i := range c.ccls {
+		c.ccls[i] = -1
+	}
 	for i := range c.u {
 		c.u[i] = math.MaxInt64
 	}
-	c.classes[0].g = never
+	c.g[0] = never
 	for r := range p.ranks {
-		for bg := range nbg {
-			a := &c.classes[1+r*nbg+bg]
-			a.rank, a.bg = int32(r), int32(bg)
+		for bg := range c.actBG {
+			a := 1 + r*c.actBG + bg
+			c.crank[a], c.cbg[a] = int32(r), int32(bg)
+		}
+		for bg := range c.casBG {
 			for dir := range 2 {
-				k := &c.classes[c.casBase+(r*nbg+bg)*2+dir]
-				k.rank, k.bg, k.dir = int32(r), int32(bg), uint8(dir)
+				k := c.casBase + (r*c.casBG+bg)*2 + dir
+				c.crank[k], c.cbg[k], c.cdir[k] = int32(r), int32(bg), uint8(dir)
 			}
 		}
+	}
+	for r := range p.ranks {
+		c.actChanged(int32(r))
+		c.casChanged(int32(r))
 	}
 }
 
@@ -97,7 +125,75 @@ func (c *channel) initSched() {
 func (c *channel) inval(b *bank) {
 	b.cValid = false
 	if c.fast {
-		c.dirty |= 1 << uint(b.id)
+		c.dirty |= 1 << uint(b.id&63)
+	}
+}
+
+// actChanged recomputes G_c of the ACT classes of a rank after it
+// activated (or refreshed one bank): tRRD and tFAW.
+func (c *channel) actChanged(rank int32) {
+	p := c.p
+	r := &c.ranks[rank]
+	common := max(r.lastACT+p.RRDS, r.faw[r.fawI]+p.FAW)
+	base := 1 + int(rank)*c.actBG
+	if c.actBG == 1 {
+		ci := base & 63
+		c.g[ci] = common
+		if c.members[ci] != 0 {
+			c.u[ci] = max(common, c.lmin[ci])
+		}
+		return
+	}
+	for bg, t := range r.lastACTbg {
+		ci := (base + bg) & 63
+		g := max(common, t+p.RRDL)
+		c.g[ci] = g
+		if c.members[ci] != 0 {
+			c.u[ci] = max(g, c.lmin[ci])
+		}
+	}
+}
+
+// casChanged recomputes G_c of the RD/WR classes after a column command
+// of a rank: that rank's tCCD and tWTR terms, and the data-bus term of
+// every class. The terms are casRank's, grouped.
+func (c *channel) casChanged(rank int32) {
+	p := c.p
+	r := &c.ranks[rank]
+	base := c.casBase + int(rank)*c.casBG*2
+	if c.casBG == 1 {
+		ccd := r.lastCAS + p.CCDS
+		c.rp[base&63] = max(ccd, r.lastWrEnd+p.WTRS)
+		c.rp[(base+1)&63] = ccd
+	} else {
+		for bg := range c.casBG {
+			ccd := max(r.lastCAS+p.CCDS, r.lastCASbg[bg]+p.CCDL)
+			ci := (base + 2*bg) & 63
+			c.rp[ci] = max(ccd, r.lastWrEnd+p.WTRS, r.lastWrBG[bg]+p.WTRL)
+			c.rp[(ci+1)&63] = ccd
+		}
+	}
+	// busFree + gap - latency, as in casRank.
+	rd, wr := c.busFree-p.RL, c.busFree-p.WL
+	if c.busDir == 1 {
+		wr += p.Turnaround
+	}
+	if c.busDir == 0 {
+		c.bus = [2][2]int64{{rd, rd}, {wr, wr}}
+	} else {
+		c.bus = [2][2]int64{{rd, rd + p.RTRS}, {wr, wr + p.RTRS}}
+	}
+	for ci := c.casBase; ci < c.nc; ci++ {
+		ci := ci & 63
+		other := 0
+		if c.crank[ci] != c.busRank {
+			other = 1
+		}
+		g := max(c.rp[ci], c.bus[c.cdir[ci]&1][other])
+		c.g[ci] = g
+		if c.members[ci] != 0 {
+			c.u[ci] = max(g, c.lmin[ci])
+		}
 	}
 }
 
@@ -107,69 +203,33 @@ func (c *channel) classOf(b *bank) int {
 	case cmdPRE:
 		return 0
 	case cmdACT:
-		return 1 + int(b.rank)*c.nbg + int(b.bg)
+		return 1 + int(b.rank)*c.actBG + int(b.bg)%c.actBG
 	}
-	return c.casBase + (int(b.rank)*c.nbg+int(b.bg))*2 + int(b.cDir)
-}
-
-// classG computes G_c.
-func (c *channel) classG(ci int) int64 {
-	k := &c.classes[ci]
-	switch {
-	case ci == 0:
-		return never
-	case ci < c.casBase:
-		return c.actRank(k.rank, k.bg)
-	}
-	return c.casRank(k.rank, k.bg, k.dir)
-}
-
-// refreshG recomputes G_c and u of the non-empty classes whose
-// constraints changed since the last step.
-func (c *channel) refreshG() {
-	for rm := c.actDirty; rm != 0; rm &= rm - 1 {
-		r := bits.TrailingZeros64(rm)
-		for ci := 1 + r*c.nbg; ci < 1+(r+1)*c.nbg; ci++ {
-			if k := &c.classes[ci]; k.members != 0 {
-				k.g = c.actRank(k.rank, k.bg)
-				c.u[ci] = max(k.g, k.lmin)
-			}
-		}
-	}
-	c.actDirty = 0
-	if c.casDirty {
-		c.casDirty = false
-		for m := c.nonEmpty >> uint(c.casBase); m != 0; m &= m - 1 {
-			ci := c.casBase + bits.TrailingZeros64(m)
-			k := &c.classes[ci]
-			k.g = c.casRank(k.rank, k.bg, k.dir)
-			c.u[ci] = max(k.g, k.lmin)
-		}
-	}
+	return c.casBase + (int(b.rank)*c.casBG+int(b.bg)%c.casBG)*2 + int(b.cDir)
 }
 
 // flush re-picks the dirty banks and moves them to their classes.
 func (c *channel) flush(wantWrite bool) {
 	for d := c.dirty; d != 0; d &= d - 1 {
-		bi := bits.TrailingZeros64(d)
+		bi := bits.TrailingZeros64(d) & 63
 		b := &c.banks[bi]
 		bit := uint64(1) << uint(bi)
-		if ci := b.cCls; ci >= 0 {
-			k := &c.classes[ci]
-			k.members &^= bit
-			switch {
-			case k.members == 0:
+		if ci := c.ccls[bi]; ci >= 0 {
+			ci := int(ci) & 63
+			m := c.members[ci] &^ bit
+			c.members[ci] = m
+			if m == 0 {
 				c.nonEmpty &^= 1 << uint(ci)
 				c.u[ci] = math.MaxInt64
-			case b.cLocal == k.lmin:
+			} else if c.cl[bi] == c.lmin[ci] {
 				lmin := int64(math.MaxInt64)
-				for mm := k.members; mm != 0; mm &= mm - 1 {
-					lmin = min(lmin, c.banks[bits.TrailingZeros64(mm)].cLocal)
+				for ; m != 0; m &= m - 1 {
+					lmin = min(lmin, c.cl[bits.TrailingZeros64(m)&63])
 				}
-				k.lmin = lmin
-				c.u[ci] = max(k.g, lmin)
+				c.lmin[ci] = lmin
+				c.u[ci] = max(c.g[ci], lmin)
 			}
-			b.cCls = -1
+			c.ccls[bi] = -1
 		}
 		if b.n[0]+b.n[1] == 0 {
 			continue
@@ -180,18 +240,18 @@ func (c *channel) flush(wantWrite bool) {
 		if b.cKind == cmdNone {
 			continue
 		}
-		ci := c.classOf(b)
-		k := &c.classes[ci]
-		if k.members == 0 {
+		ci := c.classOf(b) & 63
+		l := b.cLocal
+		if c.members[ci] == 0 {
 			c.nonEmpty |= 1 << uint(ci)
-			k.g = c.classG(ci)
-			k.lmin = b.cLocal
+			c.lmin[ci] = l
 		} else {
-			k.lmin = min(k.lmin, b.cLocal)
+			c.lmin[ci] = min(c.lmin[ci], l)
 		}
-		c.u[ci] = max(k.g, k.lmin)
-		k.members |= bit
-		b.cCls = int32(ci)
+		c.u[ci] = max(c.g[ci], c.lmin[ci])
+		c.members[ci] |= bit
+		c.ccls[bi] = int8(ci)
+		c.cl[bi], c.cseq[bi] = l, b.cSeq
 	}
 	c.dirty = 0
 }
@@ -206,60 +266,50 @@ func (c *channel) stepFast(limit int64) bool {
 		c.regWrite = wantWrite
 		c.dirty |= c.pending[0]
 	}
-	if c.actDirty != 0 || c.casDirty {
-		c.refreshG()
-	}
 	if c.dirty != 0 {
 		c.flush(wantWrite)
 	}
-	p := c.p
-	x := int64(math.MaxInt64)
-	for _, u := range c.u {
-		x = min(x, u)
+	u := c.u[:c.nc]
+	minU := int64(math.MaxInt64)
+	for _, v := range u {
+		minU = min(minU, v)
 	}
-	if x == math.MaxInt64 {
+	if minU == math.MaxInt64 {
 		return c.stepScan(limit) // nothing to do but refresh, if anything
 	}
-	x = max(x, c.cmdFree, c.modeAt)
-	minDue := int64(math.MaxInt64)
-	if p.refresh != 0 {
-		for i := range c.ranks {
-			minDue = min(minDue, c.ranks[i].refDue)
-		}
-	}
-	if x >= minDue {
+	x := max(minU, c.cmdFree, c.modeAt)
+	if x >= c.minDue {
 		return c.stepScan(limit)
 	}
 	if x > limit {
 		c.lb = x
 		return false
 	}
-	// Among the banks ready at x: a column command first, then the
-	// oldest request.
-	bestBank := int32(-1)
-	bestCAS := false
-	var bestSeq uint64
-	for ci, u := range c.u {
-		if u > x {
-			continue
-		}
-		isCAS := ci >= c.casBase
-		if bestCAS && !isCAS {
-			continue
-		}
-		for mm := c.classes[ci].members; mm != 0; mm &= mm - 1 {
-			bi := int32(bits.TrailingZeros64(mm))
-			b := &c.banks[bi]
-			if b.cLocal > x {
-				continue
-			}
-			if bestBank < 0 || isCAS && !bestCAS || b.cSeq < bestSeq {
-				bestBank, bestCAS, bestSeq = bi, isCAS, b.cSeq
-			}
-		}
+	// The banks of the classes ready at x, column commands apart. u, x
+	// and the L_b lie in [0, MaxInt64] (arrivals are clamped to
+	// c.now >= 0), so differences cannot overflow and their sign bit
+	// says which is larger: no branches.
+	var cas, other uint64
+	for ci, v := range u[:c.casBase] {
+		other |= c.members[ci&63] & uint64(^((x - v) >> 63))
 	}
-	b := &c.banks[bestBank]
-	c.issueFor(int(b.cKind), bestBank, b.cReq, x)
+	for ci, v := range u[c.casBase:] {
+		cas |= c.members[(c.casBase+ci)&63] & uint64(^((x - v) >> 63))
+	}
+	if cas == 0 {
+		cas = other
+	}
+	// The oldest request among those banks whose own time has come; the
+	// key is its age with the bank index below (seq < 2^57).
+	key := uint64(math.MaxUint64)
+	for ; cas != 0; cas &= cas - 1 {
+		bi := bits.TrailingZeros64(cas) & 63
+		k := c.cseq[bi]<<6 | uint64(bi) | uint64((x-c.cl[bi])>>63)
+		key = min(key, k)
+	}
+	best := int(key & 63)
+	b := &c.banks[best]
+	c.issueFor(int(b.cKind), int32(best), b.cReq, x)
 	c.lb = c.cmdFree
 	return true
 }
