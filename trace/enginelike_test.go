@@ -324,8 +324,9 @@ func (m *engineModel) engineRun(prompt, decode, threads, chunk int, emit func(Ev
 	forward := func(n int, tok uint32) {
 		te := m.tensors["token_embd.weight"]
 		for i := range n {
-			id := (int(tok)+i)*7919%s.nVocab + 3
-			emit(Event{Addr: te.off + uint64(id%s.nVocab)*te.rowBytes, Size: uint32(te.rowBytes), Tensor: te.id,
+			// A token id no arithmetic predicts, as in real text.
+			id := int((uint32(int(tok)+i)*2654435761)>>7) % s.nVocab
+			emit(Event{Addr: te.off + uint64(id)*te.rowBytes, Size: uint32(te.rowBytes), Tensor: te.id,
 				Layer: NoLayer, Op: OpEmbed, Token: tok + uint32(i), Phase: phase})
 		}
 		for l := range s.nLayer {

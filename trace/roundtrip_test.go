@@ -346,3 +346,42 @@ func TestNextAfterEOF(t *testing.T) {
 }
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed+1)) }
+
+// failAfter accepts limit bytes, then fails every write.
+type failAfter struct{ limit, n int }
+
+var errDiskFull = errors.New("disk full")
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if f.n+len(p) > f.limit {
+		return 0, errDiskFull
+	}
+	f.n += len(p)
+	return len(p), nil
+}
+
+// TestWriterWriteError: a failing write is reported by Close, whether it
+// hits the header, a block closed at its size, a block closed early at a
+// pass start, or the footer.
+func TestWriterWriteError(t *testing.T) {
+	m := newEngineModel(tinyShape)
+	events := m.engineEvents(2, 6, 2)
+	h := m.h
+	hdr := len(appendHeader(nil, &h))
+	full := encode(t, h, events, WriterOptions{BlockEvents: 300})
+	if _, err := NewWriter(&failAfter{limit: hdr - 1}, h, WriterOptions{}); !errors.Is(err, errDiskFull) {
+		t.Errorf("NewWriter on a full disk = %v, want %v", err, errDiskFull)
+	}
+	for _, limit := range []int{hdr, hdr + 100, len(full) - 30} {
+		w, err := NewWriter(&failAfter{limit: limit}, h, WriterOptions{BlockEvents: 300})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range events {
+			w.Emit(e)
+		}
+		if err := w.Close(); !errors.Is(err, errDiskFull) {
+			t.Errorf("limit %d of %d bytes: Close() = %v, want %v", limit, len(full), err, errDiskFull)
+		}
+	}
+}

@@ -155,7 +155,9 @@ func (w *Writer) Emit(e Event) {
 		return
 	}
 	if e.Token != w.lastTok || e.Layer != w.lastLayer || w.maxTok < 0 {
-		w.hints(&e)
+		if w.hints(&e); w.err != nil {
+			return // closing a block early failed
+		}
 	} else {
 		w.newTok = false
 	}
