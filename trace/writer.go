@@ -182,17 +182,22 @@ func (w *Writer) Emit(e Event) {
 // for the writer's hottest path.
 func (w *Writer) periodRepeats(e *Event, pr *period) bool {
 	n := len(w.hist)
-	j := n - 2*pr.d
-	if j < pr.origin {
-		return *e == predictPeriod(w.hist, n, pr) && e.Size != 0 && (e.Tensor == NoTensor || int(e.Tensor) < w.nTensors)
+	a := &w.hist[n-pr.d]
+	if e.Thread != a.Thread || e.Op != a.Op || e.Kind != a.Kind || e.Phase != a.Phase ||
+		e.Size == 0 || e.Tensor != NoTensor && int(e.Tensor) >= w.nTensors {
+		return false
 	}
-	a, b := &w.hist[n-pr.d], &w.hist[j]
-	return e.Addr == a.Addr+(a.Addr-b.Addr) && e.Size == a.Size+(a.Size-b.Size) &&
-		e.Token == a.Token+(a.Token-b.Token) && e.Tensor == a.Tensor+(a.Tensor-b.Tensor) &&
-		e.Layer == a.Layer+(a.Layer-b.Layer) && e.NeuronLo == a.NeuronLo+(a.NeuronLo-b.NeuronLo) &&
-		e.NeuronHi == a.NeuronHi+(a.NeuronHi-b.NeuronHi) &&
-		e.Thread == a.Thread && e.Op == a.Op && e.Kind == a.Kind && e.Phase == a.Phase &&
-		e.Size != 0 && (e.Tensor == NoTensor || int(e.Tensor) < w.nTensors)
+	if j := n - 2*pr.d; j >= pr.origin {
+		b := &w.hist[j]
+		return e.Addr == a.Addr+(a.Addr-b.Addr) && e.Size == a.Size+(a.Size-b.Size) &&
+			e.Token == a.Token+(a.Token-b.Token) && e.Tensor == a.Tensor+(a.Tensor-b.Tensor) &&
+			e.Layer == a.Layer+(a.Layer-b.Layer) && e.NeuronLo == a.NeuronLo+(a.NeuronLo-b.NeuronLo) &&
+			e.NeuronHi == a.NeuronHi+(a.NeuronHi-b.NeuronHi)
+	}
+	d := &pr.delta[periodClass(a)]
+	return e.Addr == a.Addr+d.Addr && e.Size == a.Size+d.Size && e.Token == a.Token+d.Token &&
+		e.Tensor == a.Tensor+d.Tensor && e.Layer == a.Layer+d.Layer &&
+		e.NeuronLo == a.NeuronLo+d.NeuronLo && e.NeuronHi == a.NeuronHi+d.NeuronHi
 }
 
 // repeat counts e as one more repeat of the open record.
