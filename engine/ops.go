@@ -1,6 +1,10 @@
 package engine
 
-import "math"
+import (
+	"math"
+
+	"github.com/edgeprof/edgeprof/engine/quant"
+)
 
 // The element-wise operations below follow ggml's CPU kernels at
 // llama.cpp c392e5094 (see ../shared/facts/gguf-and-quants.md §3.6, §4),
@@ -23,44 +27,6 @@ func rmsNorm(y, x, w []float32, eps float32) {
 	}
 }
 
-func fma32(a, b, c float32) float32 {
-	return float32(math.FMA(float64(a), float64(b), float64(c)))
-}
-
-// vExpf is ggml_v_expf, the vectorized exp of the AVX2/NEON builds, one
-// lane at a time.
-func vExpf(x float32) float32 {
-	const (
-		r  = 0x1.8p23
-		l2 = 0x1.715476p+0
-		c1 = 0x1.62e4p-1
-		c2 = 0x1.7f7d1cp-20
-	)
-	z := fma32(x, l2, r)
-	n := z - r
-	b := fma32(-n, c1, x)
-	b = fma32(-n, c2, b)
-	e := math.Float32bits(z) << 23
-	k := math.Float32frombits(e + math.Float32bits(1))
-	u := b * b
-	j := fma32(
-		fma32(fma32(0x1.0e4020p-7, b, 0x1.573e2ep-5), u, fma32(0x1.555e66p-3, b, 0x1.fffdb6p-2)),
-		u, float32(0x1.ffffecp-1*b))
-	if !(float32(math.Abs(float64(n))) > 126) {
-		return fma32(j, k, k)
-	}
-	var g uint32
-	if n <= 0 {
-		g = 0x82000000
-	}
-	s1 := math.Float32frombits(g + 0x7f000000)
-	s2 := math.Float32frombits(e - g)
-	if float32(math.Abs(float64(n))) > 192 {
-		return s1 * s1
-	}
-	return fma32(s2, j, s2) * s1
-}
-
 // expf stands in for libm's expf on the scalar tail of ggml's loops.
 func expf(x float32) float32 { return float32(math.Exp(float64(x))) }
 
@@ -77,40 +43,11 @@ func siluMul(h, g, u []float32) {
 		x := g[i]
 		var e float32
 		if i < vec {
-			e = vExpf(0 - x)
+			e = quant.Expf(0 - x)
 		} else {
 			e = expf(0 - x)
 		}
 		h[i] = float32(x/(1+e)) * u[i]
-	}
-}
-
-// softmaxInPlace turns scores w into probabilities like
-// ggml_compute_forward_soft_max_f32: subtract the max, exponentiate, sum in
-// double, scale by the float32-rounded reciprocal.
-func softmaxInPlace(w []float32) {
-	m := float32(math.Inf(-1))
-	for _, v := range w {
-		if v > m {
-			m = v
-		}
-	}
-	n := len(w)
-	vec := n - n%simdLanes
-	var sum float64
-	for i := 0; i < n; i++ {
-		var e float32
-		if i < vec {
-			e = vExpf(w[i] - m)
-		} else {
-			e = expf(w[i] - m)
-		}
-		w[i] = e
-		sum += float64(e)
-	}
-	inv := float32(1 / sum)
-	for i := range w {
-		w[i] *= inv
 	}
 }
 
@@ -141,26 +78,8 @@ func ropeNorm(x []float32, heads, headDim int, cos, sin []float32) {
 		for i := range cos {
 			x0, x1 := v[2*i], v[2*i+1]
 			c, s := cos[i], sin[i]
-			v[2*i] = fma32(x0, c, -float32(x1*s))
-			v[2*i+1] = fma32(x1, c, float32(x0*s))
+			v[2*i] = quant.FMA32(x0, c, -float32(x1*s))
+			v[2*i+1] = quant.FMA32(x1, c, float32(x0*s))
 		}
 	}
-}
-
-// dotF32 is a plain float32 dot product with eight partial sums, the
-// shape of an AVX2 loop; it serves the reference paths (FloatWeights,
-// float32 KV cache), not the fast kernels in package quant.
-func dotF32(a, b []float32) float32 {
-	var acc [8]float32
-	n := len(a) - len(a)%8
-	for i := 0; i < n; i += 8 {
-		for l := 0; l < 8; l++ {
-			acc[l] = float32(acc[l] + float32(a[i+l]*b[i+l]))
-		}
-	}
-	sum := ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
-	for i := n; i < len(a); i++ {
-		sum = float32(sum + float32(a[i]*b[i]))
-	}
-	return sum
 }

@@ -287,6 +287,7 @@ func (s *Session) forward(toks []int32, from int) {
 	s.grow(n)
 	sink := s.opt.Sink
 	batchToken := s.traceToken
+	s.mm.outputs = n - from
 
 	for i, tok := range toks {
 		// Embedding lookup: ggml_get_rows dequantizes one row. The row
@@ -364,20 +365,21 @@ func (s *Session) norm(dst, x [][]float32, width int, w []float32, id uint16, la
 	}
 }
 
-// storeKV writes one position's rotated K and V into the cache.
+// storeKV writes one position's rotated K and V into the cache, rounded
+// to binary16 (ggml_cpy to the F16 cache, round to nearest even) unless
+// the cache is float32.
 func (s *Session) storeKV(layer, pos int, k, v []float32) {
 	c := &s.m.Cfg
+	hd := c.HeadDim
 	for h := 0; h < c.KVHeads; h++ {
 		base := s.kvIndex(layer, h, pos)
 		if s.opt.KVF32 {
-			copy(s.kc32[base:base+c.HeadDim], k[h*c.HeadDim:])
-			copy(s.vc32[base:base+c.HeadDim], v[h*c.HeadDim:])
+			copy(s.kc32[base:base+hd], k[h*hd:])
+			copy(s.vc32[base:base+hd], v[h*hd:])
 			continue
 		}
-		for d := 0; d < c.HeadDim; d++ {
-			s.kc[base+d] = quant.F32ToF16(k[h*c.HeadDim+d])
-			s.vc[base+d] = quant.F32ToF16(v[h*c.HeadDim+d])
-		}
+		quant.F32ToF16Row(s.kc[base:base+hd], k[h*hd:(h+1)*hd])
+		quant.F32ToF16Row(s.vc[base:base+hd], v[h*hd:(h+1)*hd])
 	}
 }
 
@@ -392,27 +394,53 @@ type matTask struct {
 	s       *Session
 	w       *weight
 	in, out [][]float32
+	// outputs is the number of tokens of the current forward pass whose
+	// logits are requested. llama.cpp runs the last layer's FFN (after
+	// the attention) only on those tokens, so with a single one it takes
+	// the one-column (vec_dot) path there even in a batch.
+	outputs int
 }
 
 func (t *matTask) do(thread int) {
 	lo, hi := split(t.w.Rows, t.s.opt.Threads, thread)
 	n := len(t.out)
 	if !t.s.opt.FloatWeights {
-		if n == 1 {
-			quant.MatVec(t.w.Matrix, t.s.actPtrs[0], t.out[0], lo, hi)
+		if n == 1 || t.outputs == 1 && t.lastFFN() {
+			for i := 0; i < n; i++ {
+				quant.MatVec(t.w.Matrix, t.s.actPtrs[i], t.out[i], lo, hi)
+			}
 		} else {
 			quant.MatMul(t.w.Matrix, t.s.actPtrs[:n], t.out, lo, hi)
 		}
 		return
 	}
+	// The float path is llama.cpp on the file with every tensor
+	// dequantized to F32: tinyBLAS where it applies to such a matrix,
+	// ggml_vec_dot_f32 otherwise.
+	tiny := n >= 2 && !(t.outputs == 1 && t.lastFFN()) && t.w.Cols%8 == 0 && t.w.Rows%4 == 0
 	row := t.s.rowScratch[thread][:t.w.Cols]
 	for r := lo; r < hi; r++ {
 		// Cannot fail: the matrix was validated when the model loaded.
 		_ = quant.Dequantize(t.w.Type, t.w.Row(r), row)
 		for i := range t.out {
-			t.out[i][r] = dotF32(row, t.in[i][:t.w.Cols])
+			if tiny {
+				t.out[i][r] = quant.DotF32Tiny(row, t.in[i][:t.w.Cols])
+			} else {
+				t.out[i][r] = quant.DotF32(row, t.in[i][:t.w.Cols])
+			}
 		}
 	}
+}
+
+// lastFFN reports whether the product is one of the last layer's FFN
+// matrices.
+func (t *matTask) lastFFN() bool {
+	layers := t.s.m.layers
+	if len(layers) == 0 {
+		return false
+	}
+	l := &layers[len(layers)-1]
+	return t.w == &l.gate || t.w == &l.up || t.w == &l.down
 }
 
 // matMul computes out[i] = W·in[i][:cols] (+ bias) for every token of the
@@ -550,10 +578,44 @@ func kvHeadThread(h, kvHeads, threads int) int {
 // attnTask runs grouped-query attention for the batch's n tokens (at
 // positions pos..pos+n-1, each seeing the cells up to its own position)
 // over each thread's share of KV heads.
+//
+// The numerics are those of llama.cpp's non-flash attention on its AVX2
+// build: KQ per cell as ggml_vec_dot (F32 cache; F16 cache for a single
+// token) or llamafile tinyBLAS (F16 cache, batches, head size a multiple
+// of 8), softmax over the cells padded to whole 8-lane vectors (masked
+// cells contribute exact zeros, so the padding to llama.cpp's n_kv
+// changes nothing), and KQ·V per output element in vec_dot's 4×8 lanes
+// (single token) or tinyBLAS's 8 lanes (batches, head size a multiple of
+// 4), cell j in lane j%lanes. With the F16 cache the query and the
+// probabilities are rounded to binary16 first, as ggml converts them to
+// the cache's vec_dot type.
 type attnTask struct {
 	s      *Session
 	layer  int
 	pos, n int
+	// scratch holds each thread's buffers, made by the thread itself on
+	// first use (threads are at most 255).
+	scratch [256]*attnScratch
+}
+
+type attnScratch struct {
+	scores []float32 // one head's scores, then probabilities
+	p16    []uint16  // probabilities (or the query) rounded to binary16
+	acc    []float32 // the P·V lanes of one head
+}
+
+func (t *attnTask) scratchFor(thread int) *attnScratch {
+	sc := t.scratch[thread]
+	c := &t.s.m.Cfg
+	if sc == nil {
+		sc = &attnScratch{
+			scores: make([]float32, t.s.opt.Ctx),
+			p16:    make([]uint16, max(t.s.opt.Ctx, c.HeadDim)),
+			acc:    make([]float32, quant.LanesVecDot*c.HeadDim),
+		}
+		t.scratch[thread] = sc
+	}
+	return sc
 }
 
 func (t *attnTask) do(thread int) {
@@ -563,47 +625,39 @@ func (t *attnTask) do(thread int) {
 	group := c.Heads / c.KVHeads
 	hd := c.HeadDim
 	scale := float32(1) / float32(math.Sqrt(float64(float32(hd))))
-	q16 := s.q16[thread]
+	sc := t.scratchFor(thread)
+	batch := t.n >= 2
+	tinyKQ := batch && hd%8 == 0
+	lanes := quant.LanesVecDot
+	if batch && hd%4 == 0 {
+		lanes = quant.LanesTiny
+	}
+	acc := sc.acc[:lanes*hd]
+	q16 := sc.p16[:hd]
 	for i := 0; i < t.n; i++ {
 		cells := t.pos + i + 1
-		scores := s.headScratch[thread][:cells]
-		p16 := s.p16[thread][:cells]
+		scores := sc.scores[:cells]
 		for g := lo; g < hi; g++ {
 			kbase := s.kvIndex(t.layer, g, 0)
+			kend := kbase + cells*hd
 			for h := g * group; h < (g+1)*group; h++ {
 				qh := s.q[i][h*hd : (h+1)*hd]
 				out := s.att[i][h*hd : (h+1)*hd]
-				clear(out)
+				clear(acc)
 				if s.opt.KVF32 {
-					for j := range scores {
-						scores[j] = dotF32(qh, s.kc32[kbase+j*hd:kbase+(j+1)*hd]) * scale
-					}
-					softmaxInPlace(scores)
-					for j, pj := range scores {
-						vr := s.vc32[kbase+j*hd : kbase+(j+1)*hd]
-						for d := range out {
-							out[d] += float32(vr[d] * pj)
-						}
-					}
-					continue
+					quant.ScoresF32(scores, qh, s.kc32[kbase:kend], scale)
+					quant.SoftMax(scores)
+					quant.AccumulateF32(acc, lanes, s.vc32[kbase:kend], scores, hd)
+				} else {
+					quant.F32ToF16Row(q16, qh)
+					quant.ScoresF16(scores, q16, s.kc[kbase:kend], scale, tinyKQ)
+					quant.SoftMax(scores)
+					p16 := sc.p16[:cells]
+					quant.F32ToF16Row(p16, scores)
+					quant.F16ToF32Row(scores, p16)
+					quant.AccumulateF16(acc, lanes, s.vc[kbase:kend], scores, hd)
 				}
-				for d, v := range qh {
-					q16[d] = quant.F32ToF16(v)
-				}
-				for j := range scores {
-					scores[j] = quant.DotF16(q16, s.kc[kbase+j*hd:kbase+(j+1)*hd]) * scale
-				}
-				softmaxInPlace(scores)
-				for j, p := range scores {
-					p16[j] = quant.F32ToF16(p)
-				}
-				for j := range scores {
-					pj := quant.F16ToF32(p16[j])
-					vr := s.vc[kbase+j*hd : kbase+(j+1)*hd]
-					for d := range out {
-						out[d] += float32(quant.F16ToF32(vr[d]) * pj)
-					}
-				}
+				quant.ReduceLanes(out, acc, lanes)
 			}
 		}
 	}

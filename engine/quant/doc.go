@@ -15,39 +15,50 @@
 // activation converted to the weight type's vec_dot_type exactly as ggml
 // converts it (F16 weights: activations rounded to binary16; Q4_0, Q5_0,
 // Q8_0: Q8_0 blocks with id = 127/amax and round-half-even; Q4_1, Q5_1:
-// Q8_1; K-quants: Q8_K). Every block's integer dot product is exact; the
-// float part follows one fixed order that every implementation (portable
-// Go, amd64 AVX2 assembly) reproduces bit for bit, so results are the
-// same on amd64 and arm64:
+// Q8_1; K-quants: Q8_K). Every integer sum is exact; the float operations
+// are those of llama.cpp's x86 AVX2 build (gcc, FMA contraction) in its
+// order, so the engine's logits equal llama.cpp's bit for bit. Portable
+// Go (fused multiply-adds as FMA32, exact everywhere) and the amd64
+// assembly compute the same bits, so results are the same on amd64 and
+// arm64. The orders, per path (see MatVec, MatMul, Path):
 //
-//   - F32, F16, BF16: element i is accumulated into lane i mod 32
-//     (lane += float32(x*y), no fused multiply-add), then the 32 lanes are
-//     reduced by reduce32.
-//   - Q4_0, Q5_0, Q8_0, Q4_1, Q5_1 (32-element blocks): block b's
-//     contribution goes to lane b mod 4; the lanes are reduced as
-//     (l0+l2)+(l1+l3).
-//   - K-quants: super-block contributions are added in order into one
-//     accumulator.
+//   - vec_dot, F32: 4×8 lanes of fused multiply-adds (element i in lane
+//     i%32) over whole 32-element steps, GGML_F32x8_REDUCE ((A0+A2) +
+//     (A1+A3), halves, two horizontal adds), the rest fused one by one
+//     into the float32 sum. F16: the same lanes (exact products), the
+//     rest added in float64. BF16: the same lanes, (c1+c3)+(c2+c4) then
+//     hsum8, the rest in float64.
+//   - vec_dot, Q4_0, Q5_0, Q8_0, Q4_1, Q5_1: lane k of a block is the
+//     exact sum of its products 4k..4k+3; acc_k = fma(dx·dy, lane_k,
+//     acc_k) over the blocks, then hsum8 (halves, then 4 → 2 → 1); Q4_1
+//     and Q5_1 add Σ m·s, summed block by block in float32.
+//   - vec_dot, K-quants: the same 8 lanes over the 32-element chunks of a
+//     super-block, scaled by the group scales in integers, fused with
+//     float32(dy·d) into 8 float lanes; the mins go through a fused
+//     8-lane (Q2_K), 4-lane (Q4_K) or scalar (Q5_K) accumulator
+//     (dot_generic.go has the details).
+//   - tinyBLAS (float weights, batches, n%8 == 0 and rows%4 == 0): one
+//     8-lane fused accumulator (element i in lane i%8), hsum8. For Q8_0,
+//     Q4_0 and Q5_0 llamafile's tinyBLAS_Q0 computes what vec_dot does.
+//   - repacked Q4_0 (row count a multiple of 8, every batch size): one
+//     float32 accumulator per row, acc = fma(Σ_block, dx·dy, acc).
 //
-// The exact per-block formulas are on the kernels (dot_generic.go).
-// ggml's own accumulation order differs between its builds (AVX2, NEON,
-// scalar), so results agree with llama.cpp to the last few bits, not
-// bitwise.
+// The attention kernels (attn.go) follow ggml's non-flash attention the
+// same way: KQ per cache cell in vec_dot or tinyBLAS order, softmax with
+// ggml_v_expf (Expf) on whole 8-lane vectors and a float64 sum of their
+// hsum8, KQ·V per output element in vec_dot's 4×8 or tinyBLAS's 8 lanes
+// over the cells.
 //
 // # Kernels
 //
-// On amd64 with AVX2 and F16C (checked at startup with x/sys/cpu) every
-// dot type runs Go assembly: F32, F16, BF16 and DotF16 (32 float lanes),
-// Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 (four blocks per step, exact block sums
-// via VPMADDUBSW/VPMADDWD; rows whose block count is not a multiple of
-// four finish in Go), Q2_K…Q6_K (one super-block per step). arm64 and
-// amd64 without AVX2 run the portable Go kernels in dot_generic.go. Both compute the same float
-// operations in the same order, without fused multiply-adds, so they
-// return identical bits: the differential tests, a fuzz target and the
-// golden digests (golden_test.go, also run under qemu-aarch64) check it.
+// On amd64 with AVX2, FMA and F16C (checked at startup with x/sys/cpu)
+// the dot and attention kernels run Go assembly; arm64 and amd64 without
+// them run the portable Go kernels in dot_generic.go and attn.go. The
+// differential tests, a fuzz target and the golden digests
+// (golden_test.go, also run under qemu-aarch64) check that both compute
+// the same bits.
 //
 // Decode multiplies a vector by every weight matrix, so MatVec streams
-// each matrix once: on amd64 the kernels run at 4-14 bytes of weights per
-// cycle, above what one core reads from DRAM. MatMul keeps a tile of rows
-// in L1 while every activation of the batch passes over it.
+// each matrix once. MatMul keeps a tile of rows in L1 while every
+// activation of the batch passes over it.
 package quant

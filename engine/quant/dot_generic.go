@@ -20,72 +20,86 @@ func f32View(row []byte, n int) ([]float32, bool) {
 	return unsafe.Slice((*float32)(unsafe.Pointer(&row[0])), n), true
 }
 
-// The portable kernels. Each defines the exact float order for its type;
-// the assembly kernels reproduce it bit for bit (see doc.go). Every
-// product that ggml rounds is wrapped in float32(...) so that Go cannot
-// fuse it into the following add on arm64.
+// The portable kernels. Each one is the definition of its float order
+// (see doc.go): the order of ggml's x86 AVX2 code at llama.cpp c392e5094,
+// which the amd64 assembly reproduces bit for bit. Every product that
+// ggml rounds is wrapped in float32(...) so that Go cannot fuse it into
+// the following add on arm64; every fused multiply-add of ggml is fma32.
 
-// reduce32 sums the 32 lanes of the float kernels in the order the AVX2
-// code does: fold the four 8-lane vectors pairwise, then halve 8→4→2→1.
-func reduce32(l *[32]float32) float32 {
-	var v [8]float32
-	for i := range v {
-		v[i] = (l[i] + l[i+8]) + (l[i+16] + l[i+24])
+// FMA32 is a·b+c rounded once to float32, as the x86 FMA instructions
+// compute it (and C's fmaf): what gcc's contraction of x*y+z into one
+// instruction gives in ggml. It is exact on every platform.
+func FMA32(a, b, c float32) float32 { return fma32(a, b, c) }
+
+// fma32 is a·b+c rounded once to float32, as VFMADD231PS computes it. A
+// float64 fused multiply-add alone can round twice (to float64, then to
+// float32) and land on the wrong side of a float32 halfway point; that
+// can only happen when the float64 result is such a halfway point (or a
+// float32 subnormal), and then the exact result decides.
+func fma32(a, b, c float32) float32 {
+	r := math.FMA(float64(a), float64(b), float64(c))
+	if bits := math.Float64bits(r); bits&(1<<29-1) != 1<<28 && math.Abs(r) >= 0x1p-126 {
+		return float32(r)
 	}
-	s0, s1, s2, s3 := v[0]+v[4], v[1]+v[5], v[2]+v[6], v[3]+v[7]
-	return (s0 + s2) + (s1 + s3)
+	return fma32Exact(a, b, c)
 }
 
-// reduce4 sums the 4 lanes of the 32-element block kernels.
-func reduce4(l *[4]float32) float32 { return (l[0] + l[2]) + (l[1] + l[3]) }
+// fma32Exact rounds a·b+c to float64 with round-to-odd, which makes the
+// following rounding to float32 correct (Boldo and Melquiond): a·b is
+// exact in float64, the error of the sum is recovered with TwoSum.
+func fma32Exact(a, b, c float32) float32 {
+	p := float64(a) * float64(b)
+	cc := float64(c)
+	r := p + cc
+	if math.IsInf(r, 0) || r != r {
+		return float32(r)
+	}
+	bb := r - p
+	e := (p - (r - bb)) + (cc - bb)
+	if e != 0 {
+		bits := math.Float64bits(r)
+		if bits&1 == 0 {
+			if (e > 0) == (r > 0) {
+				bits++
+			} else {
+				bits--
+			}
+			r = math.Float64frombits(bits)
+		}
+	}
+	return float32(r)
+}
+
+// hsum8 is ggml's hsum_float_8 (and tinyBLAS's hsum of a __m256): halves
+// added, then 4 → 2 → 1.
+func hsum8(v *[8]float32) float32 {
+	h0, h1, h2, h3 := v[0]+v[4], v[1]+v[5], v[2]+v[6], v[3]+v[7]
+	return (h0 + h2) + (h1 + h3)
+}
+
+// reduce32 is GGML_F32x8_REDUCE over the four 8-lane accumulators of the
+// float vec_dot kernels (lane i of accumulator a is l[8a+i]): (A0+A2) +
+// (A1+A3), then halves added, then two horizontal adds.
+func reduce32(l *[32]float32) float32 {
+	var w [8]float32
+	for i := range w {
+		w[i] = (l[i] + l[16+i]) + (l[8+i] + l[24+i])
+	}
+	t0, t1, t2, t3 := w[0]+w[4], w[1]+w[5], w[2]+w[6], w[3]+w[7]
+	return (t0 + t1) + (t2 + t3)
+}
+
+// reduceBF16 is ggml_vec_dot_bf16's AVX2 reduction: (c1+c3) + (c2+c4),
+// then hsum8.
+func reduceBF16(l *[32]float32) float32 {
+	var w [8]float32
+	for i := range w {
+		w[i] = (l[i] + l[16+i]) + (l[8+i] + l[24+i])
+	}
+	return hsum8(&w)
+}
 
 func f32At(b []byte, i int) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:])) }
-
-// laneAcc adds w[k]·y[k] into lane k%32 for a whole number of 32-element
-// chunks (len(w) == len(y), a multiple of 32). It walks the chunk once
-// per 8-lane group so the lanes live in registers; each lane still sums
-// its elements in index order.
-func laneAcc(l *[32]float32, w, y []float32) {
-	y = y[:len(w)]
-	for g := 0; g < 32; g += 8 {
-		s0, s1, s2, s3, s4, s5, s6, s7 := l[g], l[g+1], l[g+2], l[g+3], l[g+4], l[g+5], l[g+6], l[g+7]
-		for i := g; i+8 <= len(w); i += 32 {
-			ww, yy := w[i:i+8:i+8], y[i:i+8:i+8]
-			s0 += float32(ww[0] * yy[0])
-			s1 += float32(ww[1] * yy[1])
-			s2 += float32(ww[2] * yy[2])
-			s3 += float32(ww[3] * yy[3])
-			s4 += float32(ww[4] * yy[4])
-			s5 += float32(ww[5] * yy[5])
-			s6 += float32(ww[6] * yy[6])
-			s7 += float32(ww[7] * yy[7])
-		}
-		l[g], l[g+1], l[g+2], l[g+3], l[g+4], l[g+5], l[g+6], l[g+7] = s0, s1, s2, s3, s4, s5, s6, s7
-	}
-}
-
-// floatDot is the portable float kernel: decode chunks of weights into a
-// stack buffer, lane-accumulate whole 32-element chunks, then add the
-// last n%32 elements one by one into their lanes.
-func floatDot(decode func(dst []float32, row []byte, lo int), row []byte, y []float32) float32 {
-	var l [32]float32
-	var buf [256]float32
-	n := len(y)
-	i := 0
-	for i < n&^31 {
-		m := min(256, n&^31-i)
-		decode(buf[:m], row, i)
-		laneAcc(&l, buf[:m], y[i:i+m])
-		i += m
-	}
-	if i < n {
-		decode(buf[:n-i], row, i)
-		for k, w := range buf[:n-i] {
-			l[(i+k)&31] += float32(w * y[i+k])
-		}
-	}
-	return reduce32(&l)
-}
 
 func decodeF32(dst []float32, row []byte, lo int) {
 	src := row[4*lo : 4*(lo+len(dst))]
@@ -108,321 +122,516 @@ func decodeBF16(dst []float32, row []byte, lo int) {
 	}
 }
 
-// dotLanesTail adds elements [lo, len(y)) one by one into lane i%32: the
-// tail after an assembly kernel that stored its lanes.
-func dotLanesTail(decode func(dst []float32, row []byte, lo int), row []byte, y []float32, lo int, l *[32]float32) {
-	var buf [32]float32
-	for lo < len(y) {
-		m := min(32, len(y)-lo)
+// floatLanes runs decode over row in chunks and calls step on each chunk
+// of weights with the matching activations; chunks are whole 32-element
+// steps except possibly the last.
+func floatLanes(decode func(dst []float32, row []byte, lo int), row []byte, y []float32, n int, step func(w, y []float32, lo int)) {
+	var buf [256]float32
+	for lo := 0; lo < n; lo += 256 {
+		m := min(256, n-lo)
 		decode(buf[:m], row, lo)
-		for k, w := range buf[:m] {
-			l[(lo+k)&31] += float32(w * y[lo+k])
-		}
-		lo += m
+		step(buf[:m], y[lo:lo+m], lo)
 	}
 }
 
+// laneFMA adds w[i]·y[i] into lane (lo+i)%32 with a fused multiply-add
+// (ggml_vec_dot_f32's GGML_F32_VEC_FMA), for whole 32-element steps.
+func laneFMA(l *[32]float32, w, y []float32) {
+	y = y[:len(w)]
+	for i := 0; i+32 <= len(w); i += 32 {
+		ww, yy := w[i:i+32:i+32], y[i:i+32:i+32]
+		for k := range l {
+			l[k] = fma32(ww[k], yy[k], l[k])
+		}
+	}
+}
+
+// laneAdd adds the exact products w[i]·y[i] (binary16 values: at most 22
+// significant bits, never below 2^-48) into lane i%32; the fused
+// multiply-add ggml uses equals a plain add of the exact product.
+func laneAdd(l *[32]float32, w, y []float32) {
+	y = y[:len(w)]
+	for i := 0; i+32 <= len(w); i += 32 {
+		ww, yy := w[i:i+32:i+32], y[i:i+32:i+32]
+		for k := range l {
+			l[k] += float32(ww[k] * yy[k])
+		}
+	}
+}
+
+// dotF32Generic is ggml_vec_dot_f32: 4×8 FMA lanes over the whole
+// 32-element steps, GGML_F32x8_REDUCE, then the remaining products fused
+// into the float32 sum one by one.
 func dotF32Generic(row []byte, a *Act) float32 {
-	if w, ok := f32View(row, len(a.f)); ok {
-		var l [32]float32
-		full := len(w) &^ 31
-		laneAcc(&l, w[:full], a.f[:full])
-		for i := full; i < len(w); i++ {
-			l[i&31] += float32(w[i] * a.f[i])
-		}
-		return reduce32(&l)
+	n := a.n
+	np := n &^ 31
+	if w, ok := f32View(row, n); ok {
+		return dotF32VecDot(w, a.f[:n])
 	}
-	return floatDot(decodeF32, row, a.f)
-}
-func dotF16Generic(row []byte, a *Act) float32  { return floatDot(decodeF16, row, a.f) }
-func dotBF16Generic(row []byte, a *Act) float32 { return floatDot(decodeBF16, row, a.f) }
-
-// dotF16F16Generic is DotF16's portable kernel.
-func dotF16F16Generic(x, y []uint16) float32 {
 	var l [32]float32
-	var bx, by [256]float32
+	floatLanes(decodeF32, row, a.f, np, func(w, y []float32, _ int) { laneFMA(&l, w, y) })
+	s := reduce32(&l)
+	for i := np; i < n; i++ {
+		s = fma32(f32At(row, i), a.f[i], s)
+	}
+	return s
+}
+
+func dotF32VecDot(x, y []float32) float32 {
+	n := len(x)
+	np := n &^ 31
+	var l [32]float32
+	laneFMA(&l, x[:np], y[:np])
+	s := reduce32(&l)
+	for i := np; i < n; i++ {
+		s = fma32(x[i], y[i], s)
+	}
+	return s
+}
+
+// dotF16Generic is ggml_vec_dot_f16: the exact products in 4×8 lanes,
+// GGML_F32x8_REDUCE, then the remaining products added in float64.
+func dotF16Generic(row []byte, a *Act) float32 {
+	n := a.n
+	np := n &^ 31
+	var l [32]float32
+	floatLanes(decodeF16, row, a.f, np, func(w, y []float32, _ int) { laneAdd(&l, w, y) })
+	s := float64(reduce32(&l))
+	for i := np; i < n; i++ {
+		s += float64(float32(f16Table[le16(row[2*i:])] * a.f[i]))
+	}
+	return float32(s)
+}
+
+// dotBF16Generic is ggml_vec_dot_bf16 (AVX2): 4×8 lanes, reduceBF16, the
+// rest added in float64. The lanes' mul and add intrinsics are contracted
+// into a fused multiply-add by gcc; bfloat16 products are exact unless
+// they underflow, where that shows.
+func dotBF16Generic(row []byte, a *Act) float32 {
+	n := a.n
+	np := n &^ 31
+	var l [32]float32
+	floatLanes(decodeBF16, row, a.f, np, func(w, y []float32, _ int) { laneFMA(&l, w, y) })
+	s := float64(reduceBF16(&l))
+	for i := np; i < n; i++ {
+		s += float64(float32(BF16ToF32(le16(row[2*i:])) * a.f[i]))
+	}
+	return float32(s)
+}
+
+// The tinyBLAS kernels (llamafile sgemm, batches of two or more
+// activations, n%8 == 0): one 8-lane FMA accumulator, element i in lane
+// i%8, then hsum8.
+
+func tinyF32Generic(row []byte, a *Act) float32 {
+	n := a.n
+	if w, ok := f32View(row, n); ok {
+		return dotF32Tiny(w, a.f[:n])
+	}
+	return tinyFMA(decodeF32, row, a)
+}
+
+func tinyBF16Generic(row []byte, a *Act) float32 { return tinyFMA(decodeBF16, row, a) }
+
+func tinyFMA(decode func(dst []float32, row []byte, lo int), row []byte, a *Act) float32 {
+	var l [8]float32
+	floatLanes(decode, row, a.f, a.n, func(w, y []float32, _ int) {
+		for i := range w {
+			l[i&7] = fma32(w[i], y[i], l[i&7])
+		}
+	})
+	return hsum8(&l)
+}
+
+func dotF32Tiny(x, y []float32) float32 {
+	var l [8]float32
+	y = y[:len(x)]
+	for i := 0; i+8 <= len(x); i += 8 {
+		xx, yy := x[i:i+8:i+8], y[i:i+8:i+8]
+		for k := range l {
+			l[k] = fma32(xx[k], yy[k], l[k])
+		}
+	}
+	return hsum8(&l)
+}
+
+func tinyF16Generic(row []byte, a *Act) float32 {
+	var l [8]float32
+	floatLanes(decodeF16, row, a.f, a.n, func(w, y []float32, _ int) {
+		for i := range w {
+			l[i&7] += float32(w[i] * y[i])
+		}
+	})
+	return hsum8(&l)
+}
+
+// dotF16F16Generic is DotF16's portable kernel (ggml_vec_dot_f16).
+func dotF16F16Generic(x, y []uint16) float32 {
 	n := len(x)
 	y = y[:n]
-	i := 0
-	for i < n&^31 {
-		m := min(256, n&^31-i)
-		for k := 0; k < m; k++ {
-			bx[k], by[k] = f16Table[x[i+k]], f16Table[y[i+k]]
-		}
-		laneAcc(&l, bx[:m], by[:m])
-		i += m
-	}
-	dotF16F16Lanes(x, y, i, &l)
-	return reduce32(&l)
-}
-
-// dotF16F16Lanes adds elements [lo, len(x)) one by one into lane i%32.
-func dotF16F16Lanes(x, y []uint16, lo int, l *[32]float32) {
-	y = y[:len(x)]
-	for i := lo; i < len(x); i++ {
+	np := n &^ 31
+	var l [32]float32
+	for i := 0; i < np; i++ {
 		l[i&31] += float32(f16Table[x[i]] * f16Table[y[i]])
 	}
+	s := float64(reduce32(&l))
+	for i := np; i < n; i++ {
+		s += float64(float32(f16Table[x[i]] * f16Table[y[i]]))
+	}
+	return float32(s)
 }
 
-// Blocks of 32 against Q8_0 activations: block b adds
-// float32(sumi) · float32(dx·dy) to lane b%4, sumi exact.
+// dotF16F16TinyGeneric is DotF16Tiny's portable kernel.
+func dotF16F16TinyGeneric(x, y []uint16) float32 {
+	y = y[:len(x)]
+	var l [8]float32
+	for i := range x {
+		l[i&7] += float32(f16Table[x[i]] * f16Table[y[i]])
+	}
+	return hsum8(&l)
+}
 
-func dotQ8_0Blocks(row []byte, a *Act, b0, b1 int, l *[4]float32) {
-	for b := b0; b < b1; b++ {
+// Blocks of 32 against Q8_0/Q8_1 activations (ggml_vec_dot_q*_q8_* AVX2,
+// also tinyBLAS_Q0_AVX): lane k of the block is the exact sum of products
+// 4k..4k+3 of the 32, and acc_k = fma(dx·dy, lane_k, acc_k) (dx·dy, a
+// product of two binary16 values, is exact); the result is hsum8.
+
+// blockLanes sets l[k] = Σ_{e=4k}^{4k+3} w[e]·y[e].
+func blockLanes(l *[8]int32, w *[32]int8, y []int8) {
+	y = y[:32]
+	for k := range l {
+		e := 4 * k
+		l[k] = int32(w[e])*int32(y[e]) + int32(w[e+1])*int32(y[e+1]) + int32(w[e+2])*int32(y[e+2]) + int32(w[e+3])*int32(y[e+3])
+	}
+}
+
+// nibbles32 unpacks 16 bytes of 4-bit quants to w[0..15] (low nibbles)
+// and w[16..31] (high nibbles), minus off.
+func nibbles32(w *[32]int8, qs []byte, off int8) {
+	qs = qs[:16]
+	for j, q := range qs {
+		w[j] = int8(q&0xf) - off
+		w[j+16] = int8(q>>4) - off
+	}
+}
+
+// fifthBits sets bit 4 of w[j] from bit j of qh (Q5_0, Q5_1), then
+// subtracts off.
+func fifthBits(w *[32]int8, qh uint32, off int8) {
+	for j := range w {
+		w[j] = w[j] | int8(qh>>j&1)<<4 - off
+	}
+}
+
+func accBlock(acc *[8]float32, d float32, w *[32]int8, y []int8) {
+	var l [8]int32
+	blockLanes(&l, w, y)
+	for k := range acc {
+		acc[k] = fma32(d, float32(l[k]), acc[k])
+	}
+}
+
+func dotQ8_0Generic(row []byte, a *Act) float32 {
+	var acc [8]float32
+	var w [32]int8
+	for b := 0; b < a.n/32; b++ {
 		x := row[34*b : 34*b+34 : 34*b+34]
-		q := x[2:34:34]
-		y := a.qs[32*b : 32*b+32 : 32*b+32]
-		var s0, s1, s2, s3 int32
-		for j := 0; j < 32; j += 4 {
-			s0 += int32(int8(q[j])) * int32(y[j])
-			s1 += int32(int8(q[j+1])) * int32(y[j+1])
-			s2 += int32(int8(q[j+2])) * int32(y[j+2])
-			s3 += int32(int8(q[j+3])) * int32(y[j+3])
+		for j := range w {
+			w[j] = int8(x[2+j])
 		}
-		s := s0 + s1 + s2 + s3
-		l[b&3] += float32(float32(s) * float32(f16At(x)*a.d[b]))
+		accBlock(&acc, f16At(x)*a.d[b], &w, a.qs[32*b:])
 	}
+	return hsum8(&acc)
 }
 
-func dotQ4_0Blocks(row []byte, a *Act, b0, b1 int, l *[4]float32) {
-	for b := b0; b < b1; b++ {
+func dotQ4_0Generic(row []byte, a *Act) float32 {
+	var acc [8]float32
+	var w [32]int8
+	for b := 0; b < a.n/32; b++ {
 		x := row[18*b : 18*b+18 : 18*b+18]
-		qs := x[2:18:18]
-		y := a.qs[32*b : 32*b+32 : 32*b+32]
-		ylo, yhi := y[:16:16], y[16:32:32]
-		var s0, s1 int32
-		for j, q := range qs {
-			s0 += int32(q&0xf) * int32(ylo[j])
-			s1 += int32(q>>4) * int32(yhi[j])
-		}
-		s := s0 + s1 - 8*a.ysum[b] // Σ(q−8)·y, exactly
-		l[b&3] += float32(float32(s) * float32(f16At(x)*a.d[b]))
+		nibbles32(&w, x[2:], 8)
+		accBlock(&acc, f16At(x)*a.d[b], &w, a.qs[32*b:])
 	}
+	return hsum8(&acc)
 }
 
-func dotQ5_0Blocks(row []byte, a *Act, b0, b1 int, l *[4]float32) {
-	for b := b0; b < b1; b++ {
+func dotQ5_0Generic(row []byte, a *Act) float32 {
+	var acc [8]float32
+	var w [32]int8
+	for b := 0; b < a.n/32; b++ {
 		x := row[22*b : 22*b+22 : 22*b+22]
-		qs := x[6:22:22]
+		nibbles32(&w, x[6:], 0)
+		fifthBits(&w, le32(x[2:]), 16)
+		accBlock(&acc, f16At(x)*a.d[b], &w, a.qs[32*b:])
+	}
+	return hsum8(&acc)
+}
+
+// Q4_1 and Q5_1 add the min term m·s (exact) into a float32 sum block by
+// block and that sum to hsum8 at the end.
+
+func dotQ4_1Generic(row []byte, a *Act) float32 {
+	var acc [8]float32
+	var w [32]int8
+	var summs float32
+	for b := 0; b < a.n/32; b++ {
+		x := row[20*b : 20*b+20 : 20*b+20]
+		summs += float32(f16At(x[2:]) * a.s[b])
+		nibbles32(&w, x[4:], 0)
+		accBlock(&acc, f16At(x)*a.d[b], &w, a.qs[32*b:])
+	}
+	return hsum8(&acc) + summs
+}
+
+func dotQ5_1Generic(row []byte, a *Act) float32 {
+	var acc [8]float32
+	var w [32]int8
+	var summs float32
+	for b := 0; b < a.n/32; b++ {
+		x := row[24*b : 24*b+24 : 24*b+24]
+		summs += float32(f16At(x[2:]) * a.s[b])
+		nibbles32(&w, x[8:], 0)
+		fifthBits(&w, le32(x[4:]), 0)
+		accBlock(&acc, f16At(x)*a.d[b], &w, a.qs[32*b:])
+	}
+	return hsum8(&acc) + summs
+}
+
+// dotQ4_0RepackGeneric is the repacked Q4_0 path llama.cpp takes on AVX2
+// for matrices whose row count is a multiple of 8 (ggml_gemv/gemm
+// q4_0_8x8_q8_0): one float32 accumulator per row, acc = fma(float32(Σ_b),
+// dx·dy, acc) block after block, Σ_b the exact block sum.
+func dotQ4_0RepackGeneric(row []byte, a *Act) float32 {
+	var acc float32
+	for b := 0; b < a.n/32; b++ {
+		x := row[18*b : 18*b+18 : 18*b+18]
 		y := a.qs[32*b : 32*b+32 : 32*b+32]
 		ylo, yhi := y[:16:16], y[16:32:32]
-		qh := le32(x[2:])
-		var s0, s1 int32
-		for j, q := range qs {
-			s0 += int32(uint32(q&0xf)|(qh>>j&1)<<4) * int32(ylo[j])
-			s1 += int32(uint32(q>>4)|(qh>>(j+16)&1)<<4) * int32(yhi[j])
-		}
-		s := s0 + s1 - 16*a.ysum[b] // Σ(q−16)·y, exactly
-		l[b&3] += float32(float32(s) * float32(f16At(x)*a.d[b]))
-	}
-}
-
-// Blocks of 32 against Q8_1 activations: block b adds
-// float32(float32(sumi)·float32(dx·dy)) + float32(mx·sy) to lane b%4.
-
-func dotQ4_1Blocks(row []byte, a *Act, b0, b1 int, l *[4]float32) {
-	for b := b0; b < b1; b++ {
-		x := row[20*b : 20*b+20]
-		y := a.qs[32*b : 32*b+32]
 		var s int32
-		for j := 0; j < 16; j++ {
-			q := x[4+j]
-			s += int32(q&0xf)*int32(y[j]) + int32(q>>4)*int32(y[j+16])
+		for j, q := range x[2:18:18] {
+			s += (int32(q&0xf)-8)*int32(ylo[j]) + (int32(q>>4)-8)*int32(yhi[j])
 		}
-		c := float32(float32(s)*float32(f16At(x)*a.d[b])) + float32(f16At(x[2:])*a.s[b])
-		l[b&3] += c
+		acc = fma32(float32(s), f16At(x)*a.d[b], acc)
+	}
+	return acc
+}
+
+// K-quants against Q8_K activations (ggml_vec_dot_q*_K_q8_K, AVX2). A
+// super-block is eight chunks of 32 elements; lane k (0..7) holds chunk
+// elements 4k..4k+3, and each lane's exact integer sum Σ_c scale·Σ q·y is
+// fused into an 8-lane float accumulator with the super-block's
+// d = float32(dy·d_x): acc_k = fma(d, sumi_k, acc_k); the result is
+// hsum8(acc) plus the type's min term:
+//
+//	Q2_K       before the scales, acc_l = fma(-dy·dmin, prod_l, acc_l),
+//	           prod_l = mn[2l]·bsums[2l] + mn[2l+1]·bsums[2l+1]
+//	Q3_K, Q6_K none
+//	Q4_K       a 4-lane accumulator m_l = fma(-dy·dmin, prod_l, m_l),
+//	           prod_l = mn[2l]·q8s[2l] + mn[2l+1]·q8s[2l+1] with
+//	           q8s[k] = bsums[2k]+bsums[2k+1]; result + ((m0+m2)+(m1+m3))
+//	Q5_K       a float32 sum s = fma(-dy·dmin, Σ_k mn[k]·q8s[k], s);
+//	           result + s
+//
+// In Q2_K, Q3_K and Q6_K (16-element scale groups) the scale of chunk c
+// is sc[2c] for lanes 0-3 and sc[2c+1] for lanes 4-7; in Q4_K and Q5_K
+// (32-element groups) it is sc[c].
+
+// chunkLanes sets p[c][k] = Σ_{e=4k}^{4k+3} q[32c+e]·y[32c+e].
+func chunkLanes(p *[8][8]int32, q *[256]int8, y []int8) {
+	y = y[:256]
+	for c := range p {
+		qc, yc := q[32*c:32*c+32:32*c+32], y[32*c:32*c+32:32*c+32]
+		for k := range p[c] {
+			e := 4 * k
+			p[c][k] = int32(qc[e])*int32(yc[e]) + int32(qc[e+1])*int32(yc[e+1]) + int32(qc[e+2])*int32(yc[e+2]) + int32(qc[e+3])*int32(yc[e+3])
+		}
 	}
 }
 
-func dotQ5_1Blocks(row []byte, a *Act, b0, b1 int, l *[4]float32) {
-	for b := b0; b < b1; b++ {
-		x := row[24*b : 24*b+24]
-		y := a.qs[32*b : 32*b+32]
-		qh := le32(x[4:])
+// sumi16 combines the chunk lanes with 16-element group scales.
+func sumi16(sumi *[8]int32, p *[8][8]int32, sc *[16]int32) {
+	for k := range sumi {
 		var s int32
-		for j := 0; j < 16; j++ {
-			q := x[8+j]
-			lo := int32(uint32(q&0xf) | (qh>>j&1)<<4)
-			hi := int32(uint32(q>>4) | (qh>>(j+16)&1)<<4)
-			s += lo*int32(y[j]) + hi*int32(y[j+16])
+		for c := range p {
+			s += sc[2*c+k/4] * p[c][k]
 		}
-		c := float32(float32(s)*float32(f16At(x)*a.d[b])) + float32(f16At(x[2:])*a.s[b])
-		l[b&3] += c
+		sumi[k] = s
 	}
 }
 
-func blocksKernel(f func(row []byte, a *Act, b0, b1 int, l *[4]float32)) func(row []byte, a *Act) float32 {
-	return func(row []byte, a *Act) float32 {
-		var l [4]float32
-		f(row, a, 0, a.n/32, &l)
-		return reduce4(&l)
+// sumi32 combines the chunk lanes with 32-element group scales.
+func sumi32(sumi *[8]int32, p *[8][8]int32, sc *[8]int32) {
+	for k := range sumi {
+		var s int32
+		for c := range p {
+			s += sc[c] * p[c][k]
+		}
+		sumi[k] = s
 	}
 }
 
-// K-quants against Q8_K activations, one accumulator, super-blocks in
-// order. With dy the Q8_K scale:
-//   Q2_K       c = float32(dy·d)·float32(isum) − float32(dy·dmin)·float32(summs)
-//   Q3_K, Q6_K c = float32(d·dy)·float32(isum)
-//   Q4_K, Q5_K c = float32(d·dy)·float32(sumi) − float32(dmin·dy)·float32(summ)
-// each product rounded to float32, isum/sumi/summ exact integers.
+func accLanes(acc *[8]float32, d float32, sumi *[8]int32) {
+	for k := range acc {
+		acc[k] = fma32(d, float32(sumi[k]), acc[k])
+	}
+}
 
 func dotQ2_KGeneric(row []byte, a *Act) float32 {
-	var acc float32
+	var acc [8]float32
+	var q [256]int8
+	var p [8][8]int32
+	var sc [16]int32
+	var sumi [8]int32
 	for b := 0; b < a.n/256; b++ {
-		x := row[84*b : 84*b+84]
-		y := a.qs[256*b : 256*b+256]
-		scales, qs := x[0:16], x[16:80]
-		var isum int32
-		is := 0
-		for n := 0; n < 2; n++ {
-			q := qs[32*n : 32*n+32]
-			for shift := uint(0); shift < 8; shift += 2 {
-				for half := 0; half < 2; half++ {
-					var p int32
-					for l := 0; l < 16; l++ {
-						p += int32(q[16*half+l]>>shift&3) * int32(y[l])
-					}
-					y = y[16:]
-					isum += int32(scales[is]&0xf) * p
-					is++
+		x := row[84*b : 84*b+84 : 84*b+84]
+		scales, qs := x[0:16:16], x[16:80:80]
+		for j := 0; j < 2; j++ {
+			for s := 0; s < 4; s++ {
+				for e := 0; e < 32; e++ {
+					q[128*j+32*s+e] = int8(qs[32*j+e] >> (2 * s) & 3)
 				}
 			}
 		}
-		var summs int32
-		for g, s := range a.bsums[16*b : 16*b+16] {
-			summs += int32(scales[g]>>4) * int32(s)
-		}
+		bs := a.bsums[16*b : 16*b+16 : 16*b+16]
 		dy := a.d[b]
-		dall, dmin := float32(dy*f16At(x[80:])), float32(dy*f16At(x[82:]))
-		acc += float32(float32(dall*float32(isum)) - float32(dmin*float32(summs)))
+		d := float32(dy * f16At(x[80:]))
+		dmin := float32(-dy * f16At(x[82:]))
+		for l := 0; l < 8; l++ {
+			prod := int32(scales[2*l]>>4)*int32(bs[2*l]) + int32(scales[2*l+1]>>4)*int32(bs[2*l+1])
+			acc[l] = fma32(dmin, float32(prod), acc[l])
+		}
+		for g := range sc {
+			sc[g] = int32(scales[g] & 0xf)
+		}
+		chunkLanes(&p, &q, a.qs[256*b:])
+		sumi16(&sumi, &p, &sc)
+		accLanes(&acc, d, &sumi)
 	}
-	return acc
+	return hsum8(&acc)
 }
 
 func dotQ3_KGeneric(row []byte, a *Act) float32 {
-	var acc float32
+	var acc [8]float32
+	var q [256]int8
+	var p [8][8]int32
+	var sumi [8]int32
 	for b := 0; b < a.n/256; b++ {
-		x := row[110*b : 110*b+110]
-		y := a.qs[256*b : 256*b+256]
-		hm, qs := x[0:32], x[32:96]
-		sc := q3Scales(x[96:108])
-		// The quants are (q2 | hb<<2) − 4: dot the unsigned part, then
-		// take 4·Σ_g sc_g·bsums_g off.
-		var isum int32
-		is := 0
-		bit := uint(0)
-		for n := 0; n < 2; n++ {
-			q := qs[32*n : 32*n+32 : 32*n+32]
-			for shift := uint(0); shift < 8; shift += 2 {
-				for half := 0; half < 32; half += 16 {
-					qq, hh := q[half:half+16:half+16], hm[half:half+16:half+16]
-					yy := y[:16:16]
-					var p0, p1 int32
-					for l := 0; l < 16; l += 2 {
-						p0 += int32(qq[l]>>shift&3|(hh[l]>>bit&1)<<2) * int32(yy[l])
-						p1 += int32(qq[l+1]>>shift&3|(hh[l+1]>>bit&1)<<2) * int32(yy[l+1])
-					}
-					y = y[16:]
-					isum += sc[is] * (p0 + p1)
-					is++
+		x := row[110*b : 110*b+110 : 110*b+110]
+		hm, qs := x[0:32:32], x[32:96:96]
+		for j := 0; j < 2; j++ {
+			for s := 0; s < 4; s++ {
+				bit := uint(4*j + s)
+				for e := 0; e < 32; e++ {
+					q[128*j+32*s+e] = int8(qs[32*j+e]>>(2*s)&3) - 4 + 4*int8(hm[e]>>bit&1)
 				}
-				bit++
 			}
 		}
-		for g, bs := range a.bsums[16*b : 16*b+16] {
-			isum -= 4 * sc[g] * int32(bs)
-		}
-		acc += float32(float32(f16At(x[108:])*a.d[b]) * float32(isum))
+		sc := q3Scales(x[96:108])
+		chunkLanes(&p, &q, a.qs[256*b:])
+		sumi16(&sumi, &p, &sc)
+		accLanes(&acc, float32(a.d[b]*f16At(x[108:])), &sumi)
 	}
-	return acc
+	return hsum8(&acc)
+}
+
+// k4Scales unpacks the eight 6-bit scales and mins of a Q4_K/Q5_K
+// super-block and the mins' dot with the pair sums of bsums.
+func k4Scales(scales []byte, bs []int16, sc *[8]int32, prod *[4]int32) {
+	var mn [8]int32
+	for s := 0; s < 8; s++ {
+		c, m := scaleMinK4(s, scales)
+		sc[s], mn[s] = int32(c), int32(m)
+	}
+	for l := range prod {
+		prod[l] = mn[2*l]*(int32(bs[4*l])+int32(bs[4*l+1])) + mn[2*l+1]*(int32(bs[4*l+2])+int32(bs[4*l+3]))
+	}
 }
 
 func dotQ4_KGeneric(row []byte, a *Act) float32 {
-	var acc float32
+	var acc [8]float32
+	var accm [4]float32
+	var q [256]int8
+	var p [8][8]int32
+	var sc [8]int32
+	var prod [4]int32
+	var sumi [8]int32
 	for b := 0; b < a.n/256; b++ {
-		x := row[144*b : 144*b+144]
-		y := a.qs[256*b : 256*b+256]
-		bs := a.bsums[16*b : 16*b+16]
-		scales, qs := x[4:16], x[16:144]
-		var sumi, summ int32
-		for k := 0; k < 4; k++ {
-			q := qs[32*k : 32*k+32 : 32*k+32]
-			ylo, yhi := y[64*k:64*k+32:64*k+32], y[64*k+32:64*k+64:64*k+64]
-			var plo, phi int32
-			for l, v := range q {
-				plo += int32(v&0xf) * int32(ylo[l])
-				phi += int32(v>>4) * int32(yhi[l])
+		x := row[144*b : 144*b+144 : 144*b+144]
+		qs := x[16:144:144]
+		for c := 0; c < 8; c++ {
+			shift := uint(4 * (c & 1))
+			for e := 0; e < 32; e++ {
+				q[32*c+e] = int8(qs[32*(c/2)+e] >> shift & 0xf)
 			}
-			sc0, mn0 := scaleMinK4(2*k, scales)
-			sc1, mn1 := scaleMinK4(2*k+1, scales)
-			sumi += int32(sc0)*plo + int32(sc1)*phi
-			summ += int32(mn0)*(int32(bs[4*k])+int32(bs[4*k+1])) + int32(mn1)*(int32(bs[4*k+2])+int32(bs[4*k+3]))
 		}
 		dy := a.d[b]
-		acc += float32(float32(float32(f16At(x)*dy)*float32(sumi)) - float32(float32(f16At(x[2:])*dy)*float32(summ)))
+		d := float32(dy * f16At(x))
+		dmin := float32(-dy * f16At(x[2:]))
+		k4Scales(x[4:16], a.bsums[16*b:16*b+16], &sc, &prod)
+		for l := range accm {
+			accm[l] = fma32(dmin, float32(prod[l]), accm[l])
+		}
+		chunkLanes(&p, &q, a.qs[256*b:])
+		sumi32(&sumi, &p, &sc)
+		accLanes(&acc, d, &sumi)
 	}
-	return acc
+	return hsum8(&acc) + ((accm[0] + accm[2]) + (accm[1] + accm[3]))
 }
 
 func dotQ5_KGeneric(row []byte, a *Act) float32 {
-	var acc float32
+	var acc [8]float32
+	var summs float32
+	var q [256]int8
+	var p [8][8]int32
+	var sc [8]int32
+	var prod [4]int32
+	var sumi [8]int32
 	for b := 0; b < a.n/256; b++ {
-		x := row[176*b : 176*b+176]
-		y := a.qs[256*b : 256*b+256]
-		bs := a.bsums[16*b : 16*b+16]
-		scales, qh, ql := x[4:16], x[16:48], x[48:176]
-		var sumi, summ int32
-		qh = qh[:32:32]
-		for k := 0; k < 4; k++ {
-			q := ql[32*k : 32*k+32 : 32*k+32]
-			ylo, yhi := y[64*k:64*k+32:64*k+32], y[64*k+32:64*k+64:64*k+64]
-			blo, bhi := uint(2*k), uint(2*k+1)
-			var plo, phi int32
-			for l, v := range q {
-				plo += int32(v&0xf|(qh[l]>>blo&1)<<4) * int32(ylo[l])
-				phi += int32(v>>4|(qh[l]>>bhi&1)<<4) * int32(yhi[l])
+		x := row[176*b : 176*b+176 : 176*b+176]
+		qh, qs := x[16:48:48], x[48:176:176]
+		for c := 0; c < 8; c++ {
+			shift := uint(4 * (c & 1))
+			for e := 0; e < 32; e++ {
+				q[32*c+e] = int8(qs[32*(c/2)+e]>>shift&0xf | (qh[e]>>c&1)<<4)
 			}
-			sc0, mn0 := scaleMinK4(2*k, scales)
-			sc1, mn1 := scaleMinK4(2*k+1, scales)
-			sumi += int32(sc0)*plo + int32(sc1)*phi
-			summ += int32(mn0)*(int32(bs[4*k])+int32(bs[4*k+1])) + int32(mn1)*(int32(bs[4*k+2])+int32(bs[4*k+3]))
 		}
 		dy := a.d[b]
-		acc += float32(float32(float32(f16At(x)*dy)*float32(sumi)) - float32(float32(f16At(x[2:])*dy)*float32(summ)))
+		d := float32(dy * f16At(x))
+		dmin := float32(-dy * f16At(x[2:]))
+		k4Scales(x[4:16], a.bsums[16*b:16*b+16], &sc, &prod)
+		summs = fma32(dmin, float32(prod[0]+prod[1]+prod[2]+prod[3]), summs)
+		chunkLanes(&p, &q, a.qs[256*b:])
+		sumi32(&sumi, &p, &sc)
+		accLanes(&acc, d, &sumi)
 	}
-	return acc
+	return hsum8(&acc) + summs
 }
 
 func dotQ6_KGeneric(row []byte, a *Act) float32 {
-	var acc float32
+	var acc [8]float32
+	var q [256]int8
+	var p [8][8]int32
+	var sc [16]int32
+	var sumi [8]int32
 	for b := 0; b < a.n/256; b++ {
-		x := row[210*b : 210*b+210]
-		y := a.qs[256*b : 256*b+256]
-		sc := x[192:208]
-		// The quants are u − 32 with u = lo | hi<<4 in 0..63: dot u, then
-		// take 32·Σ_g sc_g·bsums_g off.
-		var isum int32
-		for n := 0; n < 2; n++ {
-			ql := x[64*n : 64*n+64 : 64*n+64]
-			qh := x[128+32*n : 128+32*n+32 : 128+32*n+32]
-			yn := y[128*n : 128*n+128 : 128*n+128]
-			for half := 0; half < 32; half += 16 {
-				var p1, p2, p3, p4 int32
-				for l := half; l < half+16; l++ {
-					h := qh[l]
-					p1 += int32(ql[l]&0xf|(h&3)<<4) * int32(yn[l])
-					p2 += int32(ql[l+32]&0xf|(h>>2&3)<<4) * int32(yn[l+32])
-					p3 += int32(ql[l]>>4|(h>>4&3)<<4) * int32(yn[l+64])
-					p4 += int32(ql[l+32]>>4|(h>>6&3)<<4) * int32(yn[l+96])
+		x := row[210*b : 210*b+210 : 210*b+210]
+		for j := 0; j < 2; j++ {
+			ql := x[64*j : 64*j+64 : 64*j+64]
+			qh := x[128+32*j : 128+32*j+32 : 128+32*j+32]
+			for s := 0; s < 4; s++ {
+				lo := ql[32*(s&1) : 32*(s&1)+32 : 32*(s&1)+32]
+				shift := uint(4 * (s / 2))
+				for e := 0; e < 32; e++ {
+					q[128*j+32*s+e] = int8(lo[e]>>shift&0xf|(qh[e]>>(2*s)&3)<<4) - 32
 				}
-				g := 8*n + half/16
-				isum += int32(int8(sc[g]))*p1 + int32(int8(sc[g+2]))*p2 + int32(int8(sc[g+4]))*p3 + int32(int8(sc[g+6]))*p4
 			}
 		}
-		for g, bs := range a.bsums[16*b : 16*b+16] {
-			isum -= 32 * int32(int8(sc[g])) * int32(bs)
+		for g := range sc {
+			sc[g] = int32(int8(x[192+g]))
 		}
-		acc += float32(float32(f16At(x[208:])*a.d[b]) * float32(isum))
+		chunkLanes(&p, &q, a.qs[256*b:])
+		sumi16(&sumi, &p, &sc)
+		accLanes(&acc, float32(a.d[b]*f16At(x[208:])), &sumi)
 	}
-	return acc
+	return hsum8(&acc)
 }

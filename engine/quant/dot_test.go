@@ -3,6 +3,7 @@ package quant
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"testing"
 
@@ -102,80 +103,182 @@ func refKScales(t gguf.Type, b []byte) (sc, mn []int32) {
 	return sc, mn
 }
 
-// refDot is the plain reference of every kernel: integer quants from the
-// index formulas, exact integer block sums, then the float order that
-// doc.go defines.
+// refDot is the plain reference of every vec_dot kernel, written from
+// the index formulas and ggml's AVX2 code (see doc.go): integer quants
+// from refInt, exact integer lane sums, the float operations of ggml in
+// its order, fused multiply-adds as refFMA.
 func refDot(t gguf.Type, row []byte, a *Act) float32 {
 	h := func(b []byte, off int) float32 { return F16ToF32(uint16(b[off]) | uint16(b[off+1])<<8) }
+	hsum := func(v []float32) float32 { return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7])) }
 	switch t {
 	case gguf.F32, gguf.F16, gguf.BF16:
+		w := refWeights(t, row, a.n)
+		np := a.n / 32 * 32
 		var lanes [32]float32
-		for i := 0; i < a.n; i++ {
-			var w float32
-			switch t {
-			case gguf.F32:
-				w = math.Float32frombits(le32(row[4*i:]))
-			case gguf.F16:
-				w = h(row, 2*i)
-			default:
-				w = BF16ToF32(le16(row[2*i:]))
-			}
-			lanes[i%32] = lanes[i%32] + float32(w*a.f[i])
+		for i := 0; i < np; i++ {
+			lanes[i%32] = refFMA(w[i], a.f[i], lanes[i%32])
 		}
 		var v [8]float32
 		for i := 0; i < 8; i++ {
-			v[i] = (lanes[i] + lanes[8+i]) + (lanes[16+i] + lanes[24+i])
+			v[i] = (lanes[i] + lanes[16+i]) + (lanes[8+i] + lanes[24+i])
 		}
-		return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]))
+		if t == gguf.F32 {
+			r := ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]))
+			for i := np; i < a.n; i++ {
+				r = refFMA(w[i], a.f[i], r)
+			}
+			return r
+		}
+		var r float64
+		if t == gguf.F16 {
+			r = float64(((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7])))
+		} else {
+			r = float64(hsum(v[:]))
+		}
+		for i := np; i < a.n; i++ {
+			r += float64(w[i] * a.f[i])
+		}
+		return float32(r)
 	case gguf.Q4_0, gguf.Q5_0, gguf.Q8_0, gguf.Q4_1, gguf.Q5_1:
 		ts := int(t.TypeSize())
-		var lanes [4]float32
+		var acc [8]float32
+		var summs float32
 		for blk := 0; blk < a.n/32; blk++ {
 			b := row[ts*blk:]
-			var sumi int32
-			for i := 0; i < 32; i++ {
-				q, _ := refInt(t, b, i)
-				sumi += q * int32(a.qs[32*blk+i])
+			d := h(b, 0) * a.d[blk]
+			for k := 0; k < 8; k++ {
+				var lane int32
+				for i := 4 * k; i < 4*k+4; i++ {
+					q, _ := refInt(t, b, i)
+					lane += q * int32(a.qs[32*blk+i])
+				}
+				acc[k] = refFMA(d, float32(lane), acc[k])
 			}
-			c := float32(float32(sumi) * float32(h(b, 0)*a.d[blk]))
 			if t == gguf.Q4_1 || t == gguf.Q5_1 {
-				c = c + float32(h(b, 2)*a.s[blk])
+				summs = summs + h(b, 2)*a.s[blk]
 			}
-			lanes[blk%4] = lanes[blk%4] + c
 		}
-		return (lanes[0] + lanes[2]) + (lanes[1] + lanes[3])
+		return hsum(acc[:]) + summs
 	}
 	ts := int(t.TypeSize())
-	var acc float32
+	var acc [8]float32
+	var accm [4]float32
+	var summs float32
 	for blk := 0; blk < a.n/256; blk++ {
 		b := row[ts*blk:]
 		sc, mn := refKScales(t, b)
-		var sumi, summ int32
-		groups := make([]int32, len(sc))
-		for i := 0; i < 256; i++ {
-			q, g := refInt(t, b, i)
-			groups[g] += q * int32(a.qs[256*blk+i])
-		}
-		for g, p := range groups {
-			sumi += sc[g] * p
-		}
-		for g := 0; g < 16 && mn != nil; g++ {
-			summ += mn[g*len(mn)/16] * int32(a.bsums[16*blk+g])
-		}
 		dy := a.d[blk]
+		bs := a.bsums[16*blk:]
+		var dx, dminx float32
 		switch t {
 		case gguf.Q2_K:
-			acc += float32(float32(float32(dy*h(b, 80))*float32(sumi)) - float32(float32(dy*h(b, 82))*float32(summ)))
+			dx, dminx = h(b, 80), h(b, 82)
 		case gguf.Q3_K:
-			acc += float32(float32(h(b, 108)*dy) * float32(sumi))
+			dx = h(b, 108)
 		case gguf.Q6_K:
-			acc += float32(float32(h(b, 208)*dy) * float32(sumi))
+			dx = h(b, 208)
 		default:
-			acc += float32(float32(float32(h(b, 0)*dy)*float32(sumi)) - float32(float32(h(b, 2)*dy)*float32(summ)))
+			dx, dminx = h(b, 0), h(b, 2)
 		}
+		d, dmin := dy*dx, -dy*dminx
+		switch t {
+		case gguf.Q2_K:
+			for l := 0; l < 8; l++ {
+				acc[l] = refFMA(dmin, float32(mn[2*l]*int32(bs[2*l])+mn[2*l+1]*int32(bs[2*l+1])), acc[l])
+			}
+		case gguf.Q4_K, gguf.Q5_K:
+			var all int32
+			for l := 0; l < 4; l++ {
+				prod := mn[2*l]*(int32(bs[4*l])+int32(bs[4*l+1])) + mn[2*l+1]*(int32(bs[4*l+2])+int32(bs[4*l+3]))
+				accm[l] = refFMA(dmin, float32(prod), accm[l])
+				all += prod
+			}
+			if t == gguf.Q5_K {
+				summs = refFMA(dmin, float32(all), summs)
+			}
+		}
+		for k := 0; k < 8; k++ {
+			var sumi int32
+			for c := 0; c < 8; c++ {
+				var part int32
+				var scale int32
+				for i := 32*c + 4*k; i < 32*c+4*k+4; i++ {
+					q, g := refInt(t, b, i)
+					part += q * int32(a.qs[256*blk+i])
+					scale = sc[g]
+				}
+				sumi += scale * part
+			}
+			acc[k] = refFMA(d, float32(sumi), acc[k])
+		}
+	}
+	switch t {
+	case gguf.Q4_K:
+		return hsum(acc[:]) + ((accm[0] + accm[2]) + (accm[1] + accm[3]))
+	case gguf.Q5_K:
+		return hsum(acc[:]) + summs
+	}
+	return hsum(acc[:])
+}
+
+// refTiny is tinyBLAS's order for float weights: lane i%8, fused
+// multiply-adds, hsum8.
+func refTiny(t gguf.Type, row []byte, a *Act) float32 {
+	w := refWeights(t, row, a.n)
+	var l [8]float32
+	for i := range w {
+		l[i%8] = refFMA(w[i], a.f[i], l[i%8])
+	}
+	return ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]))
+}
+
+// refRepack is the repacked Q4_0 gemv: one fused accumulator per row.
+func refRepack(row []byte, a *Act) float32 {
+	var acc float32
+	for blk := 0; blk < a.n/32; blk++ {
+		b := row[18*blk:]
+		var s int32
+		for i := 0; i < 32; i++ {
+			q, _ := refInt(gguf.Q4_0, b, i)
+			s += q * int32(a.qs[32*blk+i])
+		}
+		acc = refFMA(float32(s), F16ToF32(le16(b))*a.d[blk], acc)
 	}
 	return acc
 }
+
+func refWeights(t gguf.Type, row []byte, n int) []float32 {
+	w := make([]float32, n)
+	for i := range w {
+		switch t {
+		case gguf.F32:
+			w[i] = math.Float32frombits(le32(row[4*i:]))
+		case gguf.F16:
+			w[i] = F16ToF32(le16(row[2*i:]))
+		default:
+			w[i] = BF16ToF32(le16(row[2*i:]))
+		}
+	}
+	return w
+}
+
+// refFMA is a·b+c rounded once to float32, from exact arithmetic.
+func refFMA(a, b, c float32) float32 {
+	if isInfOrNaN(a) || isInfOrNaN(b) || isInfOrNaN(c) {
+		return float32(float64(a)*float64(b) + float64(c))
+	}
+	x := new(big.Float).SetPrec(1100).SetFloat64(float64(a))
+	x.Mul(x, new(big.Float).SetPrec(1100).SetFloat64(float64(b)))
+	x.Add(x, new(big.Float).SetPrec(1100).SetFloat64(float64(c)))
+	if x.Sign() == 0 {
+		// An exact zero: float64 gets its sign right.
+		return float32(float64(a)*float64(b) + float64(c))
+	}
+	f, _ := x.Float32()
+	return f
+}
+
+func isInfOrNaN(v float32) bool { return v != v || math.IsInf(float64(v), 0) }
 
 var dotTypes = []gguf.Type{gguf.F32, gguf.F16, gguf.BF16, gguf.Q4_0, gguf.Q4_1, gguf.Q5_0, gguf.Q5_1, gguf.Q8_0,
 	gguf.Q2_K, gguf.Q3_K, gguf.Q4_K, gguf.Q5_K, gguf.Q6_K}
@@ -383,20 +486,35 @@ func TestDotF16(t *testing.T) {
 		n := 1 + rng.IntN(200)
 		a, b := make([]uint16, n), make([]uint16, n)
 		var lanes [32]float32
+		var tiny [8]float32
+		np := n / 32 * 32
+		var tail float64
 		for i := range a {
 			a[i] = F32ToF16(float32(rng.NormFloat64()))
 			b[i] = F32ToF16(float32(rng.NormFloat64()))
 			if iter%3 == 0 && rng.IntN(20) == 0 {
 				a[i] = f16Edges[rng.IntN(len(f16Edges))]
 			}
-			lanes[i%32] += F16ToF32(a[i]) * F16ToF32(b[i]) // exact products
+			p := F16ToF32(a[i]) * F16ToF32(b[i]) // exact
+			if i < np {
+				lanes[i%32] += p
+			} else {
+				tail += float64(p)
+			}
+			tiny[i%8] += p
 		}
-		want := reduce32(&lanes)
+		want := float32(float64(reduce32(&lanes)) + tail)
 		if got := DotF16(a, b); !sameFloat(got, want) {
 			t.Fatalf("DotF16(n=%d) = %v, want %v", n, got, want)
 		}
 		if got := dotF16F16Generic(a, b); !sameFloat(got, want) {
 			t.Fatalf("dotF16F16Generic(n=%d) = %v, want %v", n, got, want)
+		}
+		if n%8 == 0 {
+			want := hsum8(&tiny)
+			if got := DotF16Tiny(a, b); !sameFloat(got, want) {
+				t.Fatalf("DotF16Tiny(n=%d) = %v, want %v", n, got, want)
+			}
 		}
 	}
 	if got := DotF16([]uint16{0x3c00, 0x4000}, []uint16{0x4200, 0x3800, 0x1234}); got != 4 {

@@ -44,28 +44,40 @@ func (m Matrix) Row(r int) []byte {
 // kernel dots one row with an activation of matching length and type.
 type kernel func(row []byte, a *Act) float32
 
-// kernels holds the active kernel per weight type; generic holds the
-// portable ones (the reference the assembly is tested against).
-var kernels, generic [gguf.NumTypes]kernel
+// kernels holds the active ggml_vec_dot kernel per weight type (the path
+// of a single activation); tinyKernels the llamafile tinyBLAS ones for
+// float weights in batches; repackQ4_0 the repacked Q4_0 gemv/gemm. The
+// generic tables hold the portable kernels, the reference the assembly
+// is tested against.
+var (
+	kernels, generic         [gguf.NumTypes]kernel
+	tinyKernels, tinyGeneric [gguf.NumTypes]kernel
+	repackQ4_0               kernel = dotQ4_0RepackGeneric
+)
 
 func init() {
 	generic = [gguf.NumTypes]kernel{
 		gguf.F32:  dotF32Generic,
 		gguf.F16:  dotF16Generic,
 		gguf.BF16: dotBF16Generic,
-		gguf.Q4_0: blocksKernel(dotQ4_0Blocks),
-		gguf.Q4_1: blocksKernel(dotQ4_1Blocks),
-		gguf.Q5_0: blocksKernel(dotQ5_0Blocks),
-		gguf.Q5_1: blocksKernel(dotQ5_1Blocks),
-		gguf.Q8_0: blocksKernel(dotQ8_0Blocks),
+		gguf.Q4_0: dotQ4_0Generic,
+		gguf.Q4_1: dotQ4_1Generic,
+		gguf.Q5_0: dotQ5_0Generic,
+		gguf.Q5_1: dotQ5_1Generic,
+		gguf.Q8_0: dotQ8_0Generic,
 		gguf.Q2_K: dotQ2_KGeneric,
 		gguf.Q3_K: dotQ3_KGeneric,
 		gguf.Q4_K: dotQ4_KGeneric,
 		gguf.Q5_K: dotQ5_KGeneric,
 		gguf.Q6_K: dotQ6_KGeneric,
 	}
-	kernels = generic
-	useSIMD(&kernels)
+	tinyGeneric = [gguf.NumTypes]kernel{
+		gguf.F32:  tinyF32Generic,
+		gguf.F16:  tinyF16Generic,
+		gguf.BF16: tinyBF16Generic,
+	}
+	kernels, tinyKernels = generic, tinyGeneric
+	useSIMD()
 }
 
 // check panics unless a was Set for weights of type t and row holds a.Len
@@ -79,19 +91,70 @@ func check(t gguf.Type, row []byte, a *Act) {
 	}
 }
 
-// DotRow returns the dot product of one row of type t with a. It panics if
-// a was not Set for t or row is shorter than a.Len() elements.
+// DotRow returns the dot product of one row of type t with a, the way
+// ggml_vec_dot for t computes it. It panics if a was not Set for t or
+// row is shorter than a.Len() elements.
 func DotRow(t gguf.Type, row []byte, a *Act) float32 {
 	check(t, row, a)
 	return kernels[t](row, a)
 }
 
-// MatVec sets out[r] = dot(row r, a) for r in [rowLo, rowHi). Disjoint row
+// Path names the kernel family llama.cpp's CPU backend (c392e5094, x86
+// AVX2 build) uses for a matrix product; see MatVec and MatMul.
+type Path int
+
+const (
+	PathVecDot Path = iota // ggml_vec_dot_* per row and activation
+	PathTiny               // llamafile tinyBLAS (float weights, batches)
+	PathRepack             // repacked Q4_0 (q4_0_8x8 gemv/gemm)
+)
+
+// VecPath is the path of a product with a single activation (decoding):
+// llamafile is never used for one column, but Q4_0 matrices whose row
+// count is a multiple of 8 are repacked at load and always use the
+// repacked kernels.
+func (m Matrix) VecPath() Path {
+	if m.Type == gguf.Q4_0 && m.Rows%8 == 0 {
+		return PathRepack
+	}
+	return PathVecDot
+}
+
+// BatchPath is the path of a product with two or more activations:
+// tinyBLAS for F32, F16 and BF16 weights when the row length is a
+// multiple of 8 and the row count a multiple of 4 (tinyBLAS_Q0 for Q8_0,
+// Q4_0 and Q5_0 computes what vec_dot does); otherwise as VecPath.
+func (m Matrix) BatchPath() Path {
+	switch m.Type {
+	case gguf.F32, gguf.F16, gguf.BF16:
+		if m.Cols%8 == 0 && m.Rows%4 == 0 {
+			return PathTiny
+		}
+	}
+	return m.VecPath()
+}
+
+func (m Matrix) kernel(p Path) kernel {
+	switch p {
+	case PathTiny:
+		return tinyKernels[m.Type]
+	case PathRepack:
+		return repackQ4_0
+	}
+	return kernels[m.Type]
+}
+
+// MatVec sets out[r] = dot(row r, a) for r in [rowLo, rowHi) as
+// llama.cpp computes a matrix-vector product (VecPath). Disjoint row
 // ranges may run concurrently with the same a and out.
 func MatVec(m Matrix, a *Act, out []float32, rowLo, rowHi int) {
 	checkMat(m, a, rowLo, rowHi)
 	_ = out[rowLo:rowHi]
-	k := kernels[m.Type]
+	matVec(m, m.VecPath(), a, out, rowLo, rowHi)
+}
+
+func matVecGeneric(m Matrix, p Path, a *Act, out []float32, rowLo, rowHi int) {
+	k := m.kernel(p)
 	for r := rowLo; r < rowHi; r++ {
 		out[r] = k(m.Data[r*m.RowBytes:(r+1)*m.RowBytes], a)
 	}
@@ -115,10 +178,11 @@ func checkMat(m Matrix, a *Act, rowLo, rowHi int) {
 const matMulTileBytes = 16 << 10
 
 // MatMul sets out[j][r] = dot(row r, acts[j]) for r in [rowLo, rowHi) and
-// every j: the batched form of MatVec (prompt processing, perplexity). It
-// works through the rows in tiles that stay in cache while the whole
-// batch passes over them, so each weight byte comes from memory once per
-// call. Results equal MatVec's bit for bit.
+// every j: the batched product (prompt processing, perplexity), computed
+// the way llama.cpp computes a batch of len(acts) columns (BatchPath for
+// two or more, MatVec's path for one). It works through the rows in tiles
+// that stay in cache while the whole batch passes over them, so each
+// weight byte comes from memory once per call.
 func MatMul(m Matrix, acts []*Act, out [][]float32, rowLo, rowHi int) {
 	if len(out) < len(acts) {
 		panic(fmt.Sprintf("quant: MatMul with %d activations and %d outputs", len(acts), len(out)))
@@ -127,30 +191,23 @@ func MatMul(m Matrix, acts []*Act, out [][]float32, rowLo, rowHi int) {
 		checkMat(m, a, rowLo, rowHi)
 		_ = out[j][rowLo:rowHi]
 	}
+	p := m.VecPath()
+	if len(acts) >= 2 {
+		p = m.BatchPath()
+	}
 	tile := max(1, matMulTileBytes/max(1, m.RowBytes))
 	for r0 := rowLo; r0 < rowHi; r0 += tile {
 		r1 := min(r0+tile, rowHi)
-		matMulTile(m, acts, out, r0, r1)
+		matMulTile(m, p, acts, out, r0, r1)
 	}
 }
 
-func matMulTileGeneric(m Matrix, acts []*Act, out [][]float32, r0, r1 int) {
-	k := kernels[m.Type]
+func matMulTileGeneric(m Matrix, p Path, acts []*Act, out [][]float32, r0, r1 int) {
+	k := m.kernel(p)
 	for j, a := range acts {
 		o := out[j]
 		for r := r0; r < r1; r++ {
 			o[r] = k(m.Data[r*m.RowBytes:(r+1)*m.RowBytes], a)
 		}
 	}
-}
-
-// DotF16 returns Σ a[i]·b[i] over binary16 vectors (attention: Q·K and P·V
-// against the F16 KV cache, with Q and P rounded to binary16 first). The
-// products are exact; they are summed in the 32-lane order of the float
-// kernels. It panics if len(b) < len(a).
-func DotF16(a, b []uint16) float32 {
-	if len(b) < len(a) {
-		panic(fmt.Sprintf("quant: DotF16 of %d and %d elements", len(a), len(b)))
-	}
-	return dotF16F16(a, b[:len(a)])
 }

@@ -37,41 +37,75 @@ func TestNewMatrix(t *testing.T) {
 	}
 }
 
-// TestMatVecMatMul: MatVec equals DotRow per row, MatMul equals MatVec,
-// bit for bit, including partial row ranges.
+// refPath is the reference of one row's product on path p.
+func refPath(p Path, typ gguf.Type, row []byte, a *Act) float32 {
+	switch p {
+	case PathTiny:
+		return refTiny(typ, row, a)
+	case PathRepack:
+		return refRepack(row, a)
+	}
+	return refDot(typ, row, a)
+}
+
+// TestMatVecMatMul: MatVec computes every row on VecPath, MatMul on
+// BatchPath for batches and on VecPath for one activation, bit for bit
+// like the references, including partial row ranges; the paths are the
+// ones llama.cpp picks for the shape.
 func TestMatVecMatMul(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	for _, typ := range dotTypes {
-		cols := 512
-		if typ.BlockSize() == 32 {
-			cols = 288 // 9 blocks: a tail after groups of 4
+		colsList := []int{512, 172, 8}
+		switch typ.BlockSize() {
+		case 32:
+			colsList = []int{288, 32}
+		case 256:
+			colsList = []int{512}
 		}
-		rows := 37
-		m, err := NewMatrix(typ, randomRow(rng, typ, cols*rows, false), cols, rows)
-		if err != nil {
-			t.Fatal(err)
-		}
-		acts := make([]*Act, 5)
-		out := make([][]float32, len(acts))
-		for j := range acts {
-			acts[j] = new(Act)
-			acts[j].Set(typ, randomActivation(rng, cols))
-			out[j] = make([]float32, rows)
-		}
-		MatMul(m, acts, out, 3, rows)
-		vec := make([]float32, rows)
-		for j, a := range acts {
-			MatVec(m, a, vec, 3, rows)
-			for r := 3; r < rows; r++ {
-				if want := DotRow(typ, m.Row(r), a); !sameFloat(vec[r], want) {
-					t.Fatalf("%s: MatVec[%d] = %v, DotRow %v", typ, r, vec[r], want)
+		for _, cols := range colsList {
+			for _, rows := range []int{40, 36, 37} {
+				m, err := NewMatrix(typ, randomRow(rng, typ, cols*rows, false), cols, rows)
+				if err != nil {
+					t.Fatal(err)
 				}
-				if !sameFloat(out[j][r], vec[r]) {
-					t.Fatalf("%s: MatMul[%d][%d] = %v, MatVec %v", typ, j, r, out[j][r], vec[r])
+				wantVec, wantBatch := PathVecDot, PathVecDot
+				if typ == gguf.Q4_0 && rows%8 == 0 {
+					wantVec, wantBatch = PathRepack, PathRepack
 				}
-			}
-			if out[j][0] != 0 || vec[2] != 0 {
-				t.Fatalf("%s: rows outside [3,%d) written", typ, rows)
+				if (typ == gguf.F32 || typ == gguf.F16 || typ == gguf.BF16) && cols%8 == 0 && rows%4 == 0 {
+					wantBatch = PathTiny
+				}
+				if m.VecPath() != wantVec || m.BatchPath() != wantBatch {
+					t.Errorf("%s %dx%d: paths %v, %v, want %v, %v", typ, rows, cols, m.VecPath(), m.BatchPath(), wantVec, wantBatch)
+				}
+				acts := make([]*Act, 5)
+				out := make([][]float32, len(acts))
+				for j := range acts {
+					acts[j] = new(Act)
+					acts[j].Set(typ, randomActivation(rng, max(cols, 32))[:cols])
+					out[j] = make([]float32, rows)
+				}
+				MatMul(m, acts, out, 3, rows)
+				one := [][]float32{make([]float32, rows)}
+				MatMul(m, acts[:1], one, 3, rows)
+				vec := make([]float32, rows)
+				for j, a := range acts {
+					MatVec(m, a, vec, 3, rows)
+					for r := 3; r < rows; r++ {
+						if want := refPath(wantVec, typ, m.Row(r), a); !sameFloat(vec[r], want) {
+							t.Fatalf("%s %dx%d: MatVec[%d] = %v, reference %v", typ, rows, cols, r, vec[r], want)
+						}
+						if want := refPath(wantBatch, typ, m.Row(r), a); !sameFloat(out[j][r], want) {
+							t.Fatalf("%s %dx%d: MatMul[%d][%d] = %v, reference %v", typ, rows, cols, j, r, out[j][r], want)
+						}
+						if j == 0 && !sameFloat(one[0][r], vec[r]) {
+							t.Fatalf("%s %dx%d: MatMul of one activation [%d] = %v, MatVec %v", typ, rows, cols, r, one[0][r], vec[r])
+						}
+					}
+					if out[j][0] != 0 || vec[2] != 0 {
+						t.Fatalf("%s: rows outside [3,%d) written", typ, rows)
+					}
+				}
 			}
 		}
 	}
