@@ -97,6 +97,9 @@ type channel struct {
 	// searches the write buffer only when a write to its block may wait.
 	wfilt     []uint16
 	wfiltBits uint
+	// rowCnt counts queued requests per bank, direction and row modulo
+	// 64, so a search for a row hit runs only when one may exist.
+	rowCnt [][2][64]uint16
 
 	nReads, nWrites int
 	writeMode       bool
@@ -174,6 +177,7 @@ func newChannel(d *DRAM, id int) *channel {
 		c.wfiltBits++
 	}
 	c.wfilt = make([]uint16, 1<<c.wfiltBits)
+	c.rowCnt = make([][2][64]uint16, nb)
 	c.nbg = o.BankGroups
 	c.actMemo = make([]memo, p.ranks*o.BankGroups)
 	c.casMemo = make([]memo, p.ranks*o.BankGroups*2)
@@ -253,6 +257,7 @@ func (c *channel) submit(r Request, loc location, seq uint64) {
 	if loc.row == b.openRow {
 		b.noHit[dir] = false
 	}
+	c.rowCnt[loc.bank][dir][loc.row&63]++
 	// The youngest request changes the bank's next command only if the
 	// bank had none of its kind, or it hits a row a PRE would close.
 	// (A bank without a valid candidate must be marked for the fast
@@ -288,6 +293,7 @@ func (c *channel) unlink(i int32) {
 		b.tail[dir] = q.prev
 	}
 	b.n[dir]--
+	c.rowCnt[q.bank][dir][q.row&63]--
 	if q.write {
 		c.wfilt[c.wfiltIndex(q.block)]--
 		c.nWrites--
@@ -597,7 +603,7 @@ func (c *channel) pick(b *bank, wantWrite bool) {
 // the open row, or -1.
 func (c *channel) hit(b *bank, write bool) int32 {
 	dir := dirOf(write)
-	if b.noHit[dir] {
+	if b.noHit[dir] || c.rowCnt[b.id][dir][b.openRow&63] == 0 {
 		return -1
 	}
 	for i := b.head[dir]; i >= 0; i = c.reqs[i].next {

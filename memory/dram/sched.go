@@ -53,10 +53,16 @@ type sched struct {
 	// never bind beyond the _S ones, see initSched) for ACT and RD/WR.
 	actBG, casBG int
 
-	// Per bank: the registered candidate's L_b, request age and class.
+	nb   int // banks
+	none int // the class of banks without a candidate (G = MaxInt64)
+
+	// Per bank: the registered candidate's L_b, its priority key
+	// (RD/WR first, then the oldest request, then the bank index) and
+	// its class; v is scratch.
 	cl   [64]int64
-	cseq [64]uint64
-	ccls [64]int8
+	pk   [64]uint64
+	ccls [64]uint8
+	v    [64]int64
 
 	// Per class.
 	members [64]uint64
@@ -90,19 +96,22 @@ func (c *channel) initSched() {
 		c.casBG = 1
 	}
 	nc := 1 + p.ranks*(c.actBG+2*c.casBG)
-	c.fast = !uncached && !scanOnly && p.pdAfter == 0 && nb <= 64 && nc <= 64
+	c.fast = !uncached && !scanOnly && p.pdAfter == 0 && nb <= 64 && nc < 64
 	if !c.fast {
 		return
 	}
 	c.nc = nc
+	c.nb = nb
+	c.none = nc
 	c.casBase = 1 + p.ranks*c.actBG
 	for i := range c.ccls {
-		c.ccls[i] = -1
+		c.ccls[i] = uint8(nc)
 	}
 	for i := range c.u {
 		c.u[i] = math.MaxInt64
 	}
 	c.g[0] = never
+	c.g[nc] = math.MaxInt64
 	for r := range p.ranks {
 		for bg := range c.actBG {
 			a := 1 + r*c.actBG + bg
@@ -208,29 +217,12 @@ func (c *channel) classOf(b *bank) int {
 	return c.casBase + (int(b.rank)*c.casBG+int(b.bg)%c.casBG)*2 + int(b.cDir)
 }
 
-// flush re-picks the dirty banks and moves them to their classes.
+// flush re-picks the dirty banks and records their candidates.
 func (c *channel) flush(wantWrite bool) {
 	for d := c.dirty; d != 0; d &= d - 1 {
 		bi := bits.TrailingZeros64(d) & 63
 		b := &c.banks[bi]
-		bit := uint64(1) << uint(bi)
-		if ci := c.ccls[bi]; ci >= 0 {
-			ci := int(ci) & 63
-			m := c.members[ci] &^ bit
-			c.members[ci] = m
-			if m == 0 {
-				c.nonEmpty &^= 1 << uint(ci)
-				c.u[ci] = math.MaxInt64
-			} else if c.cl[bi] == c.lmin[ci] {
-				lmin := int64(math.MaxInt64)
-				for ; m != 0; m &= m - 1 {
-					lmin = min(lmin, c.cl[bits.TrailingZeros64(m)&63])
-				}
-				c.lmin[ci] = lmin
-				c.u[ci] = max(c.g[ci], lmin)
-			}
-			c.ccls[bi] = -1
-		}
+		c.ccls[bi] = uint8(c.none)
 		if b.n[0]+b.n[1] == 0 {
 			continue
 		}
@@ -240,18 +232,14 @@ func (c *channel) flush(wantWrite bool) {
 		if b.cKind == cmdNone {
 			continue
 		}
-		ci := c.classOf(b) & 63
-		l := b.cLocal
-		if c.members[ci] == 0 {
-			c.nonEmpty |= 1 << uint(ci)
-			c.lmin[ci] = l
-		} else {
-			c.lmin[ci] = min(c.lmin[ci], l)
+		ci := c.classOf(b)
+		c.ccls[bi] = uint8(ci)
+		c.cl[bi] = b.cLocal
+		notCAS := uint64(0)
+		if b.cKind != cmdCAS {
+			notCAS = 1 << 63
 		}
-		c.u[ci] = max(c.g[ci], c.lmin[ci])
-		c.members[ci] |= bit
-		c.ccls[bi] = int8(ci)
-		c.cl[bi], c.cseq[bi] = l, b.cSeq
+		c.pk[bi] = notCAS | b.cSeq<<6 | uint64(bi)
 	}
 	c.dirty = 0
 }
@@ -269,15 +257,21 @@ func (c *channel) stepFast(limit int64) bool {
 	if c.dirty != 0 {
 		c.flush(wantWrite)
 	}
-	u := c.u[:c.nc]
-	minU := int64(math.MaxInt64)
-	for _, v := range u {
-		minU = min(minU, v)
+	// V_b = max(L_b, G_c) for every bank, then the earliest. All values
+	// lie in [0, MaxInt64] (arrivals are clamped to c.now >= 0), so
+	// differences cannot overflow: min and max by sign masks, without
+	// branches, four banks at a time (entries past nb hold no candidate).
+	n4 := (c.nb + 3) &^ 3
+	m0, m1, m2, m3 := int64(math.MaxInt64), int64(math.MaxInt64), int64(math.MaxInt64), int64(math.MaxInt64)
+	for bi := 0; bi < n4; bi += 4 {
+		v0, v1, v2, v3 := c.vOf(bi), c.vOf(bi+1), c.vOf(bi+2), c.vOf(bi+3)
+		m0, m1, m2, m3 = minS(m0, v0), minS(m1, v1), minS(m2, v2), minS(m3, v3)
 	}
-	if minU == math.MaxInt64 {
+	minV := minS(minS(m0, m1), minS(m2, m3))
+	if minV == math.MaxInt64 {
 		return c.stepScan(limit) // nothing to do but refresh, if anything
 	}
-	x := max(minU, c.cmdFree, c.modeAt)
+	x := max(minV, c.cmdFree, c.modeAt)
 	if x >= c.minDue {
 		return c.stepScan(limit)
 	}
@@ -285,31 +279,45 @@ func (c *channel) stepFast(limit int64) bool {
 		c.lb = x
 		return false
 	}
-	// The banks of the classes ready at x, column commands apart. u, x
-	// and the L_b lie in [0, MaxInt64] (arrivals are clamped to
-	// c.now >= 0), so differences cannot overflow and their sign bit
-	// says which is larger: no branches.
-	var cas, other uint64
-	for ci, v := range u[:c.casBase] {
-		other |= c.members[ci&63] & uint64(^((x - v) >> 63))
+	// Among the banks with V_b <= x the smallest key; the sign of x-V_b
+	// marks the others.
+	k0, k1, k2, k3 := uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64)
+	for bi := 0; bi < n4; bi += 4 {
+		k0 = minU64(k0, c.pk[bi&63]|uint64((x-c.v[bi&63])>>63))
+		k1 = minU64(k1, c.pk[(bi+1)&63]|uint64((x-c.v[(bi+1)&63])>>63))
+		k2 = minU64(k2, c.pk[(bi+2)&63]|uint64((x-c.v[(bi+2)&63])>>63))
+		k3 = minU64(k3, c.pk[(bi+3)&63]|uint64((x-c.v[(bi+3)&63])>>63))
 	}
-	for ci, v := range u[c.casBase:] {
-		cas |= c.members[(c.casBase+ci)&63] & uint64(^((x - v) >> 63))
-	}
-	if cas == 0 {
-		cas = other
-	}
-	// The oldest request among those banks whose own time has come; the
-	// key is its age with the bank index below (seq < 2^57).
-	key := uint64(math.MaxUint64)
-	for ; cas != 0; cas &= cas - 1 {
-		bi := bits.TrailingZeros64(cas) & 63
-		k := c.cseq[bi]<<6 | uint64(bi) | uint64((x-c.cl[bi])>>63)
-		key = min(key, k)
-	}
+	key := minU64(minU64(k0, k1), minU64(k2, k3))
 	best := int(key & 63)
 	b := &c.banks[best]
 	c.issueFor(int(b.cKind), int32(best), b.cReq, x)
 	c.lb = c.cmdFree
 	return true
+}
+
+// vOf computes and stores V_b of bank bi.
+func (c *channel) vOf(bi int) int64 {
+	bi &= 63
+	v := maxS(c.cl[bi], c.g[c.ccls[bi]&63])
+	c.v[bi] = v
+	return v
+}
+
+// minS and maxS are min and max of values whose difference cannot
+// overflow, without branches.
+func minS(a, b int64) int64 {
+	d := b - a
+	return a + d&(d>>63)
+}
+
+func maxS(a, b int64) int64 {
+	d := a - b
+	return a - d&(d>>63)
+}
+
+// minU64 is min without branches.
+func minU64(a, b uint64) uint64 {
+	_, lt := bits.Sub64(b, a, 0)
+	return a ^ (a^b)&-lt
 }
