@@ -815,14 +815,7 @@ func (c *channel) issueCAS(b *bank, i int32, t int64) {
 		c.casChanged(b.rank)
 	}
 	c.cmdFree = t + p.CmdCAS
-	switch q.class {
-	case classHit:
-		d.st.hits++
-	case classMiss:
-		d.st.misses++
-	case classConflict:
-		d.st.conflicts++
-	}
+	d.st.outcomes[q.class&3]++
 	d.st.bytes += uint64(q.size)
 	d.st.busBytes += uint64(q.bursts) * uint64(p.atom)
 	d.st.lastDone = max(d.st.lastDone, end)

@@ -103,7 +103,7 @@ type params struct {
 
 type counters struct {
 	reads, writes                 uint64
-	hits, misses, conflicts       uint64
+	outcomes                      [4]uint64 // by request class: hits, misses, conflicts
 	bytes, busBytes               uint64
 	forwarded, merged             uint64
 	acts, pres, refs, refsPB      uint64

@@ -46,7 +46,6 @@ type sched struct {
 	fast     bool
 	regWrite bool   // the mode the registered candidates were picked for
 	dirty    uint64 // banks whose candidate must be re-picked
-	nonEmpty uint64 // classes with members
 	nc       int    // number of classes
 	casBase  int    // first RD/WR class; ACT classes are 1..casBase-1, PRE is 0
 	// Bank groups with classes of their own (1 when the _L constraints
@@ -64,18 +63,10 @@ type sched struct {
 	ccls [64]uint8
 	v    [64]int64
 
-	// Per class.
-	members [64]uint64
-	lmin    [64]int64 // min L_b of the members
-	g       [64]int64 // G_c, kept current for every class
-	u       [64]int64 // max(G_c, lmin), MaxInt64 when empty
-	rp      [64]int64 // RD/WR classes: G_c without the data-bus term
-	crank   [64]int32
-	cbg     [64]int32
-	cdir    [64]uint8
-	// Data-bus term of G_c for RD/WR classes by direction, for the rank
-	// that used the bus last and for the others.
-	bus [2][2]int64
+	// Per class: G_c, and for RD/WR classes G_c without the data-bus
+	// term.
+	g  [64]int64
+	rp [64]int64
 }
 
 func (c *channel) initSched() {
@@ -107,23 +98,8 @@ func (c *channel) initSched() {
 	for i := range c.ccls {
 		c.ccls[i] = uint8(nc)
 	}
-	for i := range c.u {
-		c.u[i] = math.MaxInt64
-	}
 	c.g[0] = never
 	c.g[nc] = math.MaxInt64
-	for r := range p.ranks {
-		for bg := range c.actBG {
-			a := 1 + r*c.actBG + bg
-			c.crank[a], c.cbg[a] = int32(r), int32(bg)
-		}
-		for bg := range c.casBG {
-			for dir := range 2 {
-				k := c.casBase + (r*c.casBG+bg)*2 + dir
-				c.crank[k], c.cbg[k], c.cdir[k] = int32(r), int32(bg), uint8(dir)
-			}
-		}
-	}
 	for r := range p.ranks {
 		c.actChanged(int32(r))
 		c.casChanged(int32(r))
@@ -146,20 +122,11 @@ func (c *channel) actChanged(rank int32) {
 	common := max(r.lastACT+p.RRDS, r.faw[r.fawI]+p.FAW)
 	base := 1 + int(rank)*c.actBG
 	if c.actBG == 1 {
-		ci := base & 63
-		c.g[ci] = common
-		if c.members[ci] != 0 {
-			c.u[ci] = max(common, c.lmin[ci])
-		}
+		c.g[base&63] = common
 		return
 	}
 	for bg, t := range r.lastACTbg {
-		ci := (base + bg) & 63
-		g := max(common, t+p.RRDL)
-		c.g[ci] = g
-		if c.members[ci] != 0 {
-			c.u[ci] = max(g, c.lmin[ci])
-		}
+		c.g[(base+bg)&63] = max(common, t+p.RRDL)
 	}
 }
 
@@ -182,26 +149,22 @@ func (c *channel) casChanged(rank int32) {
 			c.rp[(ci+1)&63] = ccd
 		}
 	}
-	// busFree + gap - latency, as in casRank.
+	// The data-bus term busFree + gap - latency of casRank: after a read
+	// a write adds the turnaround, and a rank other than the last one
+	// adds tRTRS (no gap before the first column command).
 	rd, wr := c.busFree-p.RL, c.busFree-p.WL
 	if c.busDir == 1 {
 		wr += p.Turnaround
 	}
-	if c.busDir == 0 {
-		c.bus = [2][2]int64{{rd, rd}, {wr, wr}}
-	} else {
-		c.bus = [2][2]int64{{rd, rd + p.RTRS}, {wr, wr + p.RTRS}}
-	}
-	for ci := c.casBase; ci < c.nc; ci++ {
-		ci := ci & 63
-		other := 0
-		if c.crank[ci] != c.busRank {
-			other = 1
+	for rk := range int32(len(c.ranks)) {
+		var off int64
+		if c.busDir != 0 && rk != c.busRank {
+			off = p.RTRS
 		}
-		g := max(c.rp[ci], c.bus[c.cdir[ci]&1][other])
-		c.g[ci] = g
-		if c.members[ci] != 0 {
-			c.u[ci] = max(g, c.lmin[ci])
+		ci := c.casBase + int(rk)*c.casBG*2
+		for end := ci + 2*c.casBG; ci < end; ci += 2 {
+			c.g[ci&63] = max(c.rp[ci&63], rd+off)
+			c.g[(ci+1)&63] = max(c.rp[(ci+1)&63], wr+off)
 		}
 	}
 }
@@ -273,7 +236,7 @@ func (c *channel) stepFast(limit int64) bool {
 	}
 	x := max(minV, c.cmdFree, c.modeAt)
 	if x >= c.minDue {
-		return c.stepScan(limit)
+		return c.stepRefresh(limit)
 	}
 	if x > limit {
 		c.lb = x
@@ -320,4 +283,47 @@ func maxS(a, b int64) int64 {
 func minU64(a, b uint64) uint64 {
 	_, lt := bits.Sub64(b, a, 0)
 	return a ^ (a^b)&-lt
+}
+
+// stepRefresh is stepFast when a refresh may be due before the next
+// command: stepScan's search and refresh handling, over the V_b that
+// stepFast just computed instead of the rank/channel memo.
+func (c *channel) stepRefresh(limit int64) bool {
+	floor := max(c.cmdFree, c.modeAt)
+	minDue := c.minDue
+	bestT, bestKind, bestBank := int64(math.MaxInt64), cmdNone, int32(-1)
+	var bestSeq uint64
+	for bi := range c.nb & 63 {
+		v := c.v[bi]
+		if v == math.MaxInt64 {
+			continue
+		}
+		b := &c.banks[bi]
+		kind := int(b.cKind)
+		t := max(v, floor)
+		if t >= minDue && !(kind == cmdCAS && b.fresh) && c.refreshBlocks(int32(bi), t) {
+			continue
+		}
+		if t > bestT {
+			continue
+		}
+		seq := b.cSeq
+		if t < bestT || (kind == cmdCAS) != (bestKind == cmdCAS) && kind == cmdCAS || (kind == cmdCAS) == (bestKind == cmdCAS) && seq < bestSeq {
+			bestT, bestKind, bestBank, bestSeq = t, kind, int32(bi), seq
+		}
+	}
+	best := cand{t: bestT, kind: bestKind, seq: bestSeq, bank: bestBank}
+	if bestBank >= 0 {
+		best.req = c.banks[bestBank].cReq
+	}
+	if minDue <= best.t && minDue <= limit {
+		c.refreshCands(&best)
+	}
+	if best.kind == cmdNone || best.t > limit {
+		c.lb = min(best.t, minDue)
+		return false
+	}
+	c.issue(&best)
+	c.lb = c.cmdFree
+	return true
 }

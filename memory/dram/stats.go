@@ -76,7 +76,7 @@ func (d *DRAM) Stats() Stats {
 	end := d.EndTime()
 	s := Stats{
 		Reads: st.reads, Writes: st.writes,
-		RowHits: st.hits, RowMisses: st.misses, RowConflicts: st.conflicts,
+		RowHits: st.outcomes[classHit], RowMisses: st.outcomes[classMiss], RowConflicts: st.outcomes[classConflict],
 		Bytes: st.bytes, BusBytes: st.busBytes,
 		Forwarded: st.forwarded, Merged: st.merged,
 		Activates: st.acts, Precharges: st.pres, Refreshes: st.refs, PerBankRefreshes: st.refsPB,
