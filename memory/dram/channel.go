@@ -200,11 +200,12 @@ func (c *channel) run(t int64) {
 }
 
 func (c *channel) submit(r Request, loc location, seq uint64) {
-	at := r.At
-	if at < c.now {
-		at = c.now
+	at := max(r.At, c.now)
+	if c.fast && (at-1 < c.lb || at-1 < c.cmdFree) {
+		c.now = at // run(at) would issue nothing
+	} else {
+		c.run(at)
 	}
-	c.run(at)
 	d := c.d
 	block := r.Addr >> d.m.blockBits
 	b := &c.banks[loc.bank]
@@ -230,7 +231,11 @@ func (c *channel) submit(r Request, loc location, seq uint64) {
 		}
 	}
 	// Back-pressure: wait until the queue has room.
-	for (r.Write && c.nWrites >= c.p.wq) || (!r.Write && c.nReads >= c.p.rq) {
+	queued, room := &c.nReads, c.p.rq
+	if r.Write {
+		queued, room = &c.nWrites, c.p.wq
+	}
+	for *queued >= room {
 		d.st.queueFullStalls++
 		if !c.step(math.MaxInt64) {
 			break

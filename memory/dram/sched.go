@@ -58,10 +58,15 @@ type sched struct {
 	// Per bank: the registered candidate's L_b, its priority key
 	// (RD/WR first, then the oldest request, then the bank index) and
 	// its class; v is scratch.
-	cl   [64]int64
-	pk   [64]uint64
-	ccls [64]uint8
-	v    [64]int64
+	// Index 64 is a sentinel without a candidate (see stepFast).
+	cand uint64 // banks with a candidate
+	cl   [65]int64
+	pk   [65]uint64
+	ccls [65]uint8
+	v    [65]int64
+	// Per bank: its ACT class and its first RD/WR class (+1 for WR).
+	actCls [64]uint8
+	casCls [64]uint8
 
 	// Per class: G_c, and for RD/WR classes G_c without the data-bus
 	// term.
@@ -98,8 +103,14 @@ func (c *channel) initSched() {
 	for i := range c.ccls {
 		c.ccls[i] = uint8(nc)
 	}
+	c.pk[64] = math.MaxUint64
 	c.g[0] = never
 	c.g[nc] = math.MaxInt64
+	for i := range c.banks {
+		b := &c.banks[i]
+		c.actCls[i] = uint8(1 + int(b.rank)*c.actBG + int(b.bg)%c.actBG)
+		c.casCls[i] = uint8(c.casBase + (int(b.rank)*c.casBG+int(b.bg)%c.casBG)*2)
+	}
 	for r := range p.ranks {
 		c.actChanged(int32(r))
 		c.casChanged(int32(r))
@@ -170,14 +181,14 @@ func (c *channel) casChanged(rank int32) {
 }
 
 // classOf returns the class of bank b's candidate.
-func (c *channel) classOf(b *bank) int {
+func (c *channel) classOf(b *bank) uint8 {
 	switch b.cKind {
 	case cmdPRE:
 		return 0
 	case cmdACT:
-		return 1 + int(b.rank)*c.actBG + int(b.bg)%c.actBG
+		return c.actCls[b.id&63]
 	}
-	return c.casBase + (int(b.rank)*c.casBG+int(b.bg)%c.casBG)*2 + int(b.cDir)
+	return c.casCls[b.id&63] + b.cDir
 }
 
 // flush re-picks the dirty banks and records their candidates.
@@ -186,6 +197,7 @@ func (c *channel) flush(wantWrite bool) {
 		bi := bits.TrailingZeros64(d) & 63
 		b := &c.banks[bi]
 		c.ccls[bi] = uint8(c.none)
+		c.cand &^= 1 << uint(bi)
 		if b.n[0]+b.n[1] == 0 {
 			continue
 		}
@@ -195,8 +207,8 @@ func (c *channel) flush(wantWrite bool) {
 		if b.cKind == cmdNone {
 			continue
 		}
-		ci := c.classOf(b)
-		c.ccls[bi] = uint8(ci)
+		c.cand |= 1 << uint(bi)
+		c.ccls[bi] = c.classOf(b)
 		c.cl[bi] = b.cLocal
 		notCAS := uint64(0)
 		if b.cKind != cmdCAS {
@@ -220,17 +232,36 @@ func (c *channel) stepFast(limit int64) bool {
 	if c.dirty != 0 {
 		c.flush(wantWrite)
 	}
-	// V_b = max(L_b, G_c) for every bank, then the earliest. All values
-	// lie in [0, MaxInt64] (arrivals are clamped to c.now >= 0), so
-	// differences cannot overflow: min and max by sign masks, without
-	// branches, four banks at a time (entries past nb hold no candidate).
-	n4 := (c.nb + 3) &^ 3
-	m0, m1, m2, m3 := int64(math.MaxInt64), int64(math.MaxInt64), int64(math.MaxInt64), int64(math.MaxInt64)
-	for bi := 0; bi < n4; bi += 4 {
-		v0, v1, v2, v3 := c.vOf(bi), c.vOf(bi+1), c.vOf(bi+2), c.vOf(bi+3)
-		m0, m1, m2, m3 = minS(m0, v0), minS(m1, v1), minS(m2, v2), minS(m3, v3)
+	// V_b = max(L_b, G_c) for every bank with a candidate, then the
+	// earliest; then among the banks with V_b <= x the smallest key.
+	// All values lie in [0, MaxInt64] (arrivals are clamped to
+	// c.now >= 0), so differences cannot overflow: min and max by sign
+	// masks, without branches. With many candidates all banks are
+	// scanned four at a time (independent chains), else two candidates
+	// per round; past the last one TrailingZeros64 gives 64, a sentinel
+	// without a candidate, as are the banks without one.
+	var minV int64
+	var many bool
+	if many = bits.OnesCount64(c.cand) > 4; many {
+		n4 := (c.nb + 3) &^ 3
+		m0, m1, m2, m3 := int64(math.MaxInt64), int64(math.MaxInt64), int64(math.MaxInt64), int64(math.MaxInt64)
+		for bi := 0; bi < n4; bi += 4 {
+			v0, v1, v2, v3 := c.vOf(bi), c.vOf(bi+1), c.vOf(bi+2), c.vOf(bi+3)
+			m0, m1, m2, m3 = minS(m0, v0), minS(m1, v1), minS(m2, v2), minS(m3, v3)
+		}
+		minV = minS(minS(m0, m1), minS(m2, m3))
+	} else {
+		m0, m1 := int64(math.MaxInt64), int64(math.MaxInt64)
+		for m := c.cand; m != 0; {
+			b0 := bits.TrailingZeros64(m)
+			m &= m - 1
+			b1 := bits.TrailingZeros64(m)
+			m &= m - 1
+			v0, v1 := c.vOf(b0), c.vOf(b1)
+			m0, m1 = minS(m0, v0), minS(m1, v1)
+		}
+		minV = minS(m0, m1)
 	}
-	minV := minS(minS(m0, m1), minS(m2, m3))
 	if minV == math.MaxInt64 {
 		return c.stepScan(limit) // nothing to do but refresh, if anything
 	}
@@ -242,29 +273,31 @@ func (c *channel) stepFast(limit int64) bool {
 		c.lb = x
 		return false
 	}
-	// Among the banks with V_b <= x the smallest key; the sign of x-V_b
-	// marks the others.
-	k0, k1, k2, k3 := uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64)
-	for bi := 0; bi < n4; bi += 4 {
-		k0 = minU64(k0, c.pk[bi&63]|uint64((x-c.v[bi&63])>>63))
-		k1 = minU64(k1, c.pk[(bi+1)&63]|uint64((x-c.v[(bi+1)&63])>>63))
-		k2 = minU64(k2, c.pk[(bi+2)&63]|uint64((x-c.v[(bi+2)&63])>>63))
-		k3 = minU64(k3, c.pk[(bi+3)&63]|uint64((x-c.v[(bi+3)&63])>>63))
+	var key uint64
+	if many {
+		n4 := (c.nb + 3) &^ 3
+		k0, k1, k2, k3 := uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64)
+		for bi := 0; bi < n4; bi += 4 {
+			k0, k1 = minU64(k0, c.keyOf(bi, x)), minU64(k1, c.keyOf(bi+1, x))
+			k2, k3 = minU64(k2, c.keyOf(bi+2, x)), minU64(k3, c.keyOf(bi+3, x))
+		}
+		key = minU64(minU64(k0, k1), minU64(k2, k3))
+	} else {
+		k0, k1 := uint64(math.MaxUint64), uint64(math.MaxUint64)
+		for m := c.cand; m != 0; {
+			b0 := bits.TrailingZeros64(m)
+			m &= m - 1
+			b1 := bits.TrailingZeros64(m)
+			m &= m - 1
+			k0, k1 = minU64(k0, c.keyOf(b0, x)), minU64(k1, c.keyOf(b1, x))
+		}
+		key = minU64(k0, k1)
 	}
-	key := minU64(minU64(k0, k1), minU64(k2, k3))
 	best := int(key & 63)
 	b := &c.banks[best]
 	c.issueFor(int(b.cKind), int32(best), b.cReq, x)
 	c.lb = c.cmdFree
 	return true
-}
-
-// vOf computes and stores V_b of bank bi.
-func (c *channel) vOf(bi int) int64 {
-	bi &= 63
-	v := maxS(c.cl[bi], c.g[c.ccls[bi]&63])
-	c.v[bi] = v
-	return v
 }
 
 // minS and maxS are min and max of values whose difference cannot
@@ -293,11 +326,9 @@ func (c *channel) stepRefresh(limit int64) bool {
 	minDue := c.minDue
 	bestT, bestKind, bestBank := int64(math.MaxInt64), cmdNone, int32(-1)
 	var bestSeq uint64
-	for bi := range c.nb & 63 {
+	for m := c.cand; m != 0; m &= m - 1 {
+		bi := bits.TrailingZeros64(m) & 63
 		v := c.v[bi]
-		if v == math.MaxInt64 {
-			continue
-		}
 		b := &c.banks[bi]
 		kind := int(b.cKind)
 		t := max(v, floor)
@@ -326,4 +357,22 @@ func (c *channel) stepRefresh(limit int64) bool {
 	c.issue(&best)
 	c.lb = c.cmdFree
 	return true
+}
+
+// vOf computes and stores V_b of bank bi (0..64).
+func (c *channel) vOf(bi int) int64 {
+	if bi > 64 {
+		bi = 64 // never; lets the compiler drop bounds checks
+	}
+	v := maxS(c.cl[bi], c.g[c.ccls[bi]&63])
+	c.v[bi] = v
+	return v
+}
+
+// keyOf returns bank bi's priority key if its V_b <= x, else MaxUint64.
+func (c *channel) keyOf(bi int, x int64) uint64 {
+	if bi > 64 {
+		bi = 64
+	}
+	return c.pk[bi] | uint64((x-c.v[bi])>>63)
 }
