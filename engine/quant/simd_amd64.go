@@ -2,7 +2,11 @@
 
 package quant
 
-import "golang.org/x/sys/cpu"
+import (
+	"golang.org/x/sys/cpu"
+
+	"github.com/edgeprof/edgeprof/engine/gguf"
+)
 
 // hasSIMD gates the assembly kernels: AVX2 for the integer dot products,
 // FMA for ggml's fused multiply-adds, F16C for binary16 conversions.
@@ -13,4 +17,234 @@ func useSIMD() {
 	if !hasSIMD {
 		return
 	}
+	kernels[gguf.F32] = func(row []byte, a *Act) float32 { return dotF32VecAVX2(ptr(row), fptr(a.f), a.n) }
+	kernels[gguf.F16] = func(row []byte, a *Act) float32 { return dotF16VecAVX2(ptr(row), fptr(a.f), a.n) }
+	kernels[gguf.BF16] = func(row []byte, a *Act) float32 { return dotBF16VecAVX2(ptr(row), fptr(a.f), a.n) }
+	kernels[gguf.Q8_0] = blocks32(dotQ8_0VecAVX2)
+	kernels[gguf.Q4_0] = blocks32(dotQ4_0VecAVX2)
+	kernels[gguf.Q5_0] = blocks32(dotQ5_0VecAVX2)
+	kernels[gguf.Q4_1] = blocks32min(dotQ4_1VecAVX2)
+	kernels[gguf.Q5_1] = blocks32min(dotQ5_1VecAVX2)
+	repackQ4_0 = blocks32(dotQ4_0RepackAVX2)
+	kernels[gguf.Q2_K] = kquant(dotQ2_KAVX2)
+	kernels[gguf.Q3_K] = kquant(dotQ3_KAVX2)
+	kernels[gguf.Q4_K] = kquant(dotQ4_KAVX2)
+	kernels[gguf.Q5_K] = kquant(dotQ5_KAVX2)
+	kernels[gguf.Q6_K] = kquant(dotQ6_KAVX2)
+	tinyKernels[gguf.F32] = tiny1(tinyF32x4AVX2)
+	tinyKernels[gguf.F16] = tiny1(tinyF16x4AVX2)
+	tinyKernels[gguf.BF16] = tiny1(tinyBF16x4AVX2)
+	matMulTile = matMulTileSIMD
+	matVec = matVecSIMD
+	dotF16F16 = func(a, b []uint16) float32 {
+		if len(a) == 0 {
+			return 0
+		}
+		return dotF16F16VecAVX2(&a[0], &b[0], len(a))
+	}
 }
+
+func ptr(b []byte) *byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return &b[0]
+}
+
+func fptr(f []float32) *float32 {
+	if len(f) == 0 {
+		return nil
+	}
+	return &f[0]
+}
+
+func blocks32(f func(x *byte, yq *int8, yd *float32, nb int) float32) kernel {
+	return func(row []byte, a *Act) float32 {
+		nb := a.n / 32
+		if nb == 0 {
+			return 0
+		}
+		return f(&row[0], &a.qs[0], &a.d[0], nb)
+	}
+}
+
+func blocks32min(f func(x *byte, yq *int8, yd, ys *float32, nb int) float32) kernel {
+	return func(row []byte, a *Act) float32 {
+		nb := a.n / 32
+		if nb == 0 {
+			return 0
+		}
+		return f(&row[0], &a.qs[0], &a.d[0], &a.s[0], nb)
+	}
+}
+
+// kquant wraps a whole-row K-quant assembly kernel.
+func kquant(f func(x *byte, yq *int8, yd *float32, bsums *int16, nsb int) float32) kernel {
+	return func(row []byte, a *Act) float32 {
+		if a.n == 0 {
+			return 0
+		}
+		return f(&row[0], &a.qs[0], &a.d[0], &a.bsums[0], a.n/256)
+	}
+}
+
+type tinyX4 func(x *byte, y0, y1, y2, y3 *float32, n int, out *[4]float32)
+
+func tiny1(f tinyX4) kernel {
+	return func(row []byte, a *Act) float32 {
+		var out [4]float32
+		y := fptr(a.f)
+		f(ptr(row), y, y, y, y, a.n, &out)
+		return out[0]
+	}
+}
+
+var tinyX4Kernels = [gguf.NumTypes]tinyX4{
+	gguf.F32:  tinyF32x4AVX2,
+	gguf.F16:  tinyF16x4AVX2,
+	gguf.BF16: tinyBF16x4AVX2,
+}
+
+// matVecSIMD runs the repacked Q4_0 path four rows at a time and the
+// vec_dot path of the 32-element block types two rows at a time.
+func matVecSIMD(m Matrix, p Path, a *Act, out []float32, rowLo, rowHi int) {
+	r := rowLo
+	if a.n > 0 {
+		switch {
+		case p == PathRepack:
+			var res [4]float32
+			for ; r+4 <= rowHi; r += 4 {
+				dotQ4_0Repack4AVX2(&m.Data[r*m.RowBytes], m.RowBytes, &a.qs[0], &a.d[0], &a.ysum[0], a.n/32, &res)
+				copy(out[r:r+4], res[:])
+			}
+		case p == PathVecDot && vec2Kernels[m.Type] != nil:
+			f := vec2Kernels[m.Type]
+			var res [2]float32
+			for ; r+2 <= rowHi; r += 2 {
+				f(&m.Data[r*m.RowBytes], m.RowBytes, a, &res)
+				out[r], out[r+1] = res[0], res[1]
+			}
+		}
+	}
+	matVecGeneric(m, p, a, out, r, rowHi)
+}
+
+// vec2Kernels dot two rows (row, row+stride) with one activation.
+var vec2Kernels = [gguf.NumTypes]func(x *byte, stride int, a *Act, out *[2]float32){
+	gguf.Q8_0: func(x *byte, stride int, a *Act, out *[2]float32) {
+		dotQ8_0Vec2AVX2(x, stride, &a.qs[0], &a.d[0], a.n/32, out)
+	},
+	gguf.Q4_0: func(x *byte, stride int, a *Act, out *[2]float32) {
+		dotQ4_0Vec2AVX2(x, stride, &a.qs[0], &a.d[0], a.n/32, out)
+	},
+	gguf.Q5_0: func(x *byte, stride int, a *Act, out *[2]float32) {
+		dotQ5_0Vec2AVX2(x, stride, &a.qs[0], &a.d[0], a.n/32, out)
+	},
+	gguf.Q4_1: func(x *byte, stride int, a *Act, out *[2]float32) {
+		dotQ4_1Vec2AVX2(x, stride, &a.qs[0], &a.d[0], &a.s[0], a.n/32, out)
+	},
+	gguf.Q5_1: func(x *byte, stride int, a *Act, out *[2]float32) {
+		dotQ5_1Vec2AVX2(x, stride, &a.qs[0], &a.d[0], &a.s[0], a.n/32, out)
+	},
+}
+
+// matMulTileSIMD runs the tinyBLAS path four activations per weight row
+// (each weight vector loaded once for four independent accumulators).
+func matMulTileSIMD(m Matrix, p Path, acts []*Act, out [][]float32, r0, r1 int) {
+	if p == PathRepack || p == PathVecDot && vec2Kernels[m.Type] != nil {
+		for j, a := range acts {
+			matVecSIMD(m, p, a, out[j], r0, r1)
+		}
+		return
+	}
+	f := tinyX4Kernels[m.Type]
+	if p != PathTiny || f == nil || m.Cols == 0 {
+		matMulTileGeneric(m, p, acts, out, r0, r1)
+		return
+	}
+	var res [4]float32
+	for j := 0; j < len(acts); j += 4 {
+		var y [4]*float32
+		for k := range y {
+			y[k] = &acts[min(j+k, len(acts)-1)].f[0]
+		}
+		for r := r0; r < r1; r++ {
+			f(&m.Data[r*m.RowBytes], y[0], y[1], y[2], y[3], m.Cols, &res)
+			for k := 0; k < 4 && j+k < len(acts); k++ {
+				out[j+k][r] = res[k]
+			}
+		}
+	}
+}
+
+//go:noescape
+func dotF32VecAVX2(x *byte, y *float32, n int) float32
+
+//go:noescape
+func dotF16VecAVX2(x *byte, y *float32, n int) float32
+
+//go:noescape
+func dotBF16VecAVX2(x *byte, y *float32, n int) float32
+
+//go:noescape
+func dotF16F16VecAVX2(x, y *uint16, n int) float32
+
+//go:noescape
+func tinyF32x4AVX2(x *byte, y0, y1, y2, y3 *float32, n int, out *[4]float32)
+
+//go:noescape
+func tinyF16x4AVX2(x *byte, y0, y1, y2, y3 *float32, n int, out *[4]float32)
+
+//go:noescape
+func tinyBF16x4AVX2(x *byte, y0, y1, y2, y3 *float32, n int, out *[4]float32)
+
+//go:noescape
+func dotQ8_0VecAVX2(x *byte, yq *int8, yd *float32, nb int) float32
+
+//go:noescape
+func dotQ4_0VecAVX2(x *byte, yq *int8, yd *float32, nb int) float32
+
+//go:noescape
+func dotQ5_0VecAVX2(x *byte, yq *int8, yd *float32, nb int) float32
+
+//go:noescape
+func dotQ4_1VecAVX2(x *byte, yq *int8, yd, ys *float32, nb int) float32
+
+//go:noescape
+func dotQ5_1VecAVX2(x *byte, yq *int8, yd, ys *float32, nb int) float32
+
+//go:noescape
+func dotQ4_0RepackAVX2(x *byte, yq *int8, yd *float32, nb int) float32
+
+//go:noescape
+func dotQ2_KAVX2(x *byte, yq *int8, yd *float32, bsums *int16, nsb int) float32
+
+//go:noescape
+func dotQ3_KAVX2(x *byte, yq *int8, yd *float32, bsums *int16, nsb int) float32
+
+//go:noescape
+func dotQ4_KAVX2(x *byte, yq *int8, yd *float32, bsums *int16, nsb int) float32
+
+//go:noescape
+func dotQ5_KAVX2(x *byte, yq *int8, yd *float32, bsums *int16, nsb int) float32
+
+//go:noescape
+func dotQ6_KAVX2(x *byte, yq *int8, yd *float32, bsums *int16, nsb int) float32
+
+//go:noescape
+func dotQ4_0Repack4AVX2(x *byte, stride int, yq *int8, yd *float32, ysum *int32, nb int, out *[4]float32)
+
+//go:noescape
+func dotQ8_0Vec2AVX2(x *byte, stride int, yq *int8, yd *float32, nb int, out *[2]float32)
+
+//go:noescape
+func dotQ4_0Vec2AVX2(x *byte, stride int, yq *int8, yd *float32, nb int, out *[2]float32)
+
+//go:noescape
+func dotQ5_0Vec2AVX2(x *byte, stride int, yq *int8, yd *float32, nb int, out *[2]float32)
+
+//go:noescape
+func dotQ4_1Vec2AVX2(x *byte, stride int, yq *int8, yd, ys *float32, nb int, out *[2]float32)
+
+//go:noescape
+func dotQ5_1Vec2AVX2(x *byte, stride int, yq *int8, yd, ys *float32, nb int, out *[2]float32)
