@@ -1,6 +1,7 @@
 package dram
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -78,11 +79,20 @@ func TestCachesMatchPlainSearch(t *testing.T) {
 }
 
 // FuzzScheduler drives small configurations with arbitrary request
-// streams: New must never panic, and the cached scheduler must agree with
-// the plain search.
+// streams: New must never panic, and the fast scheduler and the cached
+// scan must agree with the plain search.
 func FuzzScheduler(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
 	f.Add([]byte{255, 0, 255, 0, 7, 7, 7, 7, 1, 2, 3})
+	// Saturating bursts (no time between requests) to one bank and to
+	// many, on every standard, both page policies and refresh modes.
+	for i := range 24 {
+		seed := []byte{byte(i * 7), byte(i), byte(i * 37), byte(i * 5)}
+		for j := range 200 {
+			seed = append(seed, byte(j*i)&0x70|byte(j%3)<<7, byte(j*53+i))
+		}
+		f.Add(seed)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) < 4 || len(data) > 4096 {
 			return
@@ -99,9 +109,9 @@ func FuzzScheduler(f *testing.F) {
 				Refresh: []string{"all-bank", "none", "per-bank"}[int(data[3]>>1)%3],
 			},
 		}
-		run := func(plain bool) []int64 {
-			uncached = plain
-			defer func() { uncached = false }()
+		run := func(scan, plain bool) []int64 {
+			scanOnly, uncached = scan, plain
+			defer func() { scanOnly, uncached = false, false }()
 			d, err := New(cfg)
 			if err != nil {
 				return nil // per-bank refresh on ddr4: a clean error
@@ -127,11 +137,119 @@ func FuzzScheduler(f *testing.F) {
 			}
 			return out
 		}
-		a, b := run(false), run(true)
-		for i := range a {
-			if a[i] != b[i] {
-				t.Fatalf("request %d done at %d with caches, %d without (config %+v)", i, a[i], b[i], cfg)
+		plain := run(false, true)
+		for _, m := range schedModes[:2] {
+			got := run(m.scanOnly, false)
+			for i := range got {
+				if got[i] != plain[i] {
+					t.Fatalf("request %d done at %d with the %s scheduler, %d with the plain search (config %+v)", i, got[i], m.name, plain[i], cfg)
+				}
 			}
 		}
 	})
+}
+
+// schedModes are the scheduler implementations that must agree: the
+// fast scheduler (sched.go), the cached scan (stepScan) and the plain
+// search without caches.
+var schedModes = []struct {
+	name              string
+	scanOnly, uncache bool
+}{
+	{"fast", false, false},
+	{"scan", true, false},
+	{"plain", false, true},
+}
+
+func withMode(scan, plain bool, f func()) {
+	scanOnly, uncached = scan, plain
+	defer func() { scanOnly, uncached = false, false }()
+	f()
+}
+
+// TestFastSchedulerMatchesScan runs every golden configuration and
+// workload, plus organizations at the fast scheduler's limits, with
+// several seeds through all three schedulers: every completion time and
+// every statistic (energy included) must be identical.
+func TestFastSchedulerMatchesScan(t *testing.T) {
+	configs := append([]struct {
+		name string
+		cfg  Config
+	}{
+		// 4 ranks x 4 bank groups x 4 banks: 64 banks in 49 classes, the
+		// largest fast case.
+		{"ddr4-4rank-4bg", Config{Grade: "ddr4-3200", Org: Organization{Ranks: 4, BankGroups: 4},
+			Controller: Controller{ReadQueue: 48, WriteQueue: 48, WriteHigh: 36, WriteLow: 12}}},
+		// 128 banks: stepScan only.
+		{"ddr4-16rank", Config{Grade: "ddr4-2400", Org: Organization{Ranks: 16}}},
+		// Bank-group classes of their own (tCCD_L > tCCD_S), per-bank refresh, 2 ranks.
+		{"lpddr5-2rank-perbank", Config{Grade: "lpddr5-6400", Org: Organization{Ranks: 2}, Controller: Controller{Refresh: "per-bank"}}},
+		{"lpddr5x-closed-xor", Config{Grade: "lpddr5x-9600", Controller: Controller{PagePolicy: "closed", BankXOR: true, ReadQueue: 2, WriteQueue: 3, WriteHigh: 2, WriteLow: 1}}},
+		{"ddr4-norefresh-rorabgbaco", Config{Grade: "ddr4-2400", Org: Organization{Ranks: 2}, Controller: Controller{Refresh: "none", Mapping: "RoRaBgBaCoCh"}}},
+	}, goldenConfigs...)
+	for _, c := range configs {
+		for _, w := range goldenWorkloads {
+			for seed := uint64(11); seed <= 13; seed++ {
+				var got [3]string
+				for i, m := range schedModes {
+					withMode(m.scanOnly, m.uncache, func() { got[i] = goldenDigest(t, c.cfg, w.run, seed, 3000) })
+				}
+				for i := 1; i < len(got); i++ {
+					if got[i] != got[0] {
+						t.Errorf("%s/%s/%d: %s scheduler %s, %s scheduler %s", c.name, w.name, seed,
+							schedModes[0].name, got[0], schedModes[i].name, got[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestFastSchedulerUsed checks which organizations get the fast
+// scheduler, so the comparisons above exercise it.
+func TestFastSchedulerUsed(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		cfg  Config
+		fast bool
+	}{
+		{"lpddr4x", Config{Grade: "lpddr4x-4267"}, true},
+		{"dramsim3", dramsim3Config(2), true},
+		{"ddr4 64 banks", Config{Grade: "ddr4-3200", Org: Organization{Ranks: 4, BankGroups: 4}}, true},
+		{"ddr4 128 banks", Config{Grade: "ddr4-2400", Org: Organization{Ranks: 16}}, false},
+		{"power-down", Config{Grade: "lpddr4-2400", Controller: Controller{PowerDownAfter: 1000}}, false},
+	} {
+		d, err := New(c.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.chans[0].fast; got != c.fast {
+			t.Errorf("%s: fast scheduler = %v, want %v", c.name, got, c.fast)
+		}
+	}
+}
+
+// Past maxFastSeq requests the channels switch to stepScan mid-run; the
+// results must not change.
+func TestFastSchedulerSeqLimit(t *testing.T) {
+	run := func(scan, plain bool) string {
+		var out string
+		withMode(scan, plain, func() {
+			d, err := New(dramsim3Config(2))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.nextSeq = maxFastSeq - 500
+			h := digest{}
+			satRun(d, 2000, &h, func(int) (uint64, bool, int) { return uint64(d.nextSeq*0x9e3779b97f4a7c15) >> 20, d.nextSeq%3 == 0, 64 })
+			if d.chans[0].fast {
+				t.Errorf("fast scheduler still on after %d requests", d.nextSeq)
+			}
+			out = fmt.Sprintf("%x %+v", h.sum, d.Stats())
+		})
+		return out
+	}
+	if fast, plain := run(false, false), run(false, true); fast != plain {
+		t.Errorf("across maxFastSeq: fast %s, plain %s", fast, plain)
+	}
 }

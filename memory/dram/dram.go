@@ -200,6 +200,13 @@ func (d *DRAM) Submit(r Request) (Ticket, error) {
 	loc := d.m.decode(r.Addr)
 	seq := d.nextSeq
 	d.nextSeq++
+	if seq == maxFastSeq {
+		// The fast scheduler packs request ages into 57 bits; past
+		// 1.4e17 requests every channel continues with stepScan.
+		for _, c := range d.chans {
+			c.fast = false
+		}
+	}
 	s := d.slotOf(Ticket(seq))
 	s.seq, s.done, s.ch = seq, -1, int32(loc.ch)
 	d.chans[loc.ch].submit(r, loc, seq)

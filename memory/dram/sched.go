@@ -36,6 +36,10 @@ import (
 // stepScan. Organizations with more than 64 banks or classes per
 // channel also use stepScan.
 
+// maxFastSeq is the first request sequence number the fast scheduler's
+// priority key cannot hold (flag, 57-bit age, 6-bit bank).
+const maxFastSeq = 1 << 57
+
 // scanOnly makes every channel use stepScan (with its caches); tests
 // compare the fast scheduler against it and against the plain search.
 var scanOnly = false
