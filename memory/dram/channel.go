@@ -715,13 +715,15 @@ func (c *channel) wake(r *rank, t int64) int64 {
 
 // touch records a command on a rank at t for power-down accounting.
 func (c *channel) touch(r *rank, t int64) {
-	if pd := c.p.pdAfter; pd > 0 {
-		if gap := t - r.lastCmd; gap > pd+c.p.XP {
-			if r.open > 0 {
-				r.pdOpen += gap - pd - c.p.XP
-			} else {
-				r.pdClosed += gap - pd - c.p.XP
-			}
+	pd := c.p.pdAfter
+	if pd == 0 {
+		return // lastCmd is read only for power-down
+	}
+	if gap := t - r.lastCmd; gap > pd+c.p.XP {
+		if r.open > 0 {
+			r.pdOpen += gap - pd - c.p.XP
+		} else {
+			r.pdClosed += gap - pd - c.p.XP
 		}
 	}
 	if t > r.lastCmd {

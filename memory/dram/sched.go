@@ -247,10 +247,14 @@ func (c *channel) stepFast(limit int64) bool {
 	var minV int64
 	var many bool
 	if many = bits.OnesCount64(c.cand) > 4; many {
-		n4 := (c.nb + 3) &^ 3
 		m0, m1, m2, m3 := int64(math.MaxInt64), int64(math.MaxInt64), int64(math.MaxInt64), int64(math.MaxInt64)
-		for bi := 0; bi < n4; bi += 4 {
-			v0, v1, v2, v3 := c.vOf(bi), c.vOf(bi+1), c.vOf(bi+2), c.vOf(bi+3)
+		for bi := 0; bi < c.nb; bi += 4 {
+			i0, i1, i2, i3 := bi&63, (bi+1)&63, (bi+2)&63, (bi+3)&63
+			v0 := maxS(c.cl[i0], c.g[c.ccls[i0]&63])
+			v1 := maxS(c.cl[i1], c.g[c.ccls[i1]&63])
+			v2 := maxS(c.cl[i2], c.g[c.ccls[i2]&63])
+			v3 := maxS(c.cl[i3], c.g[c.ccls[i3]&63])
+			c.v[i0], c.v[i1], c.v[i2], c.v[i3] = v0, v1, v2, v3
 			m0, m1, m2, m3 = minS(m0, v0), minS(m1, v1), minS(m2, v2), minS(m3, v3)
 		}
 		minV = minS(minS(m0, m1), minS(m2, m3))
@@ -279,11 +283,13 @@ func (c *channel) stepFast(limit int64) bool {
 	}
 	var key uint64
 	if many {
-		n4 := (c.nb + 3) &^ 3
 		k0, k1, k2, k3 := uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64)
-		for bi := 0; bi < n4; bi += 4 {
-			k0, k1 = minU64(k0, c.keyOf(bi, x)), minU64(k1, c.keyOf(bi+1, x))
-			k2, k3 = minU64(k2, c.keyOf(bi+2, x)), minU64(k3, c.keyOf(bi+3, x))
+		for bi := 0; bi < c.nb; bi += 4 {
+			i0, i1, i2, i3 := bi&63, (bi+1)&63, (bi+2)&63, (bi+3)&63
+			k0 = minU64(k0, c.pk[i0]|uint64((x-c.v[i0])>>63))
+			k1 = minU64(k1, c.pk[i1]|uint64((x-c.v[i1])>>63))
+			k2 = minU64(k2, c.pk[i2]|uint64((x-c.v[i2])>>63))
+			k3 = minU64(k3, c.pk[i3]|uint64((x-c.v[i3])>>63))
 		}
 		key = minU64(minU64(k0, k1), minU64(k2, k3))
 	} else {
