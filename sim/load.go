@@ -182,15 +182,7 @@ func (l *loader) check(n *yaml.Node, t reflect.Type, path string) error {
 		}
 		fields := map[string]reflect.Type{}
 		var known []string
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			key := strings.Split(f.Tag.Get("yaml"), ",")[0]
-			if key == "" || key == "-" {
-				continue
-			}
-			fields[key] = f.Type
-			known = append(known, key)
-		}
+		yamlFields(t, fields, &known)
 		seen := map[string]int{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
@@ -247,6 +239,25 @@ func (l *loader) check(n *yaml.Node, t reflect.Type, path string) error {
 		}
 	}
 	return nil
+}
+
+// yamlFields collects the YAML keys of struct type t, descending into
+// inline fields (`yaml:",inline"`) as yaml.v3 does.
+func yamlFields(t reflect.Type, fields map[string]reflect.Type, known *[]string) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := strings.Split(f.Tag.Get("yaml"), ",")
+		if len(tag) > 1 && tag[1] == "inline" && f.Type.Kind() == reflect.Struct {
+			yamlFields(f.Type, fields, known)
+			continue
+		}
+		key := tag[0]
+		if key == "" || key == "-" {
+			continue
+		}
+		fields[key] = f.Type
+		*known = append(*known, key)
+	}
 }
 
 func join(path, key string) string {
@@ -390,6 +401,9 @@ func (l *loader) applySet(root *yaml.Node, set string) error {
 	if root.Kind != yaml.MappingNode {
 		return fmt.Errorf("%s: --set %s: the document is not a mapping", l.name, set)
 	}
+	if key == "dram" || key == "flash" {
+		return l.applyShorthand(root, key, strings.TrimSpace(value), set)
+	}
 	n := root
 	path := ""
 	segs := strings.Split(key, ".")
@@ -448,5 +462,55 @@ func (l *loader) applySet(root *yaml.Node, set string) error {
 			l.setBy[path] = set
 		}
 	}
+	return nil
+}
+
+// applyShorthand applies --set dram=GRADE and --set flash=DEVICE. A new
+// DRAM grade keeps only the section's channel count (the SoC's bus
+// width), fabric latency and sources: the organization, timing and power
+// of another standard do not carry over. A new flash device drops the
+// old device's overrides.
+func (l *loader) applyShorthand(root *yaml.Node, key, value, set string) error {
+	if value == "" {
+		return fmt.Errorf("%s: --set %s: want a name, e.g. dram=lpddr5-6400 or flash=ufs-4.0", l.name, set)
+	}
+	str := func(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v} }
+	var old *yaml.Node
+	idx := -1
+	for j := 0; j+1 < len(root.Content); j += 2 {
+		if root.Content[j].Value == key {
+			old, idx = root.Content[j+1], j+1
+		}
+	}
+	field := "device"
+	if key == "dram" {
+		field = "grade"
+	}
+	sec := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{str(field), str(value)}}
+	if key == "dram" && old != nil && old.Kind == yaml.MappingNode {
+		for j := 0; j+1 < len(old.Content); j += 2 {
+			k, v := old.Content[j], old.Content[j+1]
+			switch k.Value {
+			case "fabric_latency_ns", "source":
+				sec.Content = append(sec.Content, k, v)
+			case "org":
+				if v.Kind != yaml.MappingNode {
+					continue
+				}
+				for i := 0; i+1 < len(v.Content); i += 2 {
+					if v.Content[i].Value == "channels" {
+						org := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{v.Content[i], v.Content[i+1]}}
+						sec.Content = append(sec.Content, k, org)
+					}
+				}
+			}
+		}
+	}
+	if idx < 0 {
+		root.Content = append(root.Content, str(key), sec)
+	} else {
+		root.Content[idx] = sec
+	}
+	l.setBy[key+"."+field] = set
 	return nil
 }

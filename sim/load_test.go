@@ -45,7 +45,7 @@ func TestBadConfigs(t *testing.T) {
 // for every number, builds a hierarchy, and survives the YAML round trip
 // unchanged (what `soc show` prints loads back as the same SoC).
 func TestPresets(t *testing.T) {
-	want := []string{"orin-nano", "rk3588", "rpi4", "rpi5", "sd8gen3"}
+	want := []string{"host", "orin-nano", "rk3588", "rpi4", "rpi5", "sd8gen3"}
 	if got := Presets(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("Presets() = %v, want %v", got, want)
 	}
@@ -65,8 +65,17 @@ func TestPresets(t *testing.T) {
 					}
 				}
 			}
-			need(s.Cores.Source, "cores", "count", "clock_mhz")
+			need(s.Cores.Source, "cores", "count", "clock_mhz", "simd_bits", "fma_units", "mshrs", "energy_pj_per_flop")
 			need(s.IdealMemory.Source, "ideal_memory", "latency_ns")
+			// The timing model's sections (issue 5): every preset is complete.
+			if s.DRAM == nil || s.Flash == nil || s.WeightsBudget == 0 || s.PageCache == nil {
+				t.Fatalf("preset %s lacks dram, flash, weights_budget or page_cache", name)
+			}
+			need(s.DRAM.Source, "dram", "grade", "channels", "fabric_latency_ns")
+			need(s.PageCache.Source, "page_cache", "weights_budget", "policy", "readahead", "readahead_kb", "preload")
+			if !hasConfidence(s.Flash.Source) {
+				t.Errorf("flash.source = %q, want a citation ending in a confidence tag", s.Flash.Source)
+			}
 			if s.DTLB != nil {
 				need(s.DTLB.Source, "dtlb", "entries", "ways", "page")
 			}
@@ -148,7 +157,7 @@ func TestSet(t *testing.T) {
 		{"caches.L2.sise=1MiB", `rpi5: --set caches.L2.sise=1MiB: caches[L2].sise: unknown key "sise"`},
 		{"caches.L9.size=1MiB", `rpi5: --set caches.L9.size=1MiB: caches has no entry named "L9"`},
 		{"caches.L2.size=big", `rpi5: --set caches.L2.size=big: caches[L2].size: size "big"`},
-		{"caches.L2.ways=7", `rpi5:40: caches[L2].size: 524288 bytes is not a multiple of line*ways = 448 (after --set caches.L2.ways=7)`},
+		{"caches.L2.ways=7", `rpi5:48: caches[L2].size: 524288 bytes is not a multiple of line*ways = 448 (after --set caches.L2.ways=7)`},
 		{"caches.L2.size", `rpi5: --set caches.L2.size: want path=value`},
 		{"cores..count=1", `rpi5: --set cores..count=1: empty path segment`},
 		{"name.first=x", `rpi5: --set name.first=x: name: want a scalar, got a mapping`},

@@ -12,11 +12,23 @@ type Result struct {
 	Events        uint64        `json:"events"`
 	CountedEvents uint64        `json:"counted_events"`
 	Levels        []LevelResult `json:"levels"`
-	DTLB          *TLBResult    `json:"dtlb,omitempty"`
+	// The timing model's outputs (SoCs with a dram section) cover every
+	// token, warm-up included: DRAM, flash and page cache over the whole
+	// run, energy per level, and per-token and per-op breakdowns.
+	DRAM      *DRAMReport      `json:"dram,omitempty"`
+	Flash     *FlashReport     `json:"flash,omitempty"`
+	PageCache *PageCacheReport `json:"page_cache,omitempty"`
+	Energy    *EnergyReport    `json:"energy,omitempty"`
+	DTLB      *TLBResult       `json:"dtlb,omitempty"`
 	// Memory reports what lies below the last cache level.
-	Memory   any        `json:"memory"`
-	Time     TimeResult `json:"time"`
-	Warnings []string   `json:"warnings,omitempty"`
+	Memory any           `json:"memory"`
+	Time   TimeResult    `json:"time"`
+	Tokens []TokenResult `json:"tokens,omitempty"`
+	Ops    []OpResult    `json:"ops,omitempty"`
+	// Sweep holds the --sweep values this result was run with, in the
+	// order of the sweep flags.
+	Sweep    []SweepValue `json:"sweep,omitempty"`
+	Warnings []string     `json:"warnings,omitempty"`
 	// Provenance says exactly what produced the numbers.
 	Provenance Provenance `json:"provenance"`
 }
@@ -71,11 +83,36 @@ type TLBResult struct {
 	MissRate *float64 `json:"miss_rate"`
 }
 
-// TimeResult is simulated time: each core advances by the service time of
-// its demand references (a blocking in-order core), and the total is the
-// latest core's time.
+// TimeResult is simulated time. Without the timing model each core
+// advances by the service time of its demand references (a blocking
+// in-order core) and the total is the latest core's time after warm-up.
+// With it (TokenTimes present) the total is the whole run's time,
+// warm-up included.
 type TimeResult struct {
 	TotalNS float64 `json:"total_ns"`
+	*TokenTimes
+}
+
+// TokenTimes are the timing model's per-token times.
+type TokenTimes struct {
+	// TTFTNS is the time to first token: from the start to the end of the
+	// last prompt-phase operation (the whole run for din traces, which
+	// have no phases).
+	TTFTNS float64 `json:"ttft_ns"`
+	// PerTokenNS is each decode token's time, in order.
+	PerTokenNS   []float64 `json:"per_token_ns"`
+	PromptTokens int       `json:"prompt_tokens"`
+	DecodeTokens int       `json:"decode_tokens"`
+	// MeanTokenNS averages PerTokenNS (0 without decode tokens);
+	// TokensPerS is its inverse.
+	MeanTokenNS float64 `json:"mean_token_ns"`
+	TokensPerS  float64 `json:"tokens_per_s"`
+}
+
+// SweepValue is one swept key and the value a run used.
+type SweepValue struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
 }
 
 // Provenance records everything needed to reproduce a result.

@@ -43,6 +43,9 @@ type Options struct {
 	Straddle cache.StraddleMode
 	// Din controls reading din traces (RunFiles).
 	Din trace.DinOptions
+	// NoTiming skips the timing model on SoCs with a dram section: they
+	// then end in their ideal memory, as SoCs without one do.
+	NoTiming bool
 }
 
 // Reporter is implemented by memories that report their own counters.
@@ -90,9 +93,15 @@ type worker struct {
 	base     []cache.LevelStats
 	baseTLB  cache.TLBStats
 	baseTime uint64
+	// tm is the timing model (SoCs with a dram section).
+	tm *timing
 }
 
 func newWorker(soc *SoC, mem cache.Memory, warmup int, straddle cache.StraddleMode) (*worker, error) {
+	return newWorkerTimed(soc, mem, nil, warmup, straddle)
+}
+
+func newWorkerTimed(soc *SoC, mem cache.Memory, tm *timing, warmup int, straddle cache.StraddleMode) (*worker, error) {
 	hc, err := soc.HierarchyConfig(mem)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", soc.Name, err)
@@ -102,11 +111,18 @@ func newWorker(soc *SoC, mem cache.Memory, warmup int, straddle cache.StraddleMo
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", soc.Name, err)
 	}
-	w := &worker{soc: soc, h: h, mem: mem, warmup: uint32(warmup), counting: warmup == 0}
+	w := &worker{soc: soc, h: h, mem: mem, warmup: uint32(warmup), counting: warmup == 0, tm: tm}
+	if tm != nil {
+		tm.attach(h)
+	}
 	return w, nil
 }
 
 func (w *worker) run(ev []trace.Event) {
+	if w.tm != nil {
+		w.runTimed(ev)
+		return
+	}
 	w.events += uint64(len(ev))
 	if !w.counting {
 		i := 0
@@ -165,16 +181,25 @@ func Run(ctx context.Context, tr Trace, socs []*SoC, opts Options) ([]*Result, e
 		}
 	}
 	var main, shadow []*worker
+	hdr := tr.Source.Header()
 	for _, soc := range socs {
 		var mem cache.Memory = &idealMemory{latencyPS: uint64(soc.IdealMemory.LatencyNS) * 1000}
-		if opts.Memory != nil {
+		var tm *timing
+		switch {
+		case opts.Memory != nil:
 			m, err := opts.Memory(soc)
 			if err != nil {
 				return nil, fmt.Errorf("%s: memory: %w", soc.Name, err)
 			}
 			mem = m
+		case soc.Timed() && !opts.NoTiming:
+			t, rec, err := newTiming(soc, hdr)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", soc.Name, err)
+			}
+			mem, tm = rec, t
 		}
-		w, err := newWorker(soc, mem, warmup, opts.Straddle)
+		w, err := newWorkerTimed(soc, mem, tm, warmup, opts.Straddle)
 		if err != nil {
 			return nil, err
 		}
@@ -202,11 +227,16 @@ func Run(ctx context.Context, tr Trace, socs []*SoC, opts Options) ([]*Result, e
 		return nil, fmt.Errorf("%s: %w", tr.Name, err)
 	}
 	for _, w := range main {
+		if w.tm != nil {
+			w.tm.finish()
+			if w.tm.err != nil {
+				return nil, fmt.Errorf("%s on %s: timing: %w", tr.Name, w.soc.Name, w.tm.err)
+			}
+		}
 		if f, ok := w.mem.(Failer); ok && f.Err() != nil {
 			return nil, fmt.Errorf("%s on %s: memory: %w", tr.Name, w.soc.Name, f.Err())
 		}
 	}
-	hdr := tr.Source.Header()
 	out := make([]*Result, len(socs))
 	for i, soc := range socs {
 		out[i] = result(tr, hdr, soc, main[i], shadow[i], warmup, warnings, opts)
@@ -338,7 +368,9 @@ func result(tr Trace, hdr *trace.Header, soc *SoC, w, sw *worker, warmup int, wa
 	if rep, ok := w.mem.(Reporter); ok {
 		r.Memory = rep.Report()
 	}
-	if w.counting {
+	if w.tm != nil {
+		w.tm.report(r)
+	} else if w.counting {
 		r.Time.TotalNS = float64(w.h.Time()-w.baseTime) / 1000
 	}
 	return r

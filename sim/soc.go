@@ -8,6 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/edgeprof/edgeprof/cache"
+	"github.com/edgeprof/edgeprof/memory/flash"
 )
 
 // SoC describes the simulated memory system of one system-on-chip: its
@@ -30,6 +31,17 @@ type SoC struct {
 	// Caches lists the cache levels from the core outwards.
 	Caches      []Cache     `yaml:"caches" json:"caches"`
 	IdealMemory IdealMemory `yaml:"ideal_memory" json:"ideal_memory"`
+	// DRAM, when present, replaces the ideal memory below the caches and
+	// turns on the timing model (docs/timing-model.md section 4).
+	DRAM *DRAM `yaml:"dram,omitempty" json:"dram,omitempty"`
+	// Flash holds the model file; pages of it that are not resident in
+	// the page cache are read from here.
+	Flash *flash.Config `yaml:"flash,omitempty" json:"flash,omitempty"`
+	// WeightsBudget is the DRAM the OS leaves for the model file's pages
+	// (the page cache); 0 means the whole model is resident from the
+	// start and flash is never read.
+	WeightsBudget Size       `yaml:"weights_budget,omitempty" json:"weights_budget,omitempty"`
+	PageCache     *PageCache `yaml:"page_cache,omitempty" json:"page_cache,omitempty"`
 }
 
 // Sources cites where the numbers of a section come from: a map from a
@@ -48,8 +60,19 @@ type Cores struct {
 	// t mod Count.
 	Count int `yaml:"count" json:"count"`
 	// ClockMHz is the core clock; cache latencies are in its cycles.
-	ClockMHz int     `yaml:"clock_mhz" json:"clock_mhz"`
-	Source   Sources `yaml:"source,omitempty" json:"source,omitempty"`
+	ClockMHz int `yaml:"clock_mhz" json:"clock_mhz"`
+	// SIMDBits is the width of one SIMD register (128 for NEON, 256 for
+	// AVX2) and FMAUnits the SIMD fused multiply-adds a core starts per
+	// cycle: peak FP32 FLOP/cycle = FMAUnits x SIMDBits/32 x 2.
+	SIMDBits int `yaml:"simd_bits" json:"simd_bits"`
+	FMAUnits int `yaml:"fma_units" json:"fma_units"`
+	// MSHRs bounds the demand line fills one core has outstanding (miss
+	// status holding registers / line-fill buffers): its memory-level
+	// parallelism.
+	MSHRs int `yaml:"mshrs" json:"mshrs"`
+	// EnergyPJPerFLOP is the core energy of one floating-point operation.
+	EnergyPJPerFLOP float64 `yaml:"energy_pj_per_flop" json:"energy_pj_per_flop"`
+	Source          Sources `yaml:"source,omitempty" json:"source,omitempty"`
 }
 
 // Cache is one cache level as written in YAML.
@@ -75,7 +98,13 @@ type Cache struct {
 	// private).
 	SharedBy   int        `yaml:"shared_by" json:"shared_by"`
 	Prefetcher Prefetcher `yaml:"prefetcher" json:"prefetcher"`
-	Source     Sources    `yaml:"source,omitempty" json:"source,omitempty"`
+	// BandwidthBytesPerCycle is what one instance delivers per core
+	// cycle (timing model; default 32).
+	BandwidthBytesPerCycle int `yaml:"bandwidth_bytes_per_cycle" json:"bandwidth_bytes_per_cycle"`
+	// EnergyPJPerAccess is the energy of one line lookup or fill (timing
+	// model; default scaled from Horowitz, ISSCC 2014, by size).
+	EnergyPJPerAccess float64 `yaml:"energy_pj_per_access" json:"energy_pj_per_access"`
+	Source            Sources `yaml:"source,omitempty" json:"source,omitempty"`
 }
 
 // Prefetcher selects a level's prefetcher. In YAML it is a name
@@ -184,6 +213,9 @@ func (s *SoC) resolve() error {
 	if s.DTLB != nil && s.DTLB.Replacement == "" {
 		s.DTLB.Replacement = "lru"
 	}
+	if err := s.resolveTiming(); err != nil {
+		return err
+	}
 	for path, src := range s.sources() {
 		for k, v := range src {
 			if !hasConfidence(v) {
@@ -213,6 +245,12 @@ func (s *SoC) sources() map[string]Sources {
 	}
 	for i, c := range s.Caches {
 		m[fmt.Sprintf("caches[%d].", i)] = c.Source
+	}
+	if s.DRAM != nil {
+		m["dram."] = s.DRAM.Source
+	}
+	if s.PageCache != nil {
+		m["page_cache."] = s.PageCache.Source
 	}
 	return m
 }

@@ -1,0 +1,188 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/edgeprof/edgeprof/memory/dram"
+	"github.com/edgeprof/edgeprof/memory/flash"
+	"github.com/edgeprof/edgeprof/memory/pagecache"
+)
+
+// DRAM is the SoC's DRAM section: a memory/dram configuration (standard
+// or grade, organization, timing, power, controller; zero fields take the
+// standard's defaults) plus what lies between the cores' caches and the
+// memory controller.
+type DRAM struct {
+	dram.Config `yaml:",inline"`
+	// FabricLatencyNS is the time a request spends outside the caches and
+	// the DRAM's own timing: interconnect, memory controller pipeline and
+	// PHY, both ways. Together with the cache lookups and the DRAM timing
+	// it makes the unloaded load-to-use latency a pointer chase measures.
+	FabricLatencyNS float64 `yaml:"fabric_latency_ns" json:"fabric_latency_ns"`
+	Source          Sources `yaml:"source,omitempty" json:"source,omitempty"`
+}
+
+// PageCache configures the OS page cache that holds the model file's
+// pages within WeightsBudget (memory/pagecache).
+type PageCache struct {
+	// Policy is lru or linux (the kernel's active/inactive lists).
+	Policy string `yaml:"policy" json:"policy"`
+	// Readahead is ondemand, mmap (read-around of mmap faults) or none.
+	Readahead   string `yaml:"readahead" json:"readahead"`
+	ReadaheadKB int    `yaml:"readahead_kb" json:"readahead_kb"`
+	PageBytes   Size   `yaml:"page_bytes" json:"page_bytes"`
+	// Preload reads the whole model file into the page cache when the
+	// run starts, without waiting for it, as llama.cpp's
+	// posix_madvise(WILLNEED) on its mapping does; first touches then
+	// wait only for pages still in flight. A file larger than the budget
+	// is not preloaded (the kernel would only cycle it through the cache).
+	Preload bool    `yaml:"preload" json:"preload"`
+	Source  Sources `yaml:"source,omitempty" json:"source,omitempty"`
+}
+
+// Defaults of the timing fields.
+const (
+	defaultSIMDBits       = 128
+	defaultFMAUnits       = 1
+	defaultMSHRs          = 8
+	defaultPJPerFLOP      = 2.3 // Horowitz ISSCC 2014, 45 nm: FP32 mult 3.7 + add 0.9 pJ per FMA pair
+	defaultLevelBandwidth = 32  // bytes per cycle
+)
+
+// Timed reports whether the SoC has a DRAM section, which turns on the
+// timing model.
+func (s *SoC) Timed() bool { return s.DRAM != nil }
+
+// PeakFLOPsPerCycle is one core's peak FP32 rate.
+func (s *SoC) PeakFLOPsPerCycle() float64 {
+	return float64(s.Cores.FMAUnits) * float64(s.Cores.SIMDBits) / 32 * 2
+}
+
+// sramPJPerLine estimates the energy of one access to a line of an SRAM
+// array of size bytes: Horowitz (ISSCC 2014, 45 nm) gives 10, 20 and 100
+// pJ per 64-bit read of 8 KB, 32 KB and 1 MB arrays, i.e. about
+// 10 pJ x (size/8 KiB)^0.47; a line moves line/8 such words.
+func sramPJPerLine(size, line int64) float64 {
+	e64 := 10 * math.Pow(float64(size)/8192, 0.47)
+	return math.Round(e64*float64(line)/8*10) / 10
+}
+
+// resolveTiming fills in the defaults of the timing fields and checks the
+// DRAM, flash and page-cache sections.
+func (s *SoC) resolveTiming() error {
+	c := &s.Cores
+	if c.SIMDBits == 0 {
+		c.SIMDBits = defaultSIMDBits
+	}
+	if c.FMAUnits == 0 {
+		c.FMAUnits = defaultFMAUnits
+	}
+	if c.MSHRs == 0 {
+		c.MSHRs = defaultMSHRs
+	}
+	if c.EnergyPJPerFLOP == 0 {
+		c.EnergyPJPerFLOP = defaultPJPerFLOP
+	}
+	switch {
+	case c.SIMDBits < 32 || c.SIMDBits > 4096 || c.SIMDBits%32 != 0:
+		return &pathError{path: "cores.simd_bits", msg: fmt.Sprintf("%d, want a multiple of 32 in 32..4096", c.SIMDBits)}
+	case c.FMAUnits < 1 || c.FMAUnits > 64:
+		return &pathError{path: "cores.fma_units", msg: fmt.Sprintf("%d, want 1..64", c.FMAUnits)}
+	case c.MSHRs < 1 || c.MSHRs > 1024:
+		return &pathError{path: "cores.mshrs", msg: fmt.Sprintf("%d, want 1..1024", c.MSHRs)}
+	case !(c.EnergyPJPerFLOP >= 0 && c.EnergyPJPerFLOP < 1e6):
+		return &pathError{path: "cores.energy_pj_per_flop", msg: fmt.Sprintf("%g, want 0..1e6 pJ", c.EnergyPJPerFLOP)}
+	}
+	for i := range s.Caches {
+		l := &s.Caches[i]
+		if l.BandwidthBytesPerCycle == 0 {
+			l.BandwidthBytesPerCycle = defaultLevelBandwidth
+		}
+		if l.EnergyPJPerAccess == 0 && l.Size > 0 && l.Line > 0 {
+			l.EnergyPJPerAccess = sramPJPerLine(int64(l.Size), int64(l.Line))
+		}
+		if l.BandwidthBytesPerCycle < 1 || l.BandwidthBytesPerCycle > 1<<16 {
+			return &pathError{path: fmt.Sprintf("caches[%d].bandwidth_bytes_per_cycle", i), msg: fmt.Sprintf("%d, want 1..65536", l.BandwidthBytesPerCycle)}
+		}
+		if !(l.EnergyPJPerAccess >= 0 && l.EnergyPJPerAccess < 1e9) {
+			return &pathError{path: fmt.Sprintf("caches[%d].energy_pj_per_access", i), msg: fmt.Sprintf("%g, want 0..1e9 pJ", l.EnergyPJPerAccess)}
+		}
+	}
+	if d := s.DRAM; d != nil {
+		rc, err := d.Config.Resolve()
+		if err == nil {
+			err = rc.Validate()
+		}
+		if err != nil {
+			return &pathError{path: "dram", msg: strings.TrimPrefix(err.Error(), "dram: ")}
+		}
+		d.Config = rc
+		if !(d.FabricLatencyNS >= 0 && d.FabricLatencyNS <= 100_000) {
+			return &pathError{path: "dram.fabric_latency_ns", msg: fmt.Sprintf("%g, want 0..100000 ns", d.FabricLatencyNS)}
+		}
+	}
+	if f := s.Flash; f != nil {
+		if f.Device == "" && f.PageBytes == 0 {
+			return &pathError{path: "flash.device", msg: "empty, want a device name (" + strings.Join(flash.Devices(), ", ") + ") or every field"}
+		}
+		rc, err := f.Resolve()
+		if err == nil {
+			err = rc.Validate()
+		}
+		if err != nil {
+			return &pathError{path: "flash", msg: strings.TrimPrefix(err.Error(), "flash: ")}
+		}
+		*f = rc
+	}
+	if s.WeightsBudget > 0 {
+		switch {
+		case s.DRAM == nil:
+			return &pathError{path: "weights_budget", msg: "needs a dram section (the budget is DRAM)"}
+		case s.Flash == nil:
+			return &pathError{path: "weights_budget", msg: "needs a flash section (where pages that do not fit are read from)"}
+		}
+		if s.PageCache == nil {
+			s.PageCache = &PageCache{}
+		}
+	}
+	if p := s.PageCache; p != nil {
+		if p.Policy == "" {
+			p.Policy = "linux"
+		}
+		if p.Readahead == "" {
+			p.Readahead = "mmap"
+		}
+		if p.ReadaheadKB == 0 {
+			p.ReadaheadKB = 128
+		}
+		if p.PageBytes == 0 {
+			p.PageBytes = 4096
+		}
+		c := s.pageCacheConfig(0)
+		if c.WeightsBudget == 0 { // no budget: the section is kept but unused
+			c.WeightsBudget = int64(p.PageBytes)
+		}
+		if err := c.Validate(); err != nil {
+			return &pathError{path: "page_cache", msg: strings.TrimPrefix(err.Error(), "pagecache: ")}
+		}
+	}
+	return nil
+}
+
+// pageCacheConfig is the page cache for a model file of fileBytes.
+func (s *SoC) pageCacheConfig(fileBytes int64) pagecache.Config {
+	p := s.PageCache
+	return pagecache.Config{
+		WeightsBudget: int64(s.WeightsBudget), PageBytes: int(p.PageBytes), Policy: p.Policy,
+		Readahead: p.Readahead, ReadaheadKB: p.ReadaheadKB, FileBytes: fileBytes,
+	}
+}
+
+// dramCapacity is the bytes the DRAM organization holds.
+func dramCapacity(c dram.Config) uint64 {
+	o := c.Org
+	return uint64(o.Channels) * uint64(o.Ranks) * uint64(o.BankGroups) * uint64(o.BanksPerGroup) *
+		uint64(o.Rows) * uint64(o.Columns) * uint64(o.BusWidth) / 8
+}
