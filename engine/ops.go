@@ -35,19 +35,26 @@ func expf(x float32) float32 { return float32(math.Exp(float64(x))) }
 const simdLanes = 8
 
 // siluMul computes h[i] = silu(g[i]) * u[i] with ggml's silu
-// x/(1+exp(0-x)) followed by a separate multiply.
+// x/(1+exp(0-x)) followed by a separate multiply (h may be g).
 func siluMul(h, g, u []float32) {
 	n := len(g)
 	vec := n - n%simdLanes
-	for i := 0; i < n; i++ {
-		x := g[i]
-		var e float32
-		if i < vec {
-			e = quant.Expf(0 - x)
-		} else {
-			e = expf(0 - x)
+	var e [64]float32
+	for lo := 0; lo < n; lo += len(e) {
+		m := min(len(e), n-lo)
+		for i := range e[:m] {
+			e[i] = 0 - g[lo+i]
 		}
-		h[i] = float32(x/(1+e)) * u[i]
+		if v := min(m, vec-lo); v > 0 {
+			quant.ExpfRow(e[:v], e[:v])
+		}
+		for i := max(0, vec-lo); i < m; i++ {
+			e[i] = expf(e[i])
+		}
+		for i, ei := range e[:m] {
+			x := g[lo+i]
+			h[lo+i] = float32(x/(1+ei)) * u[lo+i]
+		}
 	}
 }
 

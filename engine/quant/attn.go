@@ -110,15 +110,36 @@ func scoresF32Generic(dst []float32, q, k []float32, scale float32) {
 // 8-lane vectors (masked lanes give 0), each vector's hsum8 added to a
 // float64 sum, then w_j = e_j·float32(1/sum).
 func SoftMax(w []float32) {
+	m := maxF32(w)
+	scaleF32(w, float32(1/expSum(w, m)))
+}
+
+func maxGeneric(w []float32) float32 {
 	m := float32(math.Inf(-1))
 	for _, v := range w {
 		if v > m {
 			m = v
 		}
 	}
-	inv := float32(1 / expSum(w, m))
+	return m
+}
+
+func scaleGeneric(w []float32, s float32) {
 	for i := range w {
-		w[i] *= inv
+		w[i] *= s
+	}
+}
+
+// ExpfRow sets dst[i] = Expf(src[i]) for i < len(src) (dst may be src;
+// len(dst) >= len(src)).
+func ExpfRow(dst, src []float32) {
+	_ = dst[:len(src)]
+	expfRow(dst, src)
+}
+
+func expfRowGeneric(dst, src []float32) {
+	for i, x := range src {
+		dst[i] = Expf(x)
 	}
 }
 

@@ -14,6 +14,9 @@ var (
 	accumulateF32 = accumulateF32Generic
 	f32ToF16Row   = f32ToF16RowGeneric
 	f16ToF32Row   = f16ToF32RowGeneric
+	maxF32        = maxGeneric
+	scaleF32      = scaleGeneric
+	expfRow       = expfRowGeneric
 )
 
 // dispatch is a snapshot of every kernel table and function variable, so
@@ -31,12 +34,15 @@ type dispatch struct {
 	accumulateF32        func(acc []float32, lanes int, v []float32, p []float32, hd int)
 	f32ToF16Row          func(dst []uint16, src []float32)
 	f16ToF32Row          func(dst []float32, src []uint16)
+	maxF32               func(w []float32) float32
+	scaleF32             func(w []float32, s float32)
+	expfRow              func(dst, src []float32)
 	simd                 bool
 }
 
 func current() dispatch {
 	return dispatch{kernels, tinyKernels, repackQ4_0, matVec, matMulTile, dotF16F16, scoresF16, scoresF32, expSum,
-		accumulateF16, accumulateF32, f32ToF16Row, f16ToF32Row, hasSIMD}
+		accumulateF16, accumulateF32, f32ToF16Row, f16ToF32Row, maxF32, scaleF32, expfRow, hasSIMD}
 }
 
 func (d dispatch) install() {
@@ -45,13 +51,14 @@ func (d dispatch) install() {
 	scoresF16, scoresF32, expSum = d.scoresF16, d.scoresF32, d.expSum
 	accumulateF16, accumulateF32 = d.accumulateF16, d.accumulateF32
 	f32ToF16Row, f16ToF32Row = d.f32ToF16Row, d.f16ToF32Row
+	maxF32, scaleF32, expfRow = d.maxF32, d.scaleF32, d.expfRow
 	hasSIMD = d.simd
 }
 
 func portableDispatch() dispatch {
 	return dispatch{generic, tinyGeneric, dotQ4_0RepackGeneric, matVecGeneric, matMulTileGeneric, dotF16F16Generic,
 		scoresF16Generic, scoresF32Generic, expSumGeneric, accumulateF16Generic, accumulateF32Generic,
-		f32ToF16RowGeneric, f16ToF32RowGeneric, false}
+		f32ToF16RowGeneric, f16ToF32RowGeneric, maxGeneric, scaleGeneric, expfRowGeneric, false}
 }
 
 // SIMD names the kernel family in use, for reports.

@@ -38,7 +38,9 @@ func FMA32(a, b, c float32) float32 { return fma32(a, b, c) }
 // float32 subnormal), and then the exact result decides.
 func fma32(a, b, c float32) float32 {
 	r := math.FMA(float64(a), float64(b), float64(c))
-	if bits := math.Float64bits(r); bits&(1<<29-1) != 1<<28 && math.Abs(r) >= 0x1p-126 {
+	if bits := math.Float64bits(r); bits&(1<<29-1) != 1<<28 && math.Abs(r) >= 0x1p-126 || r == 0 {
+		// r == 0 only if a·b+c is exactly zero (float64 rounds no other
+		// sum of these operands to zero).
 		return float32(r)
 	}
 	return fma32Exact(a, b, c)

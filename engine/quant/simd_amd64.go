@@ -3,6 +3,8 @@
 package quant
 
 import (
+	"math"
+
 	"golang.org/x/sys/cpu"
 
 	"github.com/edgeprof/edgeprof/engine/gguf"
@@ -36,6 +38,16 @@ func useSIMD() {
 	tinyKernels[gguf.BF16] = tiny1(tinyBF16x4AVX2)
 	matMulTile = matMulTileSIMD
 	matVec = matVecSIMD
+	expSum = expSumSIMD
+	scoresF16 = scoresF16SIMD
+	scoresF32 = scoresF32SIMD
+	accumulateF16 = accumulateF16SIMD
+	accumulateF32 = accumulateF32SIMD
+	f32ToF16Row = f32ToF16RowSIMD
+	f16ToF32Row = f16ToF32RowSIMD
+	maxF32 = maxSIMD
+	scaleF32 = scaleSIMD
+	expfRow = expfRowSIMD
 	dotF16F16 = func(a, b []uint16) float32 {
 		if len(a) == 0 {
 			return 0
@@ -248,3 +260,130 @@ func dotQ4_1Vec2AVX2(x *byte, stride int, yq *int8, yd, ys *float32, nb int, out
 
 //go:noescape
 func dotQ5_1Vec2AVX2(x *byte, stride int, yq *int8, yd, ys *float32, nb int, out *[2]float32)
+
+//go:noescape
+func expSumAVX2(w *float32, n8 int, m float32) float64
+
+//go:noescape
+func scoresF16TinyAVX2(dst *float32, q, k *uint16, hd, cells int, scale float32)
+
+//go:noescape
+func scoresF16VecAVX2(dst *float32, q, k *uint16, hd, cells int, scale float32)
+
+//go:noescape
+func scoresF32AVX2(dst *float32, q, k *float32, hd, cells int, scale float32)
+
+//go:noescape
+func accumulateF16AVX2(acc *float32, lanes int, v *uint16, p *float32, hd, cells int)
+
+//go:noescape
+func accumulateF32AVX2(acc *float32, lanes int, v *float32, p *float32, hd, cells int)
+
+//go:noescape
+func f32ToF16RowAVX2(dst *uint16, src *float32, n8 int)
+
+//go:noescape
+func f16ToF32RowAVX2(dst *float32, src *uint16, n8 int)
+
+// The attention kernels: assembly where the shape allows, the portable
+// code for the rest.
+
+func expSumSIMD(w []float32, m float32) float64 {
+	n8 := len(w) / 8
+	var sum float64
+	if n8 > 0 {
+		sum = expSumAVX2(&w[0], n8, m)
+	}
+	if n8*8 < len(w) {
+		sum += expSumGeneric(w[n8*8:], m)
+	}
+	return sum
+}
+
+func scoresF16SIMD(dst []float32, q, k []uint16, scale float32, tiny bool) {
+	hd := len(q)
+	switch {
+	case len(dst) == 0 || hd == 0:
+		scoresF16Generic(dst, q, k, scale, tiny)
+	case tiny:
+		scoresF16TinyAVX2(&dst[0], &q[0], &k[0], hd, len(dst), scale)
+	case hd%32 == 0:
+		scoresF16VecAVX2(&dst[0], &q[0], &k[0], hd, len(dst), scale)
+	default:
+		scoresF16Generic(dst, q, k, scale, tiny)
+	}
+}
+
+func scoresF32SIMD(dst []float32, q, k []float32, scale float32) {
+	if len(dst) == 0 || len(q) == 0 {
+		scoresF32Generic(dst, q, k, scale)
+		return
+	}
+	scoresF32AVX2(&dst[0], &q[0], &k[0], len(q), len(dst), scale)
+}
+
+func accumulateF16SIMD(acc []float32, lanes int, v []uint16, p []float32, hd int) {
+	if hd%8 != 0 || len(p) == 0 || hd == 0 {
+		accumulateF16Generic(acc, lanes, v, p, hd)
+		return
+	}
+	accumulateF16AVX2(&acc[0], lanes, &v[0], &p[0], hd, len(p))
+}
+
+func accumulateF32SIMD(acc []float32, lanes int, v []float32, p []float32, hd int) {
+	if hd%8 != 0 || len(p) == 0 || hd == 0 {
+		accumulateF32Generic(acc, lanes, v, p, hd)
+		return
+	}
+	accumulateF32AVX2(&acc[0], lanes, &v[0], &p[0], hd, len(p))
+}
+
+func f32ToF16RowSIMD(dst []uint16, src []float32) {
+	n8 := len(src) / 8
+	if n8 > 0 {
+		f32ToF16RowAVX2(&dst[0], &src[0], n8)
+	}
+	f32ToF16RowGeneric(dst[n8*8:], src[n8*8:])
+}
+
+func f16ToF32RowSIMD(dst []float32, src []uint16) {
+	n8 := len(src) / 8
+	if n8 > 0 {
+		f16ToF32RowAVX2(&dst[0], &src[0], n8)
+	}
+	f16ToF32RowGeneric(dst[n8*8:], src[n8*8:])
+}
+
+//go:noescape
+func maxAVX2(w *float32, n8 int) float32
+
+//go:noescape
+func scaleAVX2(w *float32, n8 int, s float32)
+
+//go:noescape
+func expfRowAVX2(dst, src *float32, n8 int)
+
+func maxSIMD(w []float32) float32 {
+	n8 := len(w) / 8
+	m := float32(math.Inf(-1))
+	if n8 > 0 {
+		m = maxAVX2(&w[0], n8)
+	}
+	return max(m, maxGeneric(w[n8*8:]))
+}
+
+func scaleSIMD(w []float32, s float32) {
+	n8 := len(w) / 8
+	if n8 > 0 {
+		scaleAVX2(&w[0], n8, s)
+	}
+	scaleGeneric(w[n8*8:], s)
+}
+
+func expfRowSIMD(dst, src []float32) {
+	n8 := len(src) / 8
+	if n8 > 0 {
+		expfRowAVX2(&dst[0], &src[0], n8)
+	}
+	expfRowGeneric(dst[n8*8:], src[n8*8:])
+}
