@@ -5,36 +5,41 @@ import (
 	"math/bits"
 )
 
-// The fast scheduler finds the same command as stepScan without looking
-// at every bank.
+// The fast scheduler finds the same command as stepScan without
+// evaluating every bank's constraints on every step.
 //
-// A bank's next command (its cached candidate) can issue at
-// T_b = max(L_b, G_c, floor): L_b its own constraints (tRCD, tRAS, tRP,
-// tRC, refresh, arrival), G_c the rank/channel constraints shared by
-// every candidate of its class c, and floor the command bus and the
-// start of the current read/write batch. The classes are PRE (no shared
-// constraint), ACT per (rank, bank group) (tRRD, tFAW) and RD/WR per
-// (rank, bank group, direction) (tCCD, tWTR, data bus). With
+// A bank's next command (its cached candidate, see pick) can issue at
+// T_b = max(L_b, G_c, floor): L_b the bank's own constraints (tRCD,
+// tRAS, tRP, tRC, tWR, tRTP, refresh, the request's arrival), G_c the
+// rank/channel constraints shared by every candidate of its class c,
+// and floor the command bus and the start of the current read/write
+// batch. The classes are PRE (no shared constraint), ACT per (rank,
+// bank group) (tRRD, tFAW) and RD/WR per (rank, bank group, direction)
+// (tCCD, tWTR, data bus: rank switch, read-write turnaround). With
 // V_b = max(L_b, G_c) the earliest command issues at
-// X = max(floor, min_b V_b), and the FR-FCFS winner is, among the banks
-// with V_b <= X, a column command before ACT/PRE, then the oldest
-// request.
+// x = max(floor, min_b V_b), and the FR-FCFS winner is, among the banks
+// with V_b <= x, a column command before ACT/PRE, then the oldest
+// request: stepScan's order exactly.
 //
-// min_b V_b = min_c max(G_c, min over c's banks of L_b), so each step
-// looks at the non-empty classes (a few) instead of the banks; only the
-// classes whose max(G_c, Lmin_c) <= X are opened to find the winner.
-// A bank's candidate changes only when the bank or its queue does
-// (inval marks it dirty; the next step re-picks it and moves it between
-// classes); G_c changes only when the rank activates (ACT classes) or a
-// column command issues anywhere on the channel (RD/WR classes, through
-// the data bus), which epochs track.
+// min_b V_b = min_c u_c with u_c = max(G_c, least L_b of c's banks), so
+// a step takes the minimum over the classes (4 on LPDDR4 with one rank,
+// 7 for DRAMsim3's two-rank LPDDR4) instead of the banks; the banks of
+// classes with u_c <= x are ready if L_b <= x, and the least priority
+// key among them wins. Both passes use sign masks instead of branches.
+// The state changes incrementally:
+//   - a bank's candidate changes only when the bank or its queue does:
+//     inval marks it dirty, and the next step re-picks it (flush) and
+//     moves it between classes, updating their least L_b;
+//   - G_c changes only when a rank activates or refreshes one bank (its
+//     ACT classes, actChanged) or a column command issues (every RD/WR
+//     class through the data bus, casChanged).
 //
-// Refresh and power-down make a candidate's time depend on more than
-// these terms (a due refresh blocks the banks it covers, a powered-down
-// rank adds tXP), so a step whose earliest command would come at or
-// after a refresh is due, and every step with power-down enabled, uses
-// stepScan. Organizations with more than 64 banks or classes per
-// channel also use stepScan.
+// A refresh falling due blocks the banks it covers; a step whose
+// earliest command would come at or after the earliest due refresh
+// takes stepRefresh, stepScan's search and refresh handling over the
+// same V_b. Power-down (a rank's wake-up adds tXP to its commands) and
+// organizations with more than 64 banks or classes per channel use
+// stepScan throughout.
 
 // maxFastSeq is the first request sequence number the fast scheduler's
 // priority key cannot hold (flag, 57-bit age, 6-bit bank).
@@ -61,21 +66,26 @@ type sched struct {
 
 	// Per bank: the registered candidate's L_b, its priority key
 	// (RD/WR first, then the oldest request, then the bank index) and
-	// its class; v is scratch.
-	// Index 64 is a sentinel without a candidate (see stepFast).
+	// its class. Index 64 is a sentinel without a candidate (see
+	// stepFast).
 	cand uint64 // banks with a candidate
 	cl   [65]int64
 	pk   [65]uint64
 	ccls [65]uint8
-	v    [65]int64
 	// Per bank: its ACT class and its first RD/WR class (+1 for WR).
 	actCls [64]uint8
 	casCls [64]uint8
+	crank  [64]int32 // per class: its rank
 
-	// Per class: G_c, and for RD/WR classes G_c without the data-bus
-	// term.
-	g  [64]int64
-	rp [64]int64
+	// Per class: its banks, the least L_b among them (MaxInt64 if none),
+	// G_c (clamped at 0: it only meets L_b >= 0 in a max), for RD/WR
+	// classes G_c without the data-bus term, and u = max(G_c, lmin), the
+	// earliest any of its commands could issue, floor aside.
+	members [64]uint64
+	lmin    [64]int64
+	g       [64]int64
+	rp      [64]int64
+	u       [64]int64
 }
 
 func (c *channel) initSched() {
@@ -108,12 +118,15 @@ func (c *channel) initSched() {
 		c.ccls[i] = uint8(nc)
 	}
 	c.pk[64] = math.MaxUint64
-	c.g[0] = never
+	for i := range c.lmin {
+		c.lmin[i], c.u[i] = math.MaxInt64, math.MaxInt64
+	}
 	c.g[nc] = math.MaxInt64
 	for i := range c.banks {
 		b := &c.banks[i]
 		c.actCls[i] = uint8(1 + int(b.rank)*c.actBG + int(b.bg)%c.actBG)
 		c.casCls[i] = uint8(c.casBase + (int(b.rank)*c.casBG+int(b.bg)%c.casBG)*2)
+		c.crank[c.actCls[i]], c.crank[c.casCls[i]], c.crank[c.casCls[i]+1] = b.rank, b.rank, b.rank
 	}
 	for r := range p.ranks {
 		c.actChanged(int32(r))
@@ -134,15 +147,22 @@ func (c *channel) inval(b *bank) {
 func (c *channel) actChanged(rank int32) {
 	p := c.p
 	r := &c.ranks[rank]
-	common := max(r.lastACT+p.RRDS, r.faw[r.fawI]+p.FAW)
+	common := max(r.lastACT+p.RRDS, r.faw[r.fawI]+p.FAW, 0)
 	base := 1 + int(rank)*c.actBG
 	if c.actBG == 1 {
-		c.g[base&63] = common
+		c.setG(base, common)
 		return
 	}
 	for bg, t := range r.lastACTbg {
-		c.g[(base+bg)&63] = max(common, t+p.RRDL)
+		c.setG(base+bg, max(common, t+p.RRDL))
 	}
+}
+
+// setG sets G_c of class ci (g >= 0) and its u.
+func (c *channel) setG(ci int, g int64) {
+	ci &= 63
+	c.g[ci] = g
+	c.u[ci] = maxS(g, c.lmin[ci])
 }
 
 // casChanged recomputes G_c of the RD/WR classes after a column command
@@ -171,16 +191,17 @@ func (c *channel) casChanged(rank int32) {
 	if c.busDir == 1 {
 		wr += p.Turnaround
 	}
-	for rk := range int32(len(c.ranks)) {
+	var rtrs int64
+	if c.busDir != 0 {
+		rtrs = p.RTRS
+	}
+	for ci := c.casBase; ci < c.nc; ci += 2 {
 		var off int64
-		if c.busDir != 0 && rk != c.busRank {
-			off = p.RTRS
+		if c.crank[ci&63] != c.busRank {
+			off = rtrs
 		}
-		ci := c.casBase + int(rk)*c.casBG*2
-		for end := ci + 2*c.casBG; ci < end; ci += 2 {
-			c.g[ci&63] = max(c.rp[ci&63], rd+off)
-			c.g[(ci+1)&63] = max(c.rp[(ci+1)&63], wr+off)
-		}
+		c.setG(ci, max(c.rp[ci&63], rd+off, 0))
+		c.setG(ci+1, max(c.rp[(ci+1)&63], wr+off, 0))
 	}
 }
 
@@ -195,25 +216,50 @@ func (c *channel) classOf(b *bank) uint8 {
 	return c.casCls[b.id&63] + b.cDir
 }
 
-// flush re-picks the dirty banks and records their candidates.
+// flush re-picks the dirty banks and moves them between classes.
 func (c *channel) flush(wantWrite bool) {
 	for d := c.dirty; d != 0; d &= d - 1 {
 		bi := bits.TrailingZeros64(d) & 63
 		b := &c.banks[bi]
-		c.ccls[bi] = uint8(c.none)
-		c.cand &^= 1 << uint(bi)
-		if b.n[0]+b.n[1] == 0 {
-			continue
+		bit := uint64(1) << uint(bi)
+		old := int(c.ccls[bi]) & 63
+		ci := c.none
+		if b.n[0]+b.n[1] != 0 {
+			if !b.cValid || b.cWrite != wantWrite {
+				c.pick(b, wantWrite)
+			}
+			if b.cKind != cmdNone {
+				ci = int(c.classOf(b)) & 63
+			}
 		}
-		if !b.cValid || b.cWrite != wantWrite {
-			c.pick(b, wantWrite)
+		l := b.cLocal
+		if ci == old && c.members[ci] == bit {
+			// Alone in the same class (a stream of row hits).
+			c.lmin[ci], c.u[ci] = l, maxS(c.g[ci], l)
+		} else {
+			if old != c.none {
+				m := c.members[old] &^ bit
+				c.members[old] = m
+				if c.cl[bi] == c.lmin[old] {
+					lmin := int64(math.MaxInt64)
+					for ; m != 0; m &= m - 1 {
+						lmin = minS(lmin, c.cl[bits.TrailingZeros64(m)&63])
+					}
+					c.lmin[old] = lmin
+					c.u[old] = maxS(c.g[old], lmin)
+				}
+			}
+			c.ccls[bi] = uint8(ci)
+			if ci == c.none {
+				c.cand &^= bit
+				continue
+			}
+			c.members[ci] |= bit
+			c.lmin[ci] = minS(c.lmin[ci], l)
+			c.u[ci] = maxS(c.g[ci], c.lmin[ci])
+			c.cand |= bit
 		}
-		if b.cKind == cmdNone {
-			continue
-		}
-		c.cand |= 1 << uint(bi)
-		c.ccls[bi] = c.classOf(b)
-		c.cl[bi] = b.cLocal
+		c.cl[bi] = l
 		notCAS := uint64(0)
 		if b.cKind != cmdCAS {
 			notCAS = 1 << 63
@@ -223,7 +269,7 @@ func (c *channel) flush(wantWrite bool) {
 	c.dirty = 0
 }
 
-// stepFast is step with the class structure; see the comment above.
+// stepFast is step with the class structure (see the top of this file).
 func (c *channel) stepFast(limit int64) bool {
 	if limit < c.lb || limit < c.cmdFree {
 		return false
@@ -236,44 +282,23 @@ func (c *channel) stepFast(limit int64) bool {
 	if c.dirty != 0 {
 		c.flush(wantWrite)
 	}
-	// V_b = max(L_b, G_c) for every bank with a candidate, then the
-	// earliest; then among the banks with V_b <= x the smallest key.
-	// All values lie in [0, MaxInt64] (arrivals are clamped to
-	// c.now >= 0), so differences cannot overflow: min and max by sign
-	// masks, without branches. With many candidates all banks are
-	// scanned four at a time (independent chains), else two candidates
-	// per round; past the last one TrailingZeros64 gives 64, a sentinel
-	// without a candidate, as are the banks without one.
-	var minV int64
-	var many bool
-	if many = bits.OnesCount64(c.cand) > 4; many {
-		m0, m1, m2, m3 := int64(math.MaxInt64), int64(math.MaxInt64), int64(math.MaxInt64), int64(math.MaxInt64)
-		for bi := 0; bi < c.nb; bi += 4 {
-			i0, i1, i2, i3 := bi&63, (bi+1)&63, (bi+2)&63, (bi+3)&63
-			v0 := maxS(c.cl[i0], c.g[c.ccls[i0]&63])
-			v1 := maxS(c.cl[i1], c.g[c.ccls[i1]&63])
-			v2 := maxS(c.cl[i2], c.g[c.ccls[i2]&63])
-			v3 := maxS(c.cl[i3], c.g[c.ccls[i3]&63])
-			c.v[i0], c.v[i1], c.v[i2], c.v[i3] = v0, v1, v2, v3
-			m0, m1, m2, m3 = minS(m0, v0), minS(m1, v1), minS(m2, v2), minS(m3, v3)
-		}
-		minV = minS(minS(m0, m1), minS(m2, m3))
-	} else {
-		m0, m1 := int64(math.MaxInt64), int64(math.MaxInt64)
-		for m := c.cand; m != 0; {
-			b0 := bits.TrailingZeros64(m)
-			m &= m - 1
-			b1 := bits.TrailingZeros64(m)
-			m &= m - 1
-			v0, v1 := c.vOf(b0), c.vOf(b1)
-			m0, m1 = minS(m0, v0), minS(m1, v1)
-		}
-		minV = minS(m0, m1)
+	// The earliest time any class could issue, then the banks of the
+	// classes that can issue by x: among them those with L_b <= x are
+	// ready (G_c <= u_c <= x), and the least priority key wins (a column
+	// command's key is below any ACT's or PRE's). All values lie in
+	// [0, MaxInt64] (arrivals are clamped to c.now >= 0, G_c at 0), so
+	// differences cannot overflow: min, max and comparisons by sign
+	// masks, without branches.
+	nc := c.nc
+	m0, m1 := int64(math.MaxInt64), int64(math.MaxInt64)
+	for ci := 0; ci < nc; ci += 2 {
+		m0, m1 = minS(m0, c.u[ci&63]), minS(m1, c.u[(ci+1)&63]) // u[nc] is the empty class
 	}
-	if minV == math.MaxInt64 {
+	minU := minS(m0, m1)
+	if minU == math.MaxInt64 {
 		return c.stepScan(limit) // nothing to do but refresh, if anything
 	}
-	x := max(minV, c.cmdFree, c.modeAt)
+	x := max(minU, c.cmdFree, c.modeAt)
 	if x >= c.minDue {
 		return c.stepRefresh(limit)
 	}
@@ -281,28 +306,21 @@ func (c *channel) stepFast(limit int64) bool {
 		c.lb = x
 		return false
 	}
-	var key uint64
-	if many {
-		k0, k1, k2, k3 := uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64)
-		for bi := 0; bi < c.nb; bi += 4 {
-			i0, i1, i2, i3 := bi&63, (bi+1)&63, (bi+2)&63, (bi+3)&63
-			k0 = minU64(k0, c.pk[i0]|uint64((x-c.v[i0])>>63))
-			k1 = minU64(k1, c.pk[i1]|uint64((x-c.v[i1])>>63))
-			k2 = minU64(k2, c.pk[i2]|uint64((x-c.v[i2])>>63))
-			k3 = minU64(k3, c.pk[i3]|uint64((x-c.v[i3])>>63))
-		}
-		key = minU64(minU64(k0, k1), minU64(k2, k3))
-	} else {
-		k0, k1 := uint64(math.MaxUint64), uint64(math.MaxUint64)
-		for m := c.cand; m != 0; {
-			b0 := bits.TrailingZeros64(m)
-			m &= m - 1
-			b1 := bits.TrailingZeros64(m)
-			m &= m - 1
-			k0, k1 = minU64(k0, c.keyOf(b0, x)), minU64(k1, c.keyOf(b1, x))
-		}
-		key = minU64(k0, k1)
+	var sel uint64
+	for ci := 0; ci < nc; ci++ {
+		sel |= c.members[ci&63] &^ uint64((x-c.u[ci&63])>>63)
 	}
+	// Two banks per round; past the last one TrailingZeros64 gives 64,
+	// the sentinel without a candidate.
+	k0, k1 := uint64(math.MaxUint64), uint64(math.MaxUint64)
+	for sel != 0 {
+		b0 := bits.TrailingZeros64(sel)
+		sel &= sel - 1
+		b1 := bits.TrailingZeros64(sel)
+		sel &= sel - 1
+		k0, k1 = minU64(k0, c.keyOf(b0, x)), minU64(k1, c.keyOf(b1, x))
+	}
+	key := minU64(k0, k1)
 	best := int(key & 63)
 	b := &c.banks[best]
 	c.issueFor(int(b.cKind), int32(best), b.cReq, x)
@@ -329,8 +347,8 @@ func minU64(a, b uint64) uint64 {
 }
 
 // stepRefresh is stepFast when a refresh may be due before the next
-// command: stepScan's search and refresh handling, over the V_b that
-// stepFast just computed instead of the rank/channel memo.
+// command: stepScan's search and refresh handling, over the banks'
+// V_b = max(L_b, G_c) instead of the rank/channel memo.
 func (c *channel) stepRefresh(limit int64) bool {
 	floor := max(c.cmdFree, c.modeAt)
 	minDue := c.minDue
@@ -338,7 +356,7 @@ func (c *channel) stepRefresh(limit int64) bool {
 	var bestSeq uint64
 	for m := c.cand; m != 0; m &= m - 1 {
 		bi := bits.TrailingZeros64(m) & 63
-		v := c.v[bi]
+		v := maxS(c.cl[bi], c.g[c.ccls[bi]&63])
 		b := &c.banks[bi]
 		kind := int(b.cKind)
 		t := max(v, floor)
@@ -369,20 +387,10 @@ func (c *channel) stepRefresh(limit int64) bool {
 	return true
 }
 
-// vOf computes and stores V_b of bank bi (0..64).
-func (c *channel) vOf(bi int) int64 {
+// keyOf returns bank bi's priority key if its L_b <= x, else MaxUint64.
+func (c *channel) keyOf(bi int, x int64) uint64 {
 	if bi > 64 {
 		bi = 64 // never; lets the compiler drop bounds checks
 	}
-	v := maxS(c.cl[bi], c.g[c.ccls[bi]&63])
-	c.v[bi] = v
-	return v
-}
-
-// keyOf returns bank bi's priority key if its V_b <= x, else MaxUint64.
-func (c *channel) keyOf(bi int, x int64) uint64 {
-	if bi > 64 {
-		bi = 64
-	}
-	return c.pk[bi] | uint64((x-c.v[bi])>>63)
+	return c.pk[bi] | uint64((x-c.cl[bi])>>63)
 }
