@@ -187,8 +187,26 @@ func TestFastSchedulerMatchesScan(t *testing.T) {
 		{"lpddr5x-closed-xor", Config{Grade: "lpddr5x-9600", Controller: Controller{PagePolicy: "closed", BankXOR: true, ReadQueue: 2, WriteQueue: 3, WriteHigh: 2, WriteLow: 1}}},
 		{"ddr4-norefresh-rorabgbaco", Config{Grade: "ddr4-2400", Org: Organization{Ranks: 2}, Controller: Controller{Refresh: "none", Mapping: "RoRaBgBaCoCh"}}},
 	}, goldenConfigs...)
+	workloads := append([]struct {
+		name string
+		run  func(d *DRAM, seed uint64, n int, h *digest)
+	}{
+		// Arrivals near 2^61 ps: the fast scheduler's sign-mask arithmetic
+		// must not overflow.
+		{"far", func(d *DRAM, seed uint64, n int, h *digest) {
+			r := rand.New(rand.NewPCG(seed, 14))
+			at := int64(1) << 61
+			for range n {
+				at += int64(r.IntN(4000))
+				if _, err := d.Submit(Request{At: at, Addr: r.Uint64() & (1<<32 - 1), Size: 64, Write: r.IntN(3) == 0}); err != nil {
+					panic(err)
+				}
+			}
+			h.add(d.Drain())
+		}},
+	}, goldenWorkloads...)
 	for _, c := range configs {
-		for _, w := range goldenWorkloads {
+		for _, w := range workloads {
 			for seed := uint64(11); seed <= 13; seed++ {
 				var got [3]string
 				for i, m := range schedModes {
