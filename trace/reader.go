@@ -609,15 +609,25 @@ func (r *Reader) repeatSlot(k, rep, start int) error {
 		s.ev = e
 		return nil
 	}
-	// A record corrected from an all-zero slot and forked leaves a zero
-	// slot at position k.
+	// Streams taking turns (threads' chunks): each repeat advances the
+	// slot at position k by its strides, which its update keeps, and
+	// moves it to the front.
+	o := &r.c.order
 	for range rep {
-		e := r.c.predict(k)
-		if e.Size == 0 {
+		p := o[k]
+		s := &r.c.slots[p]
+		if s.ev.Size == 0 {
+			// A record corrected from an all-zero slot and forked
+			// leaves a zero slot at position k.
 			return r.corrupt("record at payload byte %d: a repeat predicts from an empty slot", start)
 		}
-		r.events = append(r.events, e)
-		r.c.update(k, e)
+		s.ev.Addr += s.stride
+		s.ev.NeuronLo += s.nstride
+		s.ev.NeuronHi += s.nstride
+		s.ev.Token += s.tstride
+		r.events = append(r.events, s.ev)
+		copy(o[1:k+1], o[:k])
+		o[0] = p
 	}
 	return nil
 }

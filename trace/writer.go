@@ -166,15 +166,29 @@ func (w *Writer) Emit(e Event) {
 	// address, neurons and token move); a period's may not be.
 	if src := w.runSrc; src >= srcPeriod0 {
 		if w.periodRepeats(&e, &w.c.periods[src-srcPeriod0]) {
-			w.repeat(e)
+			w.repeat(&e)
 			return
 		}
-	} else if src != noRun && e == w.c.predict(src) {
-		w.c.update(src, e)
-		w.repeat(e)
+	} else if src != noRun && slotRepeats(&e, &w.c.slots[w.c.order[src]]) {
+		if src == 0 {
+			// Continuing the front slot leaves its strides as they are.
+			w.c.slots[w.c.order[0]].ev = e
+		} else {
+			w.c.update(src, e)
+		}
+		w.repeat(&e)
 		return
 	}
 	w.emitRecord(e)
+}
+
+// slotRepeats reports whether e is slot s's prediction.
+func slotRepeats(e *Event, s *slot) bool {
+	p := &s.ev
+	return e.Addr == p.Addr+s.stride && e.Token == p.Token+s.tstride &&
+		e.NeuronLo == p.NeuronLo+s.nstride && e.NeuronHi == p.NeuronHi+s.nstride &&
+		e.Size == p.Size && e.Tensor == p.Tensor && e.Layer == p.Layer &&
+		e.Thread == p.Thread && e.Op == p.Op && e.Kind == p.Kind && e.Phase == p.Phase
 }
 
 // periodRepeats reports whether e is the valid event that period
@@ -201,7 +215,7 @@ func (w *Writer) periodRepeats(e *Event, pr *period) bool {
 }
 
 // repeat counts e as one more repeat of the open record.
-func (w *Writer) repeat(e Event) {
+func (w *Writer) repeat(e *Event) {
 	w.run++
 	w.note(e)
 	if len(w.hist) >= w.blockEvents {
@@ -217,7 +231,7 @@ func (w *Writer) emitRecord(e Event) {
 	w.flushRun()
 	w.setPeriods()
 	w.record(e)
-	w.note(e)
+	w.note(&e)
 	if len(w.hist) >= w.blockEvents || len(w.buf)-blockHeaderSize >= blockPayloadSoft {
 		w.flushBlock()
 	}
@@ -225,7 +239,7 @@ func (w *Writer) emitRecord(e Event) {
 
 // note accounts for e, already coded: the block's token range, the
 // file's sort order and the block's history.
-func (w *Writer) note(e Event) {
+func (w *Writer) note(e *Event) {
 	if len(w.hist) == 0 {
 		w.first, w.min, w.max = e.Token, e.Token, e.Token
 	} else if e.Token < w.min {
@@ -238,7 +252,7 @@ func (w *Writer) note(e Event) {
 	}
 	w.prevTok = e.Token
 	w.total++
-	w.hist = append(w.hist, e)
+	w.hist = append(w.hist, *e)
 }
 
 // hints looks, before e is coded and when its token or layer differs
