@@ -141,14 +141,6 @@ func (w *Writer) check(e Event) error {
 	return nil
 }
 
-// predict returns source src's prediction for the next event.
-func (w *Writer) predict(src int) Event {
-	if src < slotCount {
-		return w.c.predict(src)
-	}
-	return predictPeriod(w.hist, len(w.hist), &w.c.periods[src-srcPeriod0])
-}
-
 // Emit appends e to the trace.
 func (w *Writer) Emit(e Event) {
 	if w.err != nil || w.closed {
@@ -270,8 +262,8 @@ func (w *Writer) hints(e *Event) {
 			if w.passStart >= 0 {
 				d := n - w.passStart
 				if n+d > w.blockEvents {
-					// The next pass would not fit: start a block with
-					// it rather than cut it.
+					// A pass as long as the last one would not fit:
+					// start a block with this one rather than cut it.
 					w.flushBlock()
 					n = 0
 				} else {
