@@ -19,42 +19,79 @@ import (
 
 func init() { rootCmd.AddCommand(newSimCmd()) }
 
+// simFlags are the output flags `sim` and `sim merge` share.
+type simFlags struct {
+	asJSON, asCSV bool
+	plot          string
+	ops, tokens   bool
+}
+
+func (o *simFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.BoolVar(&o.asJSON, "json", false, "print JSON (an object, or an array for several SoCs, traces or sweep points)")
+	f.BoolVar(&o.asCSV, "csv", false, "print CSV: one row per SoC, trace and level (with --sweep: one row per run)")
+	f.StringVar(&o.plot, "plot", "", "write a PNG of time per token against the one swept parameter (needs exactly one --sweep)")
+	f.BoolVar(&o.ops, "ops", false, "also print time, bytes and energy per layer and op (timing model)")
+	f.BoolVar(&o.tokens, "tokens", false, "also print time, bytes and energy per token (timing model)")
+}
+
 func newSimCmd() *cobra.Command {
 	var (
 		socs       []string
 		sets       []string
+		sweeps     []string
+		shardArg   string
+		outPath    string
 		warmup     int
 		noCoverage bool
+		noTiming   bool
 		straddle   string
-		asJSON     bool
-		asCSV      bool
+		out        simFlags
 		din        traceDinFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "sim --soc NAME|FILE [--soc ...] TRACE...",
-		Short: "Replay traces (.etr, .din) on simulated SoC cache hierarchies",
+		Short: "Replay traces (.etr, .din) on simulated SoCs: caches, DRAM, flash, time and energy per token",
 		Long: `Replays each trace on each SoC (a preset from 'edgeprof soc list' or a
 YAML file) in parallel and prints per-level demand accesses, hits and misses,
-write-backs and the prefetch metrics defined in docs/metrics.md.`,
+write-backs and the prefetch metrics defined in docs/metrics.md. SoCs with a
+dram section also run the timing model (docs/timing-model.md): time to first
+token, time per token, DRAM, flash and page-cache counters, energy per level.
+
+--sweep key=v1,v2 (repeatable) runs the cross product of the values on every
+SoC and trace in parallel and prints one table; dram=GRADE and flash=DEVICE
+select a DRAM grade or flash device. --shard k/N (or a Kubernetes Indexed
+Job's JOB_COMPLETION_INDEX with EDGEPROF_SHARDS, or a Slurm array's
+SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT) runs every N-th run only and
+writes a partial result; 'edgeprof sim merge' turns the parts into exactly
+the output of a single run.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, paths []string) error {
 			if len(socs) == 0 {
 				return errors.New("sim: no --soc given (a preset name from 'edgeprof soc list' or a YAML file)")
 			}
-			if asJSON && asCSV {
-				return errors.New("sim: --json and --csv exclude each other")
+			if err := out.check(); err != nil {
+				return err
 			}
 			mode, err := cache.ParseStraddle(straddle)
 			if err != nil {
 				return fmt.Errorf("sim: --straddle: %w", err)
 			}
-			var loaded []*sim.SoC
-			for _, s := range socs {
-				soc, err := sim.Load(s, sets)
+			var axes []sim.SweepAxis
+			for _, s := range sweeps {
+				a, err := sim.ParseSweep(s)
 				if err != nil {
 					return err
 				}
-				loaded = append(loaded, soc)
+				for _, b := range axes {
+					if b.Key == a.Key {
+						return fmt.Errorf("sim: --sweep %s: key %q swept twice", s, a.Key)
+					}
+				}
+				axes = append(axes, a)
+			}
+			if out.plot != "" && len(axes) != 1 {
+				return fmt.Errorf("sim: --plot needs exactly one --sweep, got %d", len(axes))
 			}
 			for _, p := range paths {
 				f, err := trace.FormatOf(p)
@@ -65,12 +102,35 @@ write-backs and the prefetch metrics defined in docs/metrics.md.`,
 					return fmt.Errorf("sim: %s: --warmup-tokens %d, but din traces have no tokens", p, warmup)
 				}
 			}
+			shard, sharded, err := simShard(cmd, shardArg)
+			if err != nil {
+				return err
+			}
+			if outPath != "" && !sharded {
+				return errors.New("sim: --out writes a shard's partial result; give --shard k/N (or run as an indexed job)")
+			}
+			jobs, err := sim.Plan(paths, socs, axes)
+			if err != nil {
+				return err
+			}
+			// Every job's SoC loads in every shard, so a bad value fails
+			// at once instead of in one shard of many.
+			loaded, err := sim.LoadJobSoCs(jobs, sets)
+			if err != nil {
+				return err
+			}
+			mine := shard.Select(jobs)
+			mySoCs := make([]*sim.SoC, len(mine))
+			for i, j := range mine {
+				mySoCs[i] = loaded[j.Index]
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			res, err := sim.RunFiles(ctx, paths, loaded, sim.Options{
-				WarmupTokens: warmup, NoCoverage: noCoverage, Straddle: mode,
+			opts := sim.Options{
+				WarmupTokens: warmup, NoCoverage: noCoverage, NoTiming: noTiming, Straddle: mode,
 				Version: version, Overrides: sets, Din: din.options(),
-			})
+			}
+			res, err := sim.RunJobs(ctx, mine, mySoCs, opts)
 			if err != nil {
 				return err
 			}
@@ -79,27 +139,30 @@ write-backs and the prefetch metrics defined in docs/metrics.md.`,
 					fmt.Fprintf(cmd.ErrOrStderr(), "edgeprof: warning: %s on %s: %s\n", r.Trace, r.SoC, w)
 				}
 			}
-			out := cmd.OutOrStdout()
-			switch {
-			case asJSON && len(res) == 1:
-				return writeJSON(out, res[0])
-			case asJSON:
-				return writeJSON(out, res)
-			case asCSV:
-				return writeSimCSV(out, res)
+			if sharded {
+				spec := sim.Spec{
+					Traces: paths, SoCs: socs, Sets: sets, Axes: axes, Version: version,
+					Options: fmt.Sprintf("warmup=%d straddle=%s no_coverage=%t no_timing=%t ifetch=%t din_size=%d",
+						warmup, mode, noCoverage, noTiming, din.ifetch, din.size),
+				}
+				return writePartial(cmd, outPath, spec, shard, len(jobs), mine, res)
 			}
-			return writeSimTable(out, res)
+			return out.render(cmd, res, nil, len(axes) > 0)
 		},
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&socs, "soc", nil, "SoC preset name or YAML file (repeatable: SoCs run side by side)")
-	f.StringArrayVar(&sets, "set", nil, "override a SoC value, e.g. --set caches.L2.size=1MiB (repeatable; applies to every --soc)")
-	f.IntVar(&warmup, "warmup-tokens", -1, "tokens simulated but not counted (default: 1 for .etr, 0 for din)")
+	f.StringArrayVar(&sets, "set", nil, "override a SoC value, e.g. --set caches.L2.size=1MiB, --set dram=lpddr5-6400, --set weights_budget=3GiB (repeatable; applies to every --soc)")
+	f.StringArrayVar(&sweeps, "sweep", nil, "sweep a SoC value, e.g. --sweep dram=lpddr4x-4267,lpddr5-6400 (repeatable: the cross product runs)")
+	f.StringVar(&shardArg, "shard", "", "run shard k/N of the runs and write a partial result for 'sim merge' (default: from JOB_COMPLETION_INDEX+EDGEPROF_SHARDS or SLURM_ARRAY_TASK_ID/COUNT when set; 'off' ignores them)")
+	f.StringVarP(&outPath, "out", "o", "", "file for a shard's partial result (default: stdout)")
+	f.IntVar(&warmup, "warmup-tokens", -1, "tokens simulated but not counted in the cache counters (default: 1 for .etr, 0 for din)")
 	f.BoolVar(&noCoverage, "no-coverage", false, "skip the baseline run without prefetchers that prefetch coverage needs")
+	f.BoolVar(&noTiming, "no-timing", false, "skip the timing model (caches only, ideal memory): much faster")
 	f.StringVar(&straddle, "straddle", "lines", "events spanning several lines: lines (one reference per line) or cachegrind (one per access, as Valgrind Cachegrind counts)")
-	f.BoolVar(&asJSON, "json", false, "print JSON (an object, or an array for several SoCs or traces)")
-	f.BoolVar(&asCSV, "csv", false, "print CSV, one row per SoC, trace and level")
+	out.register(cmd)
 	din.register(cmd)
+	cmd.AddCommand(newSimMergeCmd())
 	return cmd
 }
 

@@ -1,0 +1,272 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+	"github.com/spf13/cobra"
+
+	"github.com/edgeprof/edgeprof/sim"
+)
+
+func (o *simFlags) check() error {
+	if o.asJSON && o.asCSV {
+		return errors.New("sim: --json and --csv exclude each other")
+	}
+	return nil
+}
+
+// render prints results the way a single run does; raw, when given (sim
+// merge), holds each result's JSON as the run encoded it, so --json
+// output is byte for byte the same.
+func (o *simFlags) render(cmd *cobra.Command, res []*sim.Result, raw []json.RawMessage, sweep bool) error {
+	if o.plot != "" {
+		if err := writeSimPlot(o.plot, res); err != nil {
+			return err
+		}
+	}
+	w := cmd.OutOrStdout()
+	switch {
+	case o.asJSON && raw != nil && len(raw) == 1:
+		return writeJSON(w, raw[0])
+	case o.asJSON && raw != nil:
+		return writeJSON(w, raw)
+	case o.asJSON && len(res) == 1:
+		return writeJSON(w, res[0])
+	case o.asJSON:
+		return writeJSON(w, res)
+	case o.asCSV && sweep:
+		return writeSimSummaryCSV(w, res)
+	case o.asCSV:
+		return writeSimCSV(w, res)
+	}
+	if !sweep {
+		if err := writeSimTable(w, res); err != nil {
+			return err
+		}
+	}
+	if anyTimed(res) {
+		if err := writeSimSummary(w, res); err != nil {
+			return err
+		}
+	}
+	if o.ops {
+		if err := writeSimOps(w, res); err != nil {
+			return err
+		}
+	}
+	if o.tokens {
+		return writeSimTokens(w, res)
+	}
+	return nil
+}
+
+// newUnitTable is newTable with headers printed as written, so that
+// units keep their case (mJ, MB, L1D).
+func newUnitTable(w io.Writer, header ...string) *tablewriter.Table {
+	t := newTable(w).Options(tablewriter.WithHeaderAutoFormat(tw.Off))
+	hs := make([]any, len(header))
+	for i, h := range header {
+		hs[i] = h
+	}
+	t.Header(hs...)
+	return t
+}
+
+func anyTimed(res []*sim.Result) bool {
+	for _, r := range res {
+		if r.Time.TokenTimes != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// simSummary is one run's headline numbers. Per-token figures average
+// the decode tokens (all tokens when there are none, as for din traces).
+type simSummary struct {
+	timed                                   bool
+	ttftNS, tokenNS, tokensPerS             float64
+	dramGBps, dramBytes, flashBytes, energy float64
+	totalEnergyPJ                           float64
+}
+
+func summarize(r *sim.Result) simSummary {
+	tt := r.Time.TokenTimes
+	if tt == nil {
+		return simSummary{}
+	}
+	s := simSummary{timed: true, ttftNS: tt.TTFTNS, tokenNS: tt.MeanTokenNS, tokensPerS: tt.TokensPerS}
+	var n, timeNS float64
+	for _, k := range r.Tokens {
+		if tt.DecodeTokens > 0 && k.Phase != "decode" {
+			continue
+		}
+		n++
+		timeNS += k.TimeNS
+		s.dramBytes += float64(k.Bytes["dram"])
+		s.flashBytes += float64(k.Bytes["flash"])
+		s.energy += k.EnergyPJ
+	}
+	if timeNS > 0 {
+		s.dramGBps = s.dramBytes / timeNS
+	}
+	if n > 0 {
+		s.dramBytes /= n
+		s.flashBytes /= n
+		s.energy /= n
+	}
+	if tt.DecodeTokens == 0 && timeNS > 0 {
+		s.tokenNS = timeNS / n
+		s.tokensPerS = 1e9 / s.tokenNS
+	}
+	if r.Energy != nil {
+		s.totalEnergyPJ = r.Energy.TotalPJ
+	}
+	return s
+}
+
+// sweepKeys returns the swept keys of the results, in flag order.
+func sweepKeys(res []*sim.Result) []string {
+	var keys []string
+	for _, r := range res {
+		if len(r.Sweep) > len(keys) {
+			keys = keys[:0]
+			for _, v := range r.Sweep {
+				keys = append(keys, v.Key)
+			}
+		}
+	}
+	return keys
+}
+
+func sweepValues(r *sim.Result, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = "-"
+		if i < len(r.Sweep) {
+			out[i] = r.Sweep[i].Value
+		}
+	}
+	return out
+}
+
+func fmtF(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec, 64) }
+
+func writeSimSummary(w io.Writer, res []*sim.Result) error {
+	keys := sweepKeys(res)
+	head := append(append([]string{"soc", "trace"}, keys...),
+		"TTFT ms", "ms/token", "tokens/s", "DRAM GB/s", "DRAM MB/token", "flash MB/token", "mJ/token", "total mJ")
+	t := newUnitTable(w, head...)
+	for _, r := range res {
+		s := summarize(r)
+		row := append([]string{r.SoC, r.Trace}, sweepValues(r, len(keys))...)
+		if !s.timed {
+			row = append(row, "-", "-", "-", "-", "-", "-", "-", "-")
+		} else {
+			row = append(row, fmtF(s.ttftNS/1e6, 3), fmtF(s.tokenNS/1e6, 3), fmtF(s.tokensPerS, 2),
+				fmtF(s.dramGBps, 2), fmtF(s.dramBytes/1e6, 2), fmtF(s.flashBytes/1e6, 2),
+				fmtF(s.energy/1e9, 3), fmtF(s.totalEnergyPJ/1e9, 3))
+		}
+		t.Append(row)
+	}
+	return t.Render()
+}
+
+// writeSimSummaryCSV is the summary with units in the column names.
+func writeSimSummaryCSV(w io.Writer, res []*sim.Result) error {
+	keys := sweepKeys(res)
+	cw := csv.NewWriter(w)
+	cw.Write(append(append([]string{"soc", "trace"}, keys...),
+		"ttft_ns", "token_ns", "tokens_per_s", "dram_gbps", "dram_bytes_per_token", "flash_bytes_per_token", "energy_pj_per_token", "energy_pj"))
+	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	for _, r := range res {
+		s := summarize(r)
+		row := append([]string{r.SoC, r.Trace}, sweepValues(r, len(keys))...)
+		if !s.timed {
+			row = append(row, "", "", "", "", "", "", "", "")
+		} else {
+			row = append(row, g(s.ttftNS), g(s.tokenNS), g(s.tokensPerS), g(s.dramGBps), g(s.dramBytes), g(s.flashBytes), g(s.energy), g(s.totalEnergyPJ))
+		}
+		cw.Write(row)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// levelBytes lists a result's traffic columns: cache levels, dram, flash.
+func levelBytes(r *sim.Result) []string {
+	var n []string
+	for _, l := range r.Levels {
+		n = append(n, l.Name)
+	}
+	n = append(n, "dram")
+	if r.Flash != nil {
+		n = append(n, "flash")
+	}
+	return n
+}
+
+func fmtMB(b uint64) string { return fmtF(float64(b)/1e6, 3) }
+
+func writeSimOps(w io.Writer, res []*sim.Result) error {
+	for _, r := range res {
+		if len(r.Ops) == 0 {
+			continue
+		}
+		names := levelBytes(r)
+		head := []string{"soc", "phase", "layer", "op", "count", "time ms", "compute ms", "flash stall ms", "GFLOP"}
+		for _, n := range names {
+			head = append(head, n+" MB")
+		}
+		head = append(head, "mJ")
+		t := newUnitTable(w, head...)
+		for _, o := range r.Ops {
+			layer := strconv.Itoa(o.Layer)
+			if o.Layer < 0 {
+				layer = "-"
+			}
+			row := []string{r.SoC, o.Phase, layer, o.Op, strconv.Itoa(o.Count), fmtF(o.TimeNS/1e6, 3), fmtF(o.ComputeNS/1e6, 3), fmtF(o.FlashStallNS/1e6, 3), fmtF(o.FLOPs/1e9, 4)}
+			for _, n := range names {
+				row = append(row, fmtMB(o.Bytes[n]))
+			}
+			t.Append(append(row, fmtF(o.EnergyPJ/1e9, 3)))
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeSimTokens(w io.Writer, res []*sim.Result) error {
+	for _, r := range res {
+		if len(r.Tokens) == 0 {
+			continue
+		}
+		names := levelBytes(r)
+		head := []string{"soc", "token", "phase", "time ms", "compute ms", "flash stall ms", "GFLOP"}
+		for _, n := range names {
+			head = append(head, n+" MB")
+		}
+		head = append(head, "mJ")
+		t := newUnitTable(w, head...)
+		for _, k := range r.Tokens {
+			row := []string{r.SoC, strconv.FormatUint(uint64(k.Token), 10), k.Phase, fmtF(k.TimeNS/1e6, 3), fmtF(k.ComputeNS/1e6, 3), fmtF(k.FlashStallNS/1e6, 3), fmtF(k.FLOPs/1e9, 4)}
+			for _, n := range names {
+				row = append(row, fmtMB(k.Bytes[n]))
+			}
+			t.Append(append(row, fmtF(k.EnergyPJ/1e9, 3)))
+		}
+		if err := t.Render(); err != nil {
+			return fmt.Errorf("sim: %w", err)
+		}
+	}
+	return nil
+}

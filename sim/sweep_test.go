@@ -1,0 +1,79 @@
+package sim
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestPlan: jobs come trace-major, then SoC, then the cross product with
+// the first axis outermost; shards take every N-th job.
+func TestPlan(t *testing.T) {
+	a, err := ParseSweep("dram=lpddr4-3200, lpddr5-6400")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := ParseSweep("weights_budget=1GiB,2GiB,3GiB")
+	jobs, err := Plan([]string{"x.etr", "y.etr"}, []string{"rpi4", "rpi5"}, []SweepAxis{a, b})
+	if err != nil || len(jobs) != 2*2*2*3 {
+		t.Fatalf("Plan: %d jobs (%v), want 24", len(jobs), err)
+	}
+	j := jobs[7] // x.etr, rpi4, second dram, second budget
+	if j.Index != 7 || j.Trace != "x.etr" || j.SoC != "rpi5" || j.Point[0].Value != "lpddr4-3200" || j.Point[1].Value != "2GiB" {
+		t.Errorf("jobs[7] = %+v", j)
+	}
+	sh, err := ParseShard("2/5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := sh.Select(jobs)
+	if len(got) != 5 || got[0].Index != 2 || got[4].Index != 22 {
+		t.Errorf("shard 2/5 = %d jobs from %d", len(got), got[0].Index)
+	}
+	for _, bad := range []string{"dram", "dram=", "=a,b", "k=a,,b", "k=a,a"} {
+		if _, err := ParseSweep(bad); err == nil || !strings.HasPrefix(err.Error(), "sim: --sweep ") {
+			t.Errorf("ParseSweep(%q) error = %v", bad, err)
+		}
+	}
+	for _, bad := range []string{"3", "3/3", "-1/2", "a/b", "1/0"} {
+		if _, err := ParseShard(bad); err == nil {
+			t.Errorf("ParseShard(%q) succeeded", bad)
+		}
+	}
+	many := SweepAxis{Key: "k"}
+	for i := 0; i < 1100; i++ {
+		many.Values = append(many.Values, strings.Repeat("v", i+1))
+	}
+	if _, err := Plan([]string{"t"}, []string{"s"}, []SweepAxis{many, many}); err == nil {
+		t.Error("Plan of 1.2 M runs succeeded, want the size limit")
+	}
+}
+
+// TestSetShorthands: --set dram=GRADE keeps the channel count and drops
+// the old standard's settings; --set flash=DEVICE replaces the device
+// with its preset values.
+func TestSetShorthands(t *testing.T) {
+	s, err := Load("rpi4", []string{"dram=lpddr5-6400", "flash=ufs-4.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.DRAM.Grade != "lpddr5-6400" || s.DRAM.Standard != "lpddr5" || s.DRAM.Org.Channels != 2 || s.DRAM.Org.BankGroups != 4 || s.DRAM.FabricLatencyNS != 48 {
+		t.Errorf("dram=lpddr5-6400 on rpi4: %+v", s.DRAM.Config)
+	}
+	if s.Flash.Device != "ufs-4.0" || s.Flash.LinkMBps != 4200 {
+		t.Errorf("flash=ufs-4.0: device %s, link %v MB/s; want ufs-4.0 at 4200", s.Flash.Device, s.Flash.LinkMBps)
+	}
+	// The shown YAML of a preset takes the shorthand too.
+	y, _ := s.YAML()
+	if _, err := Parse(y, "shown.yaml", []string{"dram=ddr4-3200"}); err != nil {
+		t.Errorf("dram=ddr4-3200 on a shown SoC: %v", err)
+	}
+	for _, c := range []struct{ set, want string }{
+		{"dram=lpddr9-1", `rpi4: --set dram=lpddr9-1: dram: unknown standard "lpddr9"`},
+		{"flash=floppy", `rpi4: --set flash=floppy: flash: invalid config: unknown device "floppy"`},
+		{"dram=", "want a name"},
+	} {
+		if _, err := Load("rpi4", []string{c.set}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("--set %s: error %v, want one containing %q", c.set, err, c.want)
+		}
+	}
+}
