@@ -131,8 +131,14 @@ func batchLogits(t *testing.T, m *Model, ids []int32, opt Options) []float32 {
 }
 
 // synthKQBitExact lists the files whose fast-path logits equal llama.cpp's
-// bit for bit.
-var synthKQBitExact = map[string]bool{}
+// bit for bit: every quantized one. (F32 is off by up to 1.6e-7 in most
+// logits; the cause is not known. F32 weights feed float activations into
+// every product, so they also expose the last bits of the element-wise
+// operations, which the quantized files' activation quantization hides.)
+var synthKQBitExact = map[string]bool{
+	"Q8_0": true, "Q6_K": true, "Q5_K_M": true, "Q4_K_M": true, "Q4_0": true, "Q3_K_M": true, "Q2_K": true,
+	"pure-Q2_K": true, "pure-Q3_K": true, "pure-Q4_K": true, "pure-Q5_K": true, "pure-Q6_K": true,
+}
 
 func TestSynthKQLogits(t *testing.T) {
 	prompt := []int32{1, 403, 407, 261, 378}
