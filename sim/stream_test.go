@@ -69,7 +69,7 @@ func TestStreamRPi4(t *testing.T) {
 	wa, rwa := streamCopy(t, "rpi4", 1)
 	l1, _ := streamCopy(t, "rpi4", 1, "caches.L1D.write_allocate=false")
 	ws, rws := streamCopy(t, "rpi4", 1, "caches.L1D.write_allocate=false", "caches.L2.write_allocate=false")
-	four, _ := streamCopy(t, "rpi4", 4, "caches.L1D.write_allocate=false")
+	four, rfour := streamCopy(t, "rpi4", 4, "caches.L1D.write_allocate=false")
 	t.Logf("rpi4 STREAM copy, one core: write-allocate %.2f GB/s, L1 write streaming %.2f, full write streaming %.2f; four cores (L1 streaming) %.2f", wa, l1, ws, four)
 	const measured, peak = 5.5, 12.8
 	if l1 < 0.8*measured || l1 > 1.2*measured {
@@ -77,6 +77,13 @@ func TestStreamRPi4(t *testing.T) {
 	}
 	if !(wa < l1 && l1 < ws && ws < 0.7*peak) {
 		t.Errorf("write-allocate %.2f < L1 streaming %.2f < full streaming %.2f < 0.7 x peak %.1f does not hold", wa, l1, ws, peak)
+	}
+	// The scheduler submits in time order: the DRAM never sees a request
+	// arrive before one it already has.
+	for _, r := range []*Result{rwa, rws, rfour} {
+		if r.DRAM.LateArrivals != 0 {
+			t.Errorf("%d late arrivals at the DRAM, want 0", r.DRAM.LateArrivals)
+		}
 	}
 	if four <= l1 {
 		t.Errorf("four cores %.2f GB/s, want more than one (%.2f)", four, l1)

@@ -44,6 +44,9 @@ type lineReq struct {
 	core   int32
 	kind   trace.Kind
 	posted bool
+	// at is the paced issue time of a request carried over from the
+	// previous chunk (0: not carried).
+	at int64
 }
 
 func (m *lineRecorder) Access(addr uint64, size uint32, kind trace.Kind, core int, now uint64) uint64 {
@@ -179,6 +182,7 @@ type coreTiming struct {
 	segStall  int64 // flash stalls in earlier chunks of the segment
 	notBefore int64
 	reqs      []int32 // indices of the chunk's requests, in order
+	carried   int     // the first carried of them come from the previous chunk
 	perReq    float64 // work / len(reqs)
 	next      int
 	// fills are the core's demand fills in flight (loads, and stores when
@@ -192,23 +196,39 @@ type coreTiming struct {
 	events        int
 }
 
-// ring is a bounded FIFO of reads in flight.
+// ring holds a core's reads in flight, at most len(a): a fill buffer
+// frees when its own read completes, whatever the order.
 type ring struct {
-	a    []inflight
-	h, n int
+	a []inflight
+	n int
 }
 
 func (r *ring) full() bool         { return r.n == len(r.a) }
-func (r *ring) oldest() *inflight  { return &r.a[r.h] }
-func (r *ring) at(k int) *inflight { return &r.a[(r.h+k)%len(r.a)] }
-func (r *ring) reset()             { r.h, r.n = 0, 0 }
+func (r *ring) at(k int) *inflight { return &r.a[k] }
+func (r *ring) reset()             { r.n = 0 }
+
+// push adds a read; a full ring first frees the entry whose completion
+// made room (first, by earliest).
 func (r *ring) push(f inflight) {
 	if r.full() {
-		r.h = (r.h + 1) % len(r.a)
+		i := r.first()
+		r.a[i] = r.a[r.n-1]
 		r.n--
 	}
-	r.a[(r.h+r.n)%len(r.a)] = f
+	r.a[r.n] = f
 	r.n++
+}
+
+// first returns the entry with the earliest known completion (the
+// unknown ones complete later; see timing.freeAt).
+func (r *ring) first() int {
+	best := -1
+	for i := 0; i < r.n; i++ {
+		if d := r.a[i].done; d >= 0 && (best < 0 || d < r.a[best].done) {
+			best = i
+		}
+	}
+	return best
 }
 
 // pool returns the ring a read uses.
@@ -220,9 +240,13 @@ func (c *coreTiming) pool(r *lineReq) *ring {
 }
 
 // pace is when the core reaches its next request: its misses are spread
-// evenly over its non-memory work, after any flash stall.
-func (c *coreTiming) pace() int64 {
-	return max(c.t0+c.stall+int64(c.perReq*float64(c.next)), c.notBefore)
+// evenly over its non-memory work, after any flash stall, and in program
+// order (not before the previous request went out).
+func (c *coreTiming) pace(reqs []lineReq) int64 {
+	if c.next < c.carried {
+		return max(reqs[c.reqs[c.next]].at, c.notBefore, c.lastIssue)
+	}
+	return max(c.t0+c.stall+int64(c.perReq*float64(c.next-c.carried)), c.notBefore, c.lastIssue)
 }
 
 // segment is the operation in progress.
@@ -306,7 +330,8 @@ type timing struct {
 	// the core's fill buffers like a load miss.
 	l1WriteAllocate bool
 	offsetPS        int64 // issue to arrival at the controller: cache lookups + fabric
-	stepPS          int64 // a DRAM read takes at least this long: safe Advance step
+	stepPS          int64 // safe Advance step while every core waits (see newTiming)
+	rlPS            int64 // an undecided read completes at least this long after the horizon
 	flopsPerPS      float64
 	levelLatPS      []int64
 	levelBW         []float64 // bytes per ps per instance
@@ -316,7 +341,8 @@ type timing struct {
 
 	clock    int64 // start of the current segment
 	cores    []coreTiming
-	active   []int // cores with requests left in the chunk
+	active   []int     // cores with requests left in the chunk
+	carry    []lineReq // requests carried into the next chunk
 	seg      segment
 	pending  int // events accounted since the hierarchy last ran
 	snap     [][]cache.Stats
@@ -373,7 +399,8 @@ func newTiming(soc *SoC, hdr *trace.Header) (*timing, *lineRecorder, error) {
 	// H + RL, and the core's next request reaches the controller offsetPS
 	// after that: advancing by RL + offsetPS never lets a submission
 	// arrive before the horizon.
-	t.stepPS = max(1000, d.Config().Timing.RL+t.offsetPS)
+	t.rlPS = d.Config().Timing.RL
+	t.stepPS = max(1000, t.rlPS+t.offsetPS)
 	t.flopsPerPS = soc.PeakFLOPsPerCycle() / float64(cyc)
 	t.span = max(dramCapacity(d.Config())/4, 1)
 	// Only a trace of a model file has file pages: din traces and traces
@@ -556,25 +583,47 @@ func (t *timing) endChunk(barrier bool) {
 		return
 	}
 	t.work()
-	if err := t.schedule(); err != nil {
-		t.err = err
-		return
-	}
 	if barrier {
+		if err := t.schedule(false); err != nil {
+			t.err = err
+			return
+		}
 		t.barrier()
+		t.carry = t.carry[:0]
 	} else {
+		// Without a barrier the cores run on. Issuing stops when the first
+		// core has issued its last request of the chunk; what the others
+		// have left is carried into the next chunk, so that the first
+		// core's next requests do not arrive before requests already
+		// simulated. (If the carry grows past a chunk, the cores are far
+		// out of balance and everything is issued.)
+		if err := t.schedule(len(t.carry) < maxChunkReqs); err != nil {
+			t.err = err
+			return
+		}
+		limit := int64(0)
+		for i := range t.cores {
+			limit = max(limit, t.cores[i].lastIssue)
+		}
+		t.carry = t.carry[:0]
 		for i := range t.cores {
 			c := &t.cores[i]
-			c.t0 = max(c.t0+c.stall+c.work, c.lastIssue)
+			for ; c.next < len(c.reqs); c.next++ {
+				r := t.rec.reqs[c.reqs[c.next]]
+				r.at = max(1, c.pace(t.rec.reqs))
+				t.carry = append(t.carry, r)
+			}
+			c.t0 = max(c.t0+c.stall+c.work, c.lastIssue, limit)
 			c.notBefore = c.t0
 			c.segStall += c.stall
 		}
 	}
 	for i := range t.cores {
 		c := &t.cores[i]
-		c.reqs, c.next, c.stall, c.work, c.compute, c.flops, c.events = c.reqs[:0], 0, 0, 0, 0, 0, 0
+		c.reqs, c.next, c.stall, c.work, c.compute, c.flops, c.events, c.carried = c.reqs[:0], 0, 0, 0, 0, 0, 0, 0
+		c.faulted = -1 // request indices restart with the next chunk
 	}
-	t.rec.reqs = t.rec.reqs[:0]
+	t.rec.reqs = append(t.rec.reqs[:0], t.carry...)
 }
 
 // work sets each core's non-memory time for the chunk: the larger of its
@@ -631,6 +680,9 @@ func (t *timing) work() {
 	for i, r := range t.rec.reqs {
 		c := &t.cores[r.core]
 		c.reqs = append(c.reqs, int32(i))
+		if r.at > 0 {
+			c.carried++
+		}
 	}
 }
 
@@ -660,12 +712,12 @@ func (t *timing) phys(addr uint64) uint64 {
 // simulated horizon, so the DRAM is advanced in such steps until the
 // earliest candidate is known to be first (no request is submitted out
 // of time order).
-func (t *timing) schedule() error {
+func (t *timing) schedule(stopAtFirst bool) error {
 	active := t.active[:0]
 	for ci := range t.cores {
 		c := &t.cores[ci]
 		if len(c.reqs) > 0 {
-			c.perReq = float64(c.work) / float64(len(c.reqs))
+			c.perReq = float64(c.work) / float64(max(1, len(c.reqs)-c.carried))
 			active = append(active, ci)
 		}
 	}
@@ -681,15 +733,15 @@ func (t *timing) schedule() error {
 				k--
 				continue
 			}
-			tc := c.pace()
+			tc := c.pace(t.rec.reqs)
 			r := &t.rec.reqs[c.reqs[c.next]]
 			if p := c.pool(r); r.kind == trace.Read && p.full() {
-				f := p.oldest()
-				if !t.known(f) {
+				d, ok := t.freeAt(p)
+				if !ok {
 					unknown = true
 					continue
 				}
-				tc = max(tc, f.done)
+				tc = max(tc, d)
 			}
 			if tc < bestT {
 				best, bestT = ci, tc
@@ -709,7 +761,31 @@ func (t *timing) schedule() error {
 		if err := t.issue(best, bestT); err != nil {
 			return err
 		}
+		if c := &t.cores[best]; stopAtFirst && c.next == len(c.reqs) && len(active) > 1 {
+			return nil
+		}
 	}
+}
+
+// freeAt returns when the first of a full ring's reads completes, if the
+// DRAM has decided it: the earliest known completion counts only if no
+// undecided read can come before it (an undecided one completes at least
+// RL after the horizon).
+func (t *timing) freeAt(p *ring) (int64, bool) {
+	best := int64(math.MaxInt64)
+	unknown := false
+	for i := 0; i < p.n; i++ {
+		f := &p.a[i]
+		if t.known(f) {
+			best = min(best, f.done)
+		} else {
+			unknown = true
+		}
+	}
+	if best == math.MaxInt64 || unknown && best > t.horizon+t.rlPS {
+		return 0, false
+	}
+	return best, true
 }
 
 // known fills in f.done if the DRAM has decided it.
