@@ -283,9 +283,15 @@ func (c *channel) submit(r Request, loc location, seq uint64) {
 }
 
 func (c *channel) unlink(i int32) {
+	c.inval(&c.banks[c.reqs[i].bank])
+	c.dequeue(i)
+}
+
+// dequeue takes request i out of its bank's list and the queue counts
+// (the caller re-picks the bank's candidate).
+func (c *channel) dequeue(i int32) {
 	q := &c.reqs[i]
 	b := &c.banks[q.bank]
-	c.inval(b)
 	dir := dirOf(q.write)
 	if q.prev >= 0 {
 		c.reqs[q.prev].next = q.next

@@ -219,54 +219,84 @@ func (c *channel) classOf(b *bank) uint8 {
 // flush re-picks the dirty banks and moves them between classes.
 func (c *channel) flush(wantWrite bool) {
 	for d := c.dirty; d != 0; d &= d - 1 {
-		bi := bits.TrailingZeros64(d) & 63
-		b := &c.banks[bi]
-		bit := uint64(1) << uint(bi)
-		old := int(c.ccls[bi]) & 63
-		ci := c.none
-		if b.n[0]+b.n[1] != 0 {
-			if !b.cValid || b.cWrite != wantWrite {
-				c.pick(b, wantWrite)
-			}
-			if b.cKind != cmdNone {
-				ci = int(c.classOf(b)) & 63
-			}
-		}
-		l := b.cLocal
-		if ci == old && c.members[ci] == bit {
-			// Alone in the same class (a stream of row hits).
-			c.lmin[ci], c.u[ci] = l, maxS(c.g[ci], l)
-		} else {
-			if old != c.none {
-				m := c.members[old] &^ bit
-				c.members[old] = m
-				if c.cl[bi] == c.lmin[old] {
-					lmin := int64(math.MaxInt64)
-					for ; m != 0; m &= m - 1 {
-						lmin = minS(lmin, c.cl[bits.TrailingZeros64(m)&63])
-					}
-					c.lmin[old] = lmin
-					c.u[old] = maxS(c.g[old], lmin)
-				}
-			}
-			c.ccls[bi] = uint8(ci)
-			if ci == c.none {
-				c.cand &^= bit
-				continue
-			}
-			c.members[ci] |= bit
-			c.lmin[ci] = minS(c.lmin[ci], l)
-			c.u[ci] = maxS(c.g[ci], c.lmin[ci])
-			c.cand |= bit
-		}
-		c.cl[bi] = l
-		notCAS := uint64(0)
-		if b.cKind != cmdCAS {
-			notCAS = 1 << 63
-		}
-		c.pk[bi] = notCAS | b.cSeq<<6 | uint64(bi)
+		c.repick(bits.TrailingZeros64(d)&63, wantWrite)
 	}
 	c.dirty = 0
+}
+
+// repick re-picks bank bi's candidate if its cache is stale and
+// registers it in its class.
+func (c *channel) repick(bi int, wantWrite bool) {
+	b := &c.banks[bi&63]
+	if b.n[0]+b.n[1] == 0 {
+		c.unplace(bi)
+		return
+	}
+	if !b.cValid || b.cWrite != wantWrite {
+		c.pick(b, wantWrite)
+	}
+	if b.cKind == cmdNone {
+		c.unplace(bi)
+		return
+	}
+	notCAS := uint64(0)
+	if b.cKind != cmdCAS {
+		notCAS = 1 << 63
+	}
+	c.pk[bi&63] = notCAS | b.cSeq<<6 | uint64(bi)
+	c.place(bi, int(c.classOf(b)), b.cLocal)
+}
+
+// place registers bank bi's candidate in class ci (< c.none) with
+// L_b = l; its priority key is set by the caller.
+func (c *channel) place(bi, ci int, l int64) {
+	bi &= 63
+	ci &= 63
+	bit := uint64(1) << uint(bi)
+	old := int(c.ccls[bi]) & 63
+	if ci == old && c.members[ci] == bit {
+		// Alone in the same class (a stream of row hits).
+		c.cl[bi] = l
+		c.lmin[ci], c.u[ci] = l, maxS(c.g[ci], l)
+		return
+	}
+	if old != c.none {
+		c.leave(bi, old, bit)
+	}
+	c.ccls[bi] = uint8(ci)
+	c.cl[bi] = l
+	c.members[ci] |= bit
+	lmin := minS(c.lmin[ci], l)
+	c.lmin[ci], c.u[ci] = lmin, maxS(c.g[ci], lmin)
+	c.cand |= bit
+}
+
+// unplace removes bank bi from its class: it has no candidate.
+func (c *channel) unplace(bi int) {
+	bi &= 63
+	old := int(c.ccls[bi]) & 63
+	if old == c.none {
+		return
+	}
+	bit := uint64(1) << uint(bi)
+	c.leave(bi, old, bit)
+	c.ccls[bi] = uint8(c.none)
+	c.cand &^= bit
+}
+
+// leave takes bank bi (bit) out of class old's members and least L_b.
+func (c *channel) leave(bi, old int, bit uint64) {
+	old &= 63
+	m := c.members[old] &^ bit
+	c.members[old] = m
+	if c.cl[bi&63] == c.lmin[old] {
+		lmin := int64(math.MaxInt64)
+		for ; m != 0; m &= m - 1 {
+			lmin = minS(lmin, c.cl[bits.TrailingZeros64(m)&63])
+		}
+		c.lmin[old] = lmin
+		c.u[old] = maxS(c.g[old], lmin)
+	}
 }
 
 // stepFast is step with the class structure (see the top of this file).
@@ -322,10 +352,78 @@ func (c *channel) stepFast(limit int64) bool {
 	}
 	key := minU64(k0, k1)
 	best := int(key & 63)
-	b := &c.banks[best]
-	c.issueFor(int(b.cKind), int32(best), b.cReq, x)
+	switch c.banks[best].cKind {
+	case cmdCAS:
+		c.fastCAS(best, x)
+	case cmdACT:
+		c.fastACT(best, x)
+	default:
+		c.fastPRE(best, x)
+	}
 	c.lb = c.cmdFree
 	return true
+}
+
+// fastPRE issues the PRE candidate of bank bi at t and registers the
+// bank's next candidate directly: ACT for the same request (the oldest
+// of its direction), with the same priority key.
+func (c *channel) fastPRE(bi int, t int64) {
+	p := c.p
+	b := &c.banks[bi&63]
+	q := &c.reqs[b.cReq]
+	if q.class == classNone {
+		q.class = classConflict
+	}
+	b.openRow = -1
+	b.fresh = false
+	b.actOK = max(b.actOK, t+p.RP)
+	c.cmdFree = t + p.CmdPRE
+	c.d.st.pres++
+	c.closed(&c.ranks[b.rank], t)
+	b.cKind = cmdACT
+	l := max(b.actOK, q.at)
+	b.cLocal = l
+	c.place(bi, int(c.actCls[bi&63]), l)
+}
+
+// fastACT issues the ACT candidate of bank bi at t and registers the
+// bank's next candidate directly: the column command of the same
+// request, the first hit of the fresh row (it heads its direction's
+// list).
+func (c *channel) fastACT(bi int, t int64) {
+	p := c.p
+	bi &= 63
+	b := &c.banks[bi]
+	q := &c.reqs[b.cReq]
+	if q.class == classNone {
+		q.class = classMiss
+	}
+	r := &c.ranks[b.rank]
+	b.openRow = q.row
+	b.noHit = [2]bool{}
+	b.fresh, b.freshWrite = true, q.write
+	b.casOK = t + p.RCD
+	b.preOK = max(b.preOK, t+p.RAS)
+	b.actOK = max(b.actOK, t+p.RC)
+	r.lastACT = t
+	r.lastACTbg[b.bg] = t
+	r.faw[r.fawI&3] = t
+	r.fawI = (r.fawI + 1) & 3
+	c.cmdFree = t + p.CmdACT
+	c.d.st.acts++
+	c.energy.act += p.e.act
+	c.opened(r, t)
+	b.cKind = cmdCAS
+	var dir uint8
+	if q.write {
+		dir = 1
+	}
+	b.cDir = dir
+	l := max(b.casOK, q.at)
+	b.cLocal = l
+	c.pk[bi] &^= 1 << 63
+	c.place(bi, int(c.casCls[bi]+dir), l)
+	c.actChanged(b.rank)
 }
 
 // minS and maxS are min and max of values whose difference cannot
@@ -393,4 +491,71 @@ func (c *channel) keyOf(bi int, x int64) uint64 {
 		bi = 64 // never; lets the compiler drop bounds checks
 	}
 	return c.pk[bi] | uint64((x-c.cl[bi])>>63)
+}
+
+// fastCAS issues the column command candidate of bank bi at t (issueCAS
+// without power-down) and re-picks the bank's next candidate at once.
+func (c *channel) fastCAS(bi int, t int64) {
+	p := c.p
+	d := c.d
+	bi &= 63
+	b := &c.banks[bi]
+	i := b.cReq
+	q := &c.reqs[i]
+	if q.class == classNone {
+		q.class = classHit
+	}
+	r := &c.ranks[b.rank]
+	b.fresh = false
+	bursts := int64(q.bursts)
+	dur := bursts * p.burst
+	last := t + dur - p.burst // a BL32 command is timed like two BL16 ones
+	var end int64
+	if q.write {
+		end = t + p.WL + dur
+		b.preOK = max(b.preOK, end+p.WR)
+		r.lastWrEnd = end
+		r.lastWrBG[b.bg] = end
+		c.busDir = 2
+		d.st.writes++
+		d.st.writeBursts += uint64(bursts)
+		c.energy.wr += p.e.wr * float64(bursts)
+	} else {
+		end = t + p.RL + dur
+		b.preOK = max(b.preOK, last+p.RTP)
+		c.busDir = 1
+		d.st.reads++
+		d.st.readBursts += uint64(bursts)
+		c.energy.rd += p.e.rd * float64(bursts)
+		d.hist.Add(end - q.orig)
+	}
+	c.energy.io += p.e.io * float64(bursts)
+	c.busFree = end
+	c.busRank = b.rank
+	r.lastCAS = last
+	r.lastCASbg[b.bg] = last
+	c.casChanged(b.rank)
+	c.cmdFree = t + p.CmdCAS
+	d.st.outcomes[q.class&3]++
+	d.st.bytes += uint64(q.size)
+	d.st.busBytes += uint64(bursts) * uint64(p.atom)
+	d.st.lastDone = max(d.st.lastDone, end)
+	if s := d.slotOf(Ticket(q.seq)); s.seq == q.seq {
+		s.done = end
+	}
+	c.dequeue(i)
+	c.updateMode(t)
+	if p.closed && c.hit(b, false) < 0 && c.hit(b, true) < 0 {
+		// Auto-precharge (RDA/WRA): no other queued request wants
+		// this row.
+		pre := b.preOK
+		b.openRow = -1
+		b.actOK = max(b.actOK, pre+p.RP)
+		d.st.pres++
+		c.closed(r, pre)
+	}
+	// Registered candidates belong to regWrite's mode; after a mode
+	// switch the next step re-picks every pending bank.
+	b.cValid = false
+	c.repick(bi, c.regWrite)
 }
