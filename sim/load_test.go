@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/edgeprof/edgeprof/trace"
 )
 
 // TestBadConfigs: every file in testdata/soc/bad is rejected with exactly
@@ -219,6 +221,11 @@ func FuzzParse(f *testing.F) {
 		}
 		if _, err := s.HierarchyConfig(&idealMemory{}); err != nil {
 			t.Fatalf("accepted SoC does not build: %v", err)
+		}
+		if s.Timed() {
+			if _, _, err := newTiming(s, &trace.Header{ModelSize: 1 << 20}); err != nil {
+				t.Fatalf("accepted SoC does not build its timing model: %v", err)
+			}
 		}
 		y, err := s.YAML()
 		if err != nil {

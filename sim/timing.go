@@ -417,7 +417,12 @@ func newTiming(soc *SoC, hdr *trace.Header) (*timing, *lineRecorder, error) {
 		t.fl = fl
 		t.fileBytes = size
 		t.dma = &dmaBacking{f: fl}
-		pc, err := pagecache.New(soc.pageCacheConfig(size), t.dma)
+		cfg := soc.pageCacheConfig(size)
+		// Frames beyond the file are never used: do not allocate them.
+		if pb := int64(cfg.PageBytes); cfg.WeightsBudget > size {
+			cfg.WeightsBudget = max(pb, (size+pb-1)/pb*pb)
+		}
+		pc, err := pagecache.New(cfg, t.dma)
 		if err != nil {
 			return nil, nil, fmt.Errorf("page cache: %w", err)
 		}
