@@ -273,6 +273,9 @@ type opTotals struct {
 	dramWriteBytes             uint64
 	flashBytes                 uint64
 	energyPJ                   float64
+	// Energy by part: each cache level, DRAM, flash, compute.
+	levelPJ                    []float64
+	dramPJ, flashPJ, computePJ float64
 }
 
 func (a *opTotals) add(b *opTotals) {
@@ -287,6 +290,16 @@ func (a *opTotals) add(b *opTotals) {
 	a.dramWriteBytes += b.dramWriteBytes
 	a.flashBytes += b.flashBytes
 	a.energyPJ += b.energyPJ
+	for i, v := range b.levelPJ {
+		a.levelPJ[i] += v
+	}
+	a.dramPJ += b.dramPJ
+	a.flashPJ += b.flashPJ
+	a.computePJ += b.computePJ
+}
+
+func newOpTotals(levels int) opTotals {
+	return opTotals{lines: make([]uint64, levels), levelPJ: make([]float64, levels)}
 }
 
 type opKey struct {
@@ -468,7 +481,7 @@ func (t *timing) unloadedDRAMPS() int64 {
 func (t *timing) attach(h *cache.Hierarchy) {
 	t.h = h
 	t.snap = t.levelStats(nil)
-	t.seg.acc.lines = make([]uint64, h.Levels())
+	t.seg.acc = newOpTotals(h.Levels())
 	t.totalLevel = make([]uint64, h.Levels())
 }
 
@@ -647,7 +660,9 @@ func (t *timing) work() {
 			lines := (a.Accesses() + a.PrefetchRequests) - (b.Accesses() + b.PrefetchRequests)
 			fills := a.Fills - b.Fills
 			t.seg.acc.lines[i] += lines
-			t.seg.acc.energyPJ += float64(lines+fills) * t.soc.Caches[i].EnergyPJPerAccess
+			e := float64(lines+fills) * t.soc.Caches[i].EnergyPJPerAccess
+			t.seg.acc.energyPJ += e
+			t.seg.acc.levelPJ[i] += e
 			t.totalLevel[i] += lines + fills
 			tm := float64(lines*uint64(t.line)) / t.levelBW[i]
 			if i > 0 {
@@ -681,6 +696,7 @@ func (t *timing) work() {
 	}
 	t.seg.acc.computePS += maxCompute
 	t.seg.acc.energyPJ += t.coreFlops() * t.soc.Cores.EnergyPJPerFLOP
+	t.seg.acc.computePJ += t.coreFlops() * t.soc.Cores.EnergyPJPerFLOP
 	t.totalFlops += t.coreFlops()
 	for i, r := range t.rec.reqs {
 		c := &t.cores[r.core]
@@ -1020,17 +1036,19 @@ func (t *timing) barrier() {
 	t.chunkRd, t.chunkWr = 0, 0
 	ds := t.d.Stats()
 	s.acc.energyPJ += ds.EnergyPJ - t.lastDRAM.EnergyPJ
+	s.acc.dramPJ = ds.EnergyPJ - t.lastDRAM.EnergyPJ
 	t.lastDRAM = ds
 	if t.fl != nil {
 		fs := t.fl.Stats()
 		s.acc.flashBytes = fs.Bytes - t.lastFl.Bytes
 		s.acc.energyPJ += fs.EnergyPJ - t.lastFl.EnergyPJ
+		s.acc.flashPJ = fs.EnergyPJ - t.lastFl.EnergyPJ
 		t.lastFl = fs
 	}
 	t.book()
 	t.clock = end
 	s.open = false
-	s.acc = opTotals{lines: make([]uint64, len(s.acc.lines))}
+	s.acc = newOpTotals(len(s.acc.lines))
 }
 
 // book adds the finished segment to its token and op.
@@ -1040,13 +1058,14 @@ func (t *timing) book() {
 	if !ok {
 		i = len(t.tokens)
 		t.tokenIdx[s.token] = i
-		t.tokens = append(t.tokens, tokenTotals{token: s.token, phase: s.phase, opTotals: opTotals{lines: make([]uint64, len(s.acc.lines))}})
+		t.tokens = append(t.tokens, tokenTotals{token: s.token, phase: s.phase, opTotals: newOpTotals(len(s.acc.lines))})
 	}
 	t.tokens[i].add(&s.acc)
 	k := opKey{phase: s.phase, layer: s.layer, op: s.op}
 	o := t.ops[k]
 	if o == nil {
-		o = &opTotals{lines: make([]uint64, len(s.acc.lines))}
+		o = new(opTotals)
+		*o = newOpTotals(len(s.acc.lines))
 		t.ops[k] = o
 		t.opOrder = append(t.opOrder, k)
 	}

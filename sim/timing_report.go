@@ -62,6 +62,10 @@ type TokenResult struct {
 	// "flash".
 	Bytes    map[string]uint64 `json:"bytes"`
 	EnergyPJ float64           `json:"energy_pj"`
+	// EnergyPerLevelPJ splits EnergyPJ: each cache level, "dram",
+	// "flash"; ComputePJ is the rest.
+	EnergyPerLevelPJ map[string]float64 `json:"energy_per_level_pj"`
+	ComputePJ        float64            `json:"compute_pj"`
 }
 
 // OpResult sums one operation of one layer over the tokens of a phase.
@@ -71,13 +75,15 @@ type OpResult struct {
 	Layer int    `json:"layer"`
 	Op    string `json:"op"`
 	// Count is the number of times it ran.
-	Count        int               `json:"count"`
-	TimeNS       float64           `json:"time_ns"`
-	ComputeNS    float64           `json:"compute_ns"`
-	FlashStallNS float64           `json:"flash_stall_ns"`
-	FLOPs        float64           `json:"flops"`
-	Bytes        map[string]uint64 `json:"bytes"`
-	EnergyPJ     float64           `json:"energy_pj"`
+	Count            int                `json:"count"`
+	TimeNS           float64            `json:"time_ns"`
+	ComputeNS        float64            `json:"compute_ns"`
+	FlashStallNS     float64            `json:"flash_stall_ns"`
+	FLOPs            float64            `json:"flops"`
+	Bytes            map[string]uint64  `json:"bytes"`
+	EnergyPJ         float64            `json:"energy_pj"`
+	EnergyPerLevelPJ map[string]float64 `json:"energy_per_level_pj"`
+	ComputePJ        float64            `json:"compute_pj"`
 }
 
 // runTimed replays one batch of events with the timing model.
@@ -154,12 +160,23 @@ func (t *timing) report(r *Result) {
 		}
 		return m
 	}
+	energy := func(a *opTotals) map[string]float64 {
+		m := map[string]float64{"dram": a.dramPJ}
+		for i, n := range names {
+			m[n] = a.levelPJ[i]
+		}
+		if t.fl != nil {
+			m["flash"] = a.flashPJ
+		}
+		return m
+	}
 	tt := &TokenTimes{TTFTNS: ns(t.ttftPS), PerTokenNS: []float64{}}
 	var decode float64
 	for _, k := range t.tokens {
 		r.Tokens = append(r.Tokens, TokenResult{
 			Token: k.token, Phase: k.phase.String(), TimeNS: ns(k.timePS), ComputeNS: ns(k.computePS),
 			FlashStallNS: ns(k.stallPS), FLOPs: k.flops, Bytes: bytes(&k.opTotals), EnergyPJ: k.energyPJ,
+			EnergyPerLevelPJ: energy(&k.opTotals), ComputePJ: k.computePJ,
 		})
 		if k.phase == trace.Decode {
 			tt.PerTokenNS = append(tt.PerTokenNS, ns(k.timePS))
@@ -180,6 +197,7 @@ func (t *timing) report(r *Result) {
 			Phase: k.phase.String(), Layer: int(k.layer), Op: k.op, Count: t.opCount[k],
 			TimeNS: ns(o.timePS), ComputeNS: ns(o.computePS), FlashStallNS: ns(o.stallPS),
 			FLOPs: o.flops, Bytes: bytes(o), EnergyPJ: o.energyPJ,
+			EnergyPerLevelPJ: energy(o), ComputePJ: o.computePJ,
 		})
 	}
 	ds := t.d.Stats()

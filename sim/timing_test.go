@@ -162,6 +162,18 @@ func TestRollUp(t *testing.T) {
 			t.Errorf("op %s L%d %s: %v FLOPs, want %v", o.Phase, o.Layer, o.Op, o.FLOPs, want)
 		}
 	}
+	// Token energies add up to the run's, part by part.
+	var tokPJ, tokDRAM, tokL1, tokCompute float64
+	for _, k := range r.Tokens {
+		tokPJ += k.EnergyPJ
+		tokDRAM += k.EnergyPerLevelPJ["dram"]
+		tokL1 += k.EnergyPerLevelPJ["L1D"]
+		tokCompute += k.ComputePJ
+	}
+	rel := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Abs(b) }
+	if e := r.Energy; !rel(tokPJ, e.TotalPJ) || !rel(tokDRAM, e.PerLevelPJ["dram"]) || !rel(tokL1, e.PerLevelPJ["L1D"]) || !rel(tokCompute, e.ComputePJ) {
+		t.Errorf("tokens' energy %v (dram %v, L1D %v, compute %v), run %+v", tokPJ, tokDRAM, tokL1, tokCompute, *e)
+	}
 	if e := r.Energy; e == nil || e.TotalPJ <= e.PerLevelPJ["dram"] || e.PerLevelPJ["L1D"] != float64(3*4*64*2)*soc.Caches[0].EnergyPJPerAccess {
 		t.Errorf("energy = %+v; want L1D = (lookups + fills) x %v pJ", e, soc.Caches[0].EnergyPJPerAccess)
 	}
