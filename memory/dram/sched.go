@@ -253,49 +253,38 @@ func (c *channel) place(bi, ci int, l int64) {
 	bi &= 63
 	ci &= 63
 	bit := uint64(1) << uint(bi)
-	old := int(c.ccls[bi]) & 63
-	if ci == old && c.members[ci] == bit {
-		// Alone in the same class (a stream of row hits).
-		c.cl[bi] = l
-		c.lmin[ci], c.u[ci] = l, maxS(c.g[ci], l)
-		return
-	}
-	if old != c.none {
-		c.leave(bi, old, bit)
-	}
+	c.leave(bi, bit)
 	c.ccls[bi] = uint8(ci)
 	c.cl[bi] = l
-	c.members[ci] |= bit
-	lmin := minS(c.lmin[ci], l)
-	c.lmin[ci], c.u[ci] = lmin, maxS(c.g[ci], lmin)
 	c.cand |= bit
+	c.members[ci] |= bit
+	lmin := min(c.lmin[ci], l)
+	c.lmin[ci], c.u[ci] = lmin, max(c.g[ci], lmin)
 }
 
 // unplace removes bank bi from its class: it has no candidate.
 func (c *channel) unplace(bi int) {
 	bi &= 63
-	old := int(c.ccls[bi]) & 63
-	if old == c.none {
-		return
-	}
 	bit := uint64(1) << uint(bi)
-	c.leave(bi, old, bit)
+	c.leave(bi, bit)
 	c.ccls[bi] = uint8(c.none)
 	c.cand &^= bit
 }
 
-// leave takes bank bi (bit) out of class old's members and least L_b.
-func (c *channel) leave(bi, old int, bit uint64) {
-	old &= 63
+// leave takes bank bi (bit) out of its class (none included: its
+// members stay empty, its lmin and u MaxInt64).
+func (c *channel) leave(bi int, bit uint64) {
+	bi &= 63
+	old := c.ccls[bi] & 63
 	m := c.members[old] &^ bit
 	c.members[old] = m
-	if c.cl[bi&63] == c.lmin[old] {
+	if c.cl[bi] == c.lmin[old] {
 		lmin := int64(math.MaxInt64)
 		for ; m != 0; m &= m - 1 {
-			lmin = minS(lmin, c.cl[bits.TrailingZeros64(m)&63])
+			lmin = min(lmin, c.cl[bits.TrailingZeros64(m)&63])
 		}
 		c.lmin[old] = lmin
-		c.u[old] = maxS(c.g[old], lmin)
+		c.u[old] = max(c.g[old], lmin)
 	}
 }
 
@@ -304,27 +293,35 @@ func (c *channel) stepFast(limit int64) bool {
 	if limit < c.lb || limit < c.cmdFree {
 		return false
 	}
-	wantWrite := c.writeMode
-	if wantWrite != c.regWrite {
-		c.regWrite = wantWrite
+	if c.writeMode != c.regWrite {
+		c.regWrite = c.writeMode
 		c.dirty |= c.pending[0]
 	}
 	if c.dirty != 0 {
-		c.flush(wantWrite)
+		c.flush(c.regWrite)
 	}
 	// The earliest time any class could issue, then the banks of the
 	// classes that can issue by x: among them those with L_b <= x are
 	// ready (G_c <= u_c <= x), and the least priority key wins (a column
 	// command's key is below any ACT's or PRE's). All values lie in
 	// [0, MaxInt64] (arrivals are clamped to c.now >= 0, G_c at 0), so
-	// differences cannot overflow: min, max and comparisons by sign
-	// masks, without branches.
+	// differences cannot overflow: readiness by sign masks. Classes
+	// from nc up are empty (u = MaxInt64, no members), so up to eight
+	// classes are read unrolled.
+	u, members := &c.u, &c.members
 	nc := c.nc
-	m0, m1 := int64(math.MaxInt64), int64(math.MaxInt64)
-	for ci := 0; ci < nc; ci += 2 {
-		m0, m1 = minS(m0, c.u[ci&63]), minS(m1, c.u[(ci+1)&63]) // u[nc] is the empty class
+	var minU int64
+	switch {
+	case nc <= 4:
+		minU = min(min(u[0], u[1]), min(u[2], u[3]))
+	case nc <= 8:
+		minU = min(min(min(u[0], u[1]), min(u[2], u[3])), min(min(u[4], u[5]), min(u[6], u[7])))
+	default:
+		minU = math.MaxInt64
+		for _, v := range u[:nc&63] {
+			minU = min(minU, v)
+		}
 	}
-	minU := minS(m0, m1)
 	if minU == math.MaxInt64 {
 		return c.stepScan(limit) // nothing to do but refresh, if anything
 	}
@@ -337,8 +334,19 @@ func (c *channel) stepFast(limit int64) bool {
 		return false
 	}
 	var sel uint64
-	for ci := 0; ci < nc; ci++ {
-		sel |= c.members[ci&63] &^ uint64((x-c.u[ci&63])>>63)
+	switch {
+	case nc <= 4:
+		sel = members[0]&^uint64((x-u[0])>>63) | members[1]&^uint64((x-u[1])>>63) |
+			members[2]&^uint64((x-u[2])>>63) | members[3]&^uint64((x-u[3])>>63)
+	case nc <= 8:
+		sel = members[0]&^uint64((x-u[0])>>63) | members[1]&^uint64((x-u[1])>>63) |
+			members[2]&^uint64((x-u[2])>>63) | members[3]&^uint64((x-u[3])>>63) |
+			members[4]&^uint64((x-u[4])>>63) | members[5]&^uint64((x-u[5])>>63) |
+			members[6]&^uint64((x-u[6])>>63) | members[7]&^uint64((x-u[7])>>63)
+	default:
+		for ci, uc := range u[:nc&63] {
+			sel |= members[ci] &^ uint64((x-uc)>>63)
+		}
 	}
 	// Two banks per round; past the last one TrailingZeros64 gives 64,
 	// the sentinel without a candidate.
@@ -348,10 +356,9 @@ func (c *channel) stepFast(limit int64) bool {
 		sel &= sel - 1
 		b1 := bits.TrailingZeros64(sel)
 		sel &= sel - 1
-		k0, k1 = minU64(k0, c.keyOf(b0, x)), minU64(k1, c.keyOf(b1, x))
+		k0, k1 = min(k0, c.keyOf(b0, x)), min(k1, c.keyOf(b1, x))
 	}
-	key := minU64(k0, k1)
-	best := int(key & 63)
+	best := int(min(k0, k1) & 63)
 	switch c.banks[best].cKind {
 	case cmdCAS:
 		c.fastCAS(best, x)
