@@ -199,20 +199,111 @@ func (c *channel) run(t int64) {
 	c.now = max(c.now, t)
 }
 
-func (c *channel) submit(r Request, loc location, seq uint64) {
+// submit queues request r (decoded to bank and row, sequence number
+// seq) on the channel.
+func (c *channel) submit(r Request, bank int, row int32, block, seq uint64) {
 	at := max(r.At, c.now)
 	if c.fast && (at-1 < c.lb || at-1 < c.cmdFree) {
 		c.now = at // run(at) would issue nothing
 	} else {
 		c.run(at)
 	}
-	d := c.d
-	block := r.Addr >> d.m.blockBits
-	b := &c.banks[loc.bank]
+	b := &c.banks[bank]
 	// A read of a block waiting in the write buffer is served from it; a
 	// second write to a waiting block merges into it (as DRAMsim3 does).
 	h := c.wfiltIndex(block)
-	for i := b.head[1]; i >= 0 && c.wfilt[h] > 0; i = c.reqs[i].next {
+	if c.wfilt[h] > 0 && c.forward(r, b, block, seq, at) {
+		return
+	}
+	p := c.p
+	if r.Write && c.nWrites >= p.wq || !r.Write && c.nReads >= p.rq {
+		at = c.makeRoom(r.Write, at)
+	}
+	c.now = max(c.now, at)
+	i := c.free[len(c.free)-1]
+	c.free = c.free[:len(c.free)-1]
+	q := &c.reqs[i]
+	dir := dirOf(r.Write)
+	// Field by field: a composite literal is built on the stack and
+	// copied, which costs a store-forwarding stall.
+	tail := b.tail[dir]
+	q.seq, q.at, q.orig, q.block = seq, at, r.At, block
+	q.row, q.bank, q.next, q.prev = row, int32(bank), -1, tail
+	q.bursts = int32((r.Size + p.atom - 1) >> p.atomBits)
+	q.size, q.write, q.class = int32(r.Size), r.Write, classNone
+	if tail >= 0 {
+		c.reqs[tail].next = i
+	} else {
+		b.head[dir] = i
+	}
+	b.tail[dir] = i
+	if row == b.openRow {
+		b.noHit[dir] = false
+	}
+	c.rowCnt[bank][dir][row&63]++
+	// The youngest request changes the bank's next command only if the
+	// bank had none of its kind, or it hits a row a PRE would close.
+	// (A bank without a valid candidate must be marked for the fast
+	// scheduler too.)
+	if !b.cValid || b.cWrite == r.Write && (b.cKind == cmdNone || b.cKind == cmdPRE && row == b.openRow) {
+		c.inval(b)
+	}
+	b.n[dir]++
+	// updateMode after one more request. Every earlier count change
+	// was followed by updateMode, so write mode implies nReads == 0 in
+	// an idle drain and nWrites > lo or nReads == 0 otherwise; read mode
+	// implies nReads > 0 or nWrites == 0 (nWrites may have reached hi
+	// during an idle drain that a read ended).
+	if r.Write {
+		c.wfilt[h]++
+		c.nWrites++
+		if !c.writeMode && (c.nWrites >= p.hi || c.nReads == 0) {
+			c.writeMode, c.idleDrain = true, c.nWrites < p.hi
+			c.modeAt = max(c.modeAt, at)
+		}
+	} else {
+		c.nReads++
+		if c.writeMode {
+			if c.idleDrain || c.nWrites <= p.lo {
+				c.writeMode, c.idleDrain = false, false
+				c.modeAt = max(c.modeAt, at)
+			}
+		} else if c.nWrites >= p.hi {
+			c.writeMode = true
+			c.modeAt = max(c.modeAt, at)
+		}
+	}
+	c.pending[bank>>6] |= 1 << (bank & 63)
+	c.lb = min(c.lb, max(at, c.cmdFree))
+}
+
+// makeRoom simulates until the queue for writes (or reads) has room
+// and returns the time the request enters it.
+func (c *channel) makeRoom(write bool, at int64) int64 {
+	queued, room := &c.nReads, c.p.rq
+	if write {
+		queued, room = &c.nWrites, c.p.wq
+	}
+	for *queued >= room {
+		c.d.st.queueFullStalls++
+		if c.fast {
+			if !c.stepFast(math.MaxInt64) {
+				break
+			}
+		} else if !c.stepScan(math.MaxInt64) {
+			break
+		}
+		at = max(at, c.cmdFree)
+	}
+	return at
+}
+
+// forward serves request r from the write buffer if a write to its
+// block waits there (a read gets its data, a write merges) and reports
+// whether it did.
+func (c *channel) forward(r Request, b *bank, block, seq uint64, at int64) bool {
+	d := c.d
+	for i := b.head[1]; i >= 0; i = c.reqs[i].next {
 		q := &c.reqs[i]
 		if q.block == block {
 			s := d.slotOf(Ticket(seq))
@@ -227,59 +318,10 @@ func (c *channel) submit(r Request, loc location, seq uint64) {
 			}
 			d.st.bytes += uint64(r.Size)
 			d.st.lastDone = max(d.st.lastDone, at)
-			return
+			return true
 		}
 	}
-	// Back-pressure: wait until the queue has room.
-	queued, room := &c.nReads, c.p.rq
-	if r.Write {
-		queued, room = &c.nWrites, c.p.wq
-	}
-	for *queued >= room {
-		d.st.queueFullStalls++
-		if !c.step(math.MaxInt64) {
-			break
-		}
-		at = max(at, c.cmdFree)
-	}
-	c.now = max(c.now, at)
-	i := c.free[len(c.free)-1]
-	c.free = c.free[:len(c.free)-1]
-	q := &c.reqs[i]
-	dir := dirOf(r.Write)
-	// Field by field: a composite literal is built on the stack and
-	// copied, which costs a store-forwarding stall.
-	q.seq, q.at, q.orig, q.block = seq, at, r.At, block
-	q.row, q.bank, q.next, q.prev = loc.row, int32(loc.bank), -1, b.tail[dir]
-	q.bursts = int32((r.Size + c.p.atom - 1) >> c.p.atomBits)
-	q.size, q.write, q.class = int32(r.Size), r.Write, classNone
-	if b.tail[dir] >= 0 {
-		c.reqs[b.tail[dir]].next = i
-	} else {
-		b.head[dir] = i
-	}
-	b.tail[dir] = i
-	if loc.row == b.openRow {
-		b.noHit[dir] = false
-	}
-	c.rowCnt[loc.bank][dir][loc.row&63]++
-	// The youngest request changes the bank's next command only if the
-	// bank had none of its kind, or it hits a row a PRE would close.
-	// (A bank without a valid candidate must be marked for the fast
-	// scheduler too.)
-	if !b.cValid || b.cWrite == r.Write && (b.cKind == cmdNone || b.cKind == cmdPRE && loc.row == b.openRow) {
-		c.inval(b)
-	}
-	b.n[dir]++
-	if r.Write {
-		c.wfilt[h]++
-		c.nWrites++
-	} else {
-		c.nReads++
-	}
-	c.pending[loc.bank>>6] |= 1 << (loc.bank & 63)
-	c.updateMode(at)
-	c.lb = min(c.lb, max(at, c.cmdFree))
+	return false
 }
 
 func (c *channel) unlink(i int32) {
@@ -637,7 +679,7 @@ func dirOf(write bool) int {
 
 // wfiltIndex hashes a block address into wfilt (Fibonacci hashing).
 func (c *channel) wfiltIndex(block uint64) uint64 {
-	return block * 0x9e3779b97f4a7c15 >> (64 - c.wfiltBits)
+	return block * 0x9e3779b97f4a7c15 >> ((64 - c.wfiltBits) & 63)
 }
 
 // actGlobal returns the earliest ACT time in (rank, bg) allowed by the

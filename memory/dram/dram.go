@@ -209,7 +209,7 @@ func (d *DRAM) Submit(r Request) (Ticket, error) {
 	}
 	s := d.slotOf(Ticket(seq))
 	s.seq, s.done, s.ch = seq, -1, int32(loc.ch)
-	d.chans[loc.ch].submit(r, loc, seq)
+	d.chans[loc.ch].submit(r, loc.bank, loc.row, loc.block, seq)
 	return Ticket(seq), nil
 }
 

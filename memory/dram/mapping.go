@@ -34,6 +34,8 @@ type location struct {
 	ch   int
 	bank int // flat bank index within the channel: rank*banksPerRank + bg*bpg + ba
 	row  int32
+	// block is the address in units of the mapping block.
+	block uint64
 }
 
 // parseMapping checks a mapping string against an organization and
@@ -106,18 +108,19 @@ func newMapper(c Config) *mapper {
 }
 
 func (m *mapper) decode(addr uint64) location {
-	a := addr >> m.blockBits
-	ba := a >> m.shift[fBa] & m.mask[fBa]
-	bg := a >> m.shift[fBg] & m.mask[fBg]
-	row := a >> m.shift[fRo] & m.mask[fRo]
+	a := addr >> (m.blockBits & 63)
+	ba := a >> (m.shift[fBa] & 63) & m.mask[fBa]
+	bg := a >> (m.shift[fBg] & 63) & m.mask[fBg]
+	row := a >> (m.shift[fRo] & 63) & m.mask[fRo]
 	if m.xor {
 		ba ^= row & m.mask[fBa]
-		bg ^= row >> m.bpgBits & m.mask[fBg]
+		bg ^= row >> (m.bpgBits & 63) & m.mask[fBg]
 	}
-	rank := a >> m.shift[fRa] & m.mask[fRa]
+	rank := a >> (m.shift[fRa] & 63) & m.mask[fRa]
 	return location{
-		ch:   int(a >> m.shift[fCh] & m.mask[fCh]),
-		bank: int(rank<<m.rankShift | bg<<m.bpgBits | ba),
-		row:  int32(row),
+		ch:    int(a >> (m.shift[fCh] & 63) & m.mask[fCh]),
+		bank:  int(rank<<(m.rankShift&63) | bg<<(m.bpgBits&63) | ba),
+		row:   int32(row),
+		block: a,
 	}
 }

@@ -308,24 +308,27 @@ func (c *channel) stepFast(limit int64) bool {
 	// differences cannot overflow: readiness by sign masks. Classes
 	// from nc up are empty (u = MaxInt64, no members), so up to eight
 	// classes are read unrolled.
+	// The bank read next depends on these values, so the compiler would
+	// compile min and max to branches (it keeps data-dependent load
+	// addresses off CMOV): sign masks instead, mispredictions cost more.
 	u, members := &c.u, &c.members
 	nc := c.nc
 	var minU int64
 	switch {
 	case nc <= 4:
-		minU = min(min(u[0], u[1]), min(u[2], u[3]))
+		minU = minS(minS(u[0], u[1]), minS(u[2], u[3]))
 	case nc <= 8:
-		minU = min(min(min(u[0], u[1]), min(u[2], u[3])), min(min(u[4], u[5]), min(u[6], u[7])))
+		minU = minS(minS(minS(u[0], u[1]), minS(u[2], u[3])), minS(minS(u[4], u[5]), minS(u[6], u[7])))
 	default:
 		minU = math.MaxInt64
 		for _, v := range u[:nc&63] {
-			minU = min(minU, v)
+			minU = minS(minU, v)
 		}
 	}
 	if minU == math.MaxInt64 {
 		return c.stepScan(limit) // nothing to do but refresh, if anything
 	}
-	x := max(minU, c.cmdFree, c.modeAt)
+	x := maxS(maxS(minU, c.cmdFree), c.modeAt)
 	if x >= c.minDue {
 		return c.stepRefresh(limit)
 	}
@@ -356,9 +359,9 @@ func (c *channel) stepFast(limit int64) bool {
 		sel &= sel - 1
 		b1 := bits.TrailingZeros64(sel)
 		sel &= sel - 1
-		k0, k1 = min(k0, c.keyOf(b0, x)), min(k1, c.keyOf(b1, x))
+		k0, k1 = minU64(k0, c.keyOf(b0, x)), minU64(k1, c.keyOf(b1, x))
 	}
-	best := int(min(k0, k1) & 63)
+	best := int(minU64(k0, k1) & 63)
 	switch c.banks[best].cKind {
 	case cmdCAS:
 		c.fastCAS(best, x)
