@@ -200,6 +200,11 @@ type Hierarchy struct {
 	// lines: the hierarchy is simple, every level is inline LRU and there
 	// is no TLB, so multi-line events take runLines.
 	lines bool
+	// fast: Run takes the fast path of fast.go (fastOK), with state fs.
+	fast bool
+	fs   *fastState
+	// coreOf maps a trace thread to its core (thread mod Cores).
+	coreOf [256]uint8
 }
 
 // NewHierarchy builds the levels of cfg. It never panics on bad input.
@@ -250,6 +255,13 @@ func NewHierarchy(cfg HierarchyConfig) (*Hierarchy, error) {
 		}
 	}
 	h.lines = h.lines && h.simple
+	h.fast = h.fastOK()
+	if h.fast {
+		h.fs = &fastState{pend: make([]uint64, cfg.Cores)}
+	}
+	for t := range h.coreOf {
+		h.coreOf[t] = uint8(t % cfg.Cores)
+	}
 	for c := 0; c < cfg.Cores; c++ {
 		p := make([]*Level, h.n)
 		for i := range p {
@@ -334,6 +346,10 @@ func (h *Hierarchy) Time() uint64 {
 // demand references (a blocking core; the timing model of package sim
 // may do better).
 func (h *Hierarchy) Run(events []trace.Event) {
+	if h.fast {
+		h.runFast(events)
+		return
+	}
 	shift := h.lineShift
 	cores := uint(h.cfg.Cores)
 	cg := h.cfg.Straddle == StraddleCachegrind

@@ -474,7 +474,7 @@ func TestSimplePathMatchesGeneral(t *testing.T) {
 				if fast {
 					t.Fatalf("%s: hierarchy not simple", pol)
 				}
-				h.simple, h.repeatOK, h.lines = false, false, false
+				h.simple, h.repeatOK, h.lines, h.fast = false, false, false, false
 			}
 			h.Run(ev)
 			return fmt.Sprint(h.Stats(), mem.reads, mem.writes), h.now

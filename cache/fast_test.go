@@ -1,0 +1,261 @@
+package cache
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/edgeprof/edgeprof/trace"
+)
+
+// memCall is one request a hierarchy made of its memory.
+type memCall struct {
+	addr uint64
+	size uint32
+	kind trace.Kind
+	core int
+	now  uint64
+}
+
+// logMemory records every request and answers with a latency that
+// depends on the address and kind, so that a path which asked at another
+// time or in another order would drift.
+type logMemory struct{ calls []memCall }
+
+func (m *logMemory) Access(addr uint64, size uint32, kind trace.Kind, core int, now uint64) uint64 {
+	m.calls = append(m.calls, memCall{addr, size, kind, core, now})
+	if kind == trace.Write {
+		return now + 700
+	}
+	return now + 40_000 + addr%7*1000
+}
+
+// generalOnly makes h take the general path everywhere, the reference
+// that every specialized path must match.
+func generalOnly(h *Hierarchy) {
+	h.fast, h.simple, h.repeatOK, h.lines = false, false, false, false
+}
+
+// snapshot is everything a run can be observed by: counters, TLB
+// counters, per-core times, every tag word (line, valid and dirty flags,
+// in set and way order) and the memory requests with their times.
+func snapshot(h *Hierarchy, mem *logMemory) string {
+	var b strings.Builder
+	fmt.Fprintln(&b, h.Stats())
+	if ts, ok := h.TLBStats(); ok {
+		fmt.Fprintln(&b, "tlb", ts)
+	}
+	fmt.Fprintln(&b, "now", h.now)
+	for i := 0; i < h.Levels(); i++ {
+		for j := 0; j < h.Instances(i); j++ {
+			l := h.Level(i, j)
+			fmt.Fprintf(&b, "%s[%d]", l.cfg.Name, j)
+			for set := 0; set < l.sets; set++ {
+				fmt.Fprintf(&b, " %x", l.tags[set*l.stride:set*l.stride+l.ways])
+			}
+			fmt.Fprintln(&b)
+		}
+	}
+	for _, c := range mem.calls {
+		fmt.Fprintln(&b, c)
+	}
+	return b.String()
+}
+
+// diffTrace makes n events with the features that select paths: several
+// threads, one to a few lines, reads, writes and hints, hot lines, a
+// sequential stream and a large random range.
+func diffTrace(rng *rand.Rand, n, threads int) []trace.Event {
+	ev := make([]trace.Event, n)
+	var seq uint64
+	for i := range ev {
+		var addr uint64
+		switch rng.IntN(4) {
+		case 0:
+			addr = uint64(rng.IntN(40)) * 64 // hot
+		case 1:
+			seq += 8
+			addr = 1<<20 + seq
+		default:
+			addr = uint64(rng.IntN(1 << 18))
+		}
+		size := uint32(8)
+		switch rng.IntN(8) {
+		case 0:
+			size = uint32(1 + rng.IntN(300))
+		case 1:
+			size = 1
+		}
+		k := trace.Read
+		switch rng.IntN(10) {
+		case 0, 1, 2:
+			k = trace.Write
+		case 3:
+			if rng.IntN(4) == 0 {
+				k = trace.Prefetch
+			}
+		}
+		ev[i] = trace.Event{Addr: addr, Size: size, Kind: k, Thread: uint8(rng.IntN(threads))}
+	}
+	// Runs of one thread, as engines emit them.
+	for i := 0; i+8 < n; i += 50 {
+		for j := i + 1; j < i+8; j++ {
+			ev[j].Thread = ev[i].Thread
+		}
+	}
+	return ev
+}
+
+// replay feeds ev to h in chunks of random length, with single Load,
+// Store and Hint calls in between.
+func replay(h *Hierarchy, rng *rand.Rand, ev []trace.Event) {
+	for len(ev) > 0 {
+		k := min(len(ev), 1+rng.IntN(700))
+		h.Run(ev[:k])
+		ev = ev[k:]
+		a := Addr(rng.IntN(1 << 18))
+		switch rng.IntN(3) {
+		case 0:
+			h.Load(rng.IntN(8), a)
+		case 1:
+			h.Store(rng.IntN(8), a)
+		default:
+			h.Hint(rng.IntN(8), a)
+		}
+	}
+}
+
+// TestFastPathDifferential: every specialized path (the fast path of
+// fast.go, simpleMiss, runLines, the inline repeat hit) gives exactly
+// what the general path gives — counters, times, cache contents and the
+// memory requests with their times — on random configurations over every
+// policy, inclusion, write policy, sharing, TLB, prefetcher and
+// associativity, and random traces replayed in random chunks.
+func TestFastPathDifferential(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	incl := []Inclusion{NonInclusive, Inclusive, Exclusive}
+	ways := []int{1, 2, 4, 8, 12, 16}
+	var fastRuns int
+	for trial := 0; trial < 300; trial++ {
+		// Half the trials are in the fast path's domain.
+		fastDomain := trial%2 == 0
+		cores := 1 + rng.IntN(4)
+		line := []int{32, 64, 128}[rng.IntN(3)]
+		if rng.IntN(2) == 0 {
+			line = 64
+		}
+		n := 1 + rng.IntN(3)
+		var levels []Config
+		shared := 1
+		for i := 0; i < n; i++ {
+			w := ways[rng.IntN(len(ways))]
+			sets := 1 << rng.IntN(5)
+			c := Config{
+				Name: fmt.Sprintf("L%d", i+1), SizeBytes: sets * w * line, Ways: w, LineBytes: line,
+				LatencyCycles: 1 + rng.IntN(12), Replacement: "lru", WriteAllocate: true,
+				Seed: uint64(trial),
+			}
+			if i > 0 && rng.IntN(2) == 0 {
+				shared *= 1 + rng.IntN(2)
+			}
+			c.SharedBy = shared
+			if !fastDomain {
+				c.Replacement = Policies()[rng.IntN(len(Policies()))]
+				if i > 0 {
+					c.Inclusion = incl[rng.IntN(3)]
+				}
+				if rng.IntN(4) == 0 {
+					c.Write = WriteThrough
+				}
+				c.WriteAllocate = rng.IntN(4) != 0
+				if rng.IntN(4) == 0 {
+					c.Prefetcher = PrefetcherConfig{Name: Prefetchers()[rng.IntN(len(Prefetchers()))]}
+				}
+			}
+			if c.Replacement == "plru" && w&(w-1) != 0 {
+				c.Replacement = "lru"
+			}
+			levels = append(levels, c)
+		}
+		cfg := HierarchyConfig{Cores: cores, CyclePS: 1 + uint64(rng.IntN(900)), Levels: levels}
+		if !fastDomain && rng.IntN(3) == 0 {
+			cfg.TLB = &TLBConfig{Entries: 8, Ways: 2, PageBytes: 4096}
+		}
+		seed := rng.Uint64()
+		ev := diffTrace(rand.New(rand.NewPCG(seed, 1)), 3000, 1+rng.IntN(6))
+		var got, want string
+		for _, general := range []bool{false, true} {
+			mem := &logMemory{}
+			c := cfg
+			c.Memory = mem
+			h, err := NewHierarchy(c)
+			if err != nil {
+				t.Fatalf("trial %d: %v", trial, err)
+			}
+			if general {
+				generalOnly(h)
+				replay(h, rand.New(rand.NewPCG(seed, 2)), ev)
+				want = snapshot(h, mem)
+			} else {
+				if fastDomain && !h.fast {
+					t.Fatalf("trial %d: fast = false, want true", trial)
+				}
+				if h.fast {
+					fastRuns++
+				}
+				replay(h, rand.New(rand.NewPCG(seed, 2)), ev)
+				got = snapshot(h, mem)
+			}
+		}
+		if got != want {
+			gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
+			i := 0
+			for i < min(len(gl), len(wl)) && gl[i] == wl[i] {
+				i++
+			}
+			t.Fatalf("trial %d (%+v): specialized and general paths differ at line %d:\n got %s\nwant %s", trial, cfg, i, gl[min(i, len(gl)-1)], wl[min(i, len(wl)-1)])
+		}
+	}
+	if fastRuns == 0 {
+		t.Error("no trial took the fast path")
+	}
+}
+
+// TestFastPathChoice: the fast path is chosen exactly for hierarchies of
+// lru, non-inclusive, write-back, write-allocate levels with a private
+// first level, no prefetcher and no TLB, counted per line.
+func TestFastPathChoice(t *testing.T) {
+	base := func() HierarchyConfig {
+		return HierarchyConfig{Cores: 2, CyclePS: 400, Memory: &fixedMemory{}, Levels: []Config{
+			{Name: "L1", SizeBytes: 4096, Ways: 4, LineBytes: 64, Replacement: "lru", WriteAllocate: true},
+			{Name: "L2", SizeBytes: 16384, Ways: 8, LineBytes: 64, Replacement: "lru", WriteAllocate: true, SharedBy: 2},
+		}}
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(*HierarchyConfig)
+		fast bool
+	}{
+		{"lru", func(*HierarchyConfig) {}, true},
+		{"plru L2", func(c *HierarchyConfig) { c.Levels[1].Replacement = "plru" }, false},
+		{"inclusive L2", func(c *HierarchyConfig) { c.Levels[1].Inclusion = Inclusive }, false},
+		{"write-through L1", func(c *HierarchyConfig) { c.Levels[0].Write = WriteThrough }, false},
+		{"no write-allocate L2", func(c *HierarchyConfig) { c.Levels[1].WriteAllocate = false }, false},
+		{"prefetcher", func(c *HierarchyConfig) { c.Levels[1].Prefetcher = PrefetcherConfig{Name: "next-line"} }, false},
+		{"tlb", func(c *HierarchyConfig) { c.TLB = &TLBConfig{Entries: 16, Ways: 4, PageBytes: 4096} }, false},
+		{"cachegrind straddle", func(c *HierarchyConfig) { c.Straddle = StraddleCachegrind }, false},
+		{"shared L1", func(c *HierarchyConfig) { c.Levels[0].SharedBy = 2; c.Levels[1].SharedBy = 2 }, false},
+		{"more than 256 ways", func(c *HierarchyConfig) { c.Levels[1].Ways = 512; c.Levels[1].SizeBytes = 512 * 64 }, false},
+	} {
+		cfg := base()
+		tc.edit(&cfg)
+		h, err := NewHierarchy(cfg)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if h.fast != tc.fast {
+			t.Errorf("%s: fast = %v, want %v", tc.name, h.fast, tc.fast)
+		}
+	}
+}
