@@ -197,18 +197,22 @@ type coreTiming struct {
 }
 
 // ring holds a core's reads in flight, at most len(a): a fill buffer
-// frees when its own read completes, whatever the order.
+// frees when its own read completes, whatever the order. It caches the
+// earliest known completion and how many completions are not known yet.
 type ring struct {
-	a []inflight
-	n int
+	a        []inflight
+	n        int
+	unknown  int   // entries with done < 0
+	minKnown int64 // earliest known completion, valid when stale is false
+	stale    bool
 }
 
 func (r *ring) full() bool         { return r.n == len(r.a) }
 func (r *ring) at(k int) *inflight { return &r.a[k] }
-func (r *ring) reset()             { r.n = 0 }
+func (r *ring) reset()             { r.n, r.unknown, r.stale = 0, 0, true }
 
 // push adds a read; a full ring first frees the entry whose completion
-// made room (first, by earliest).
+// made room (the earliest).
 func (r *ring) push(f inflight) {
 	if r.full() {
 		i := r.first()
@@ -217,10 +221,11 @@ func (r *ring) push(f inflight) {
 	}
 	r.a[r.n] = f
 	r.n++
+	r.unknown++
+	r.stale = true
 }
 
-// first returns the entry with the earliest known completion (the
-// unknown ones complete later; see timing.freeAt).
+// first returns the entry with the earliest known completion.
 func (r *ring) first() int {
 	best := -1
 	for i := 0; i < r.n; i++ {
@@ -793,20 +798,22 @@ func (t *timing) schedule(stopAtFirst bool) error {
 // undecided read can come before it (an undecided one completes at least
 // RL after the horizon).
 func (t *timing) freeAt(p *ring) (int64, bool) {
-	best := int64(math.MaxInt64)
-	unknown := false
-	for i := 0; i < p.n; i++ {
-		f := &p.a[i]
-		if t.known(f) {
-			best = min(best, f.done)
-		} else {
-			unknown = true
+	if p.unknown > 0 || p.stale {
+		best, unknown := int64(math.MaxInt64), 0
+		for i := 0; i < p.n; i++ {
+			f := &p.a[i]
+			if t.known(f) {
+				best = min(best, f.done)
+			} else {
+				unknown++
+			}
 		}
+		p.minKnown, p.unknown, p.stale = best, unknown, false
 	}
-	if best == math.MaxInt64 || unknown && best > t.horizon+t.rlPS {
+	if p.minKnown == math.MaxInt64 || p.unknown > 0 && p.minKnown > t.horizon+t.rlPS {
 		return 0, false
 	}
-	return best, true
+	return p.minKnown, true
 }
 
 // known fills in f.done if the DRAM has decided it.
