@@ -77,15 +77,15 @@ type sched struct {
 	casCls [64]uint8
 	crank  [64]int32 // per class: its rank
 
-	// Per class: its banks, the least L_b among them (MaxInt64 if none),
-	// G_c (clamped at 0: it only meets L_b >= 0 in a max), for RD/WR
-	// classes G_c without the data-bus term, and u = max(G_c, lmin), the
-	// earliest any of its commands could issue, floor aside.
+	// Per bank: V_b = max(L_b, G_c) of its candidate (MaxInt64 without
+	// one, and for the padding up to 16 banks and the sentinel 64).
+	v [65]int64
+
+	// Per class: its banks, G_c (clamped at 0: it only meets L_b >= 0
+	// in a max) and, for RD/WR classes, G_c without the data-bus term.
 	members [64]uint64
-	lmin    [64]int64
 	g       [64]int64
 	rp      [64]int64
-	u       [64]int64
 }
 
 func (c *channel) initSched() {
@@ -118,8 +118,8 @@ func (c *channel) initSched() {
 		c.ccls[i] = uint8(nc)
 	}
 	c.pk[64] = math.MaxUint64
-	for i := range c.lmin {
-		c.lmin[i], c.u[i] = math.MaxInt64, math.MaxInt64
+	for i := range c.v {
+		c.v[i] = math.MaxInt64
 	}
 	c.g[nc] = math.MaxInt64
 	for i := range c.banks {
@@ -158,11 +158,14 @@ func (c *channel) actChanged(rank int32) {
 	}
 }
 
-// setG sets G_c of class ci (g >= 0) and its u.
+// setG sets G_c of class ci (g >= 0) and the V_b of its banks.
 func (c *channel) setG(ci int, g int64) {
 	ci &= 63
 	c.g[ci] = g
-	c.u[ci] = maxS(g, c.lmin[ci])
+	for m := c.members[ci]; m != 0; m &= m - 1 {
+		bi := bits.TrailingZeros64(m) & 63
+		c.v[bi] = max(c.cl[bi], g)
+	}
 }
 
 // casChanged recomputes G_c of the RD/WR classes after a column command
@@ -253,39 +256,22 @@ func (c *channel) place(bi, ci int, l int64) {
 	bi &= 63
 	ci &= 63
 	bit := uint64(1) << uint(bi)
-	c.leave(bi, bit)
+	c.members[c.ccls[bi]&63] &^= bit
+	c.members[ci] |= bit
 	c.ccls[bi] = uint8(ci)
 	c.cl[bi] = l
+	c.v[bi] = max(l, c.g[ci])
 	c.cand |= bit
-	c.members[ci] |= bit
-	lmin := min(c.lmin[ci], l)
-	c.lmin[ci], c.u[ci] = lmin, max(c.g[ci], lmin)
 }
 
 // unplace removes bank bi from its class: it has no candidate.
 func (c *channel) unplace(bi int) {
 	bi &= 63
 	bit := uint64(1) << uint(bi)
-	c.leave(bi, bit)
+	c.members[c.ccls[bi]&63] &^= bit
 	c.ccls[bi] = uint8(c.none)
+	c.v[bi] = math.MaxInt64
 	c.cand &^= bit
-}
-
-// leave takes bank bi (bit) out of its class (none included: its
-// members stay empty, its lmin and u MaxInt64).
-func (c *channel) leave(bi int, bit uint64) {
-	bi &= 63
-	old := c.ccls[bi] & 63
-	m := c.members[old] &^ bit
-	c.members[old] = m
-	if c.cl[bi] == c.lmin[old] {
-		lmin := int64(math.MaxInt64)
-		for ; m != 0; m &= m - 1 {
-			lmin = min(lmin, c.cl[bits.TrailingZeros64(m)&63])
-		}
-		c.lmin[old] = lmin
-		c.u[old] = max(c.g[old], lmin)
-	}
 }
 
 // stepFast is step with the class structure (see the top of this file).
@@ -300,35 +286,40 @@ func (c *channel) stepFast(limit int64) bool {
 	if c.dirty != 0 {
 		c.flush(c.regWrite)
 	}
-	// The earliest time any class could issue, then the banks of the
-	// classes that can issue by x: among them those with L_b <= x are
-	// ready (G_c <= u_c <= x), and the least priority key wins (a column
+	// The earliest time any bank's candidate can issue, then among the
+	// banks ready by x (V_b <= x) the least priority key wins (a column
 	// command's key is below any ACT's or PRE's). All values lie in
 	// [0, MaxInt64] (arrivals are clamped to c.now >= 0, G_c at 0), so
-	// differences cannot overflow: readiness by sign masks. Classes
-	// from nc up are empty (u = MaxInt64, no members), so up to eight
-	// classes are read unrolled.
-	// The bank read next depends on these values, so the compiler would
-	// compile min and max to branches (it keeps data-dependent load
-	// addresses off CMOV): sign masks instead, mispredictions cost more.
-	u, members := &c.u, &c.members
-	nc := c.nc
-	var minU int64
+	// differences cannot overflow. The bank read next depends on these
+	// values, so the compiler would compile min and max to branches (it
+	// keeps data-dependent load addresses off CMOV): sign masks instead,
+	// mispredictions cost more. Up to 16 banks are read unrolled (V_b
+	// is MaxInt64 past the last bank).
+	v := &c.v
+	var minV int64
+	nb := c.nb
 	switch {
-	case nc <= 4:
-		minU = minS(minS(u[0], u[1]), minS(u[2], u[3]))
-	case nc <= 8:
-		minU = minS(minS(minS(u[0], u[1]), minS(u[2], u[3])), minS(minS(u[4], u[5]), minS(u[6], u[7])))
+	case nb <= 8:
+		minV = minS(minS(minS(v[0], v[1]), minS(v[2], v[3])), minS(minS(v[4], v[5]), minS(v[6], v[7])))
+	case nb <= 16:
+		m0 := minS(minS(minS(v[0], v[1]), minS(v[2], v[3])), minS(minS(v[4], v[5]), minS(v[6], v[7])))
+		m1 := minS(minS(minS(v[8], v[9]), minS(v[10], v[11])), minS(minS(v[12], v[13]), minS(v[14], v[15])))
+		minV = minS(m0, m1)
 	default:
-		minU = math.MaxInt64
-		for _, v := range u[:nc&63] {
-			minU = minS(minU, v)
+		m0, m1 := int64(math.MaxInt64), int64(math.MaxInt64)
+		for m := c.cand; m != 0; {
+			b0 := bits.TrailingZeros64(m)
+			m &= m - 1
+			b1 := bits.TrailingZeros64(m)
+			m &= m - 1
+			m0, m1 = minS(m0, c.vOf(b0)), minS(m1, c.vOf(b1))
 		}
+		minV = minS(m0, m1)
 	}
-	if minU == math.MaxInt64 {
+	if minV == math.MaxInt64 {
 		return c.stepScan(limit) // nothing to do but refresh, if anything
 	}
-	x := maxS(maxS(minU, c.cmdFree), c.modeAt)
+	x := maxS(maxS(minV, c.cmdFree), c.modeAt)
 	if x >= c.minDue {
 		return c.stepRefresh(limit)
 	}
@@ -336,30 +327,26 @@ func (c *channel) stepFast(limit int64) bool {
 		c.lb = x
 		return false
 	}
-	var sel uint64
-	switch {
-	case nc <= 4:
-		sel = members[0]&^uint64((x-u[0])>>63) | members[1]&^uint64((x-u[1])>>63) |
-			members[2]&^uint64((x-u[2])>>63) | members[3]&^uint64((x-u[3])>>63)
-	case nc <= 8:
-		sel = members[0]&^uint64((x-u[0])>>63) | members[1]&^uint64((x-u[1])>>63) |
-			members[2]&^uint64((x-u[2])>>63) | members[3]&^uint64((x-u[3])>>63) |
-			members[4]&^uint64((x-u[4])>>63) | members[5]&^uint64((x-u[5])>>63) |
-			members[6]&^uint64((x-u[6])>>63) | members[7]&^uint64((x-u[7])>>63)
-	default:
-		for ci, uc := range u[:nc&63] {
-			sel |= members[ci] &^ uint64((x-uc)>>63)
-		}
-	}
-	// Two banks per round; past the last one TrailingZeros64 gives 64,
-	// the sentinel without a candidate.
 	k0, k1 := uint64(math.MaxUint64), uint64(math.MaxUint64)
-	for sel != 0 {
-		b0 := bits.TrailingZeros64(sel)
-		sel &= sel - 1
-		b1 := bits.TrailingZeros64(sel)
-		sel &= sel - 1
-		k0, k1 = minU64(k0, c.keyOf(b0, x)), minU64(k1, c.keyOf(b1, x))
+	switch {
+	case nb <= 8:
+		k0 = minU64(minU64(c.keyOf(0, x), c.keyOf(1, x)), minU64(c.keyOf(2, x), c.keyOf(3, x)))
+		k1 = minU64(minU64(c.keyOf(4, x), c.keyOf(5, x)), minU64(c.keyOf(6, x), c.keyOf(7, x)))
+	case nb <= 16:
+		k0 = minU64(minU64(minU64(c.keyOf(0, x), c.keyOf(1, x)), minU64(c.keyOf(2, x), c.keyOf(3, x))),
+			minU64(minU64(c.keyOf(4, x), c.keyOf(5, x)), minU64(c.keyOf(6, x), c.keyOf(7, x))))
+		k1 = minU64(minU64(minU64(c.keyOf(8, x), c.keyOf(9, x)), minU64(c.keyOf(10, x), c.keyOf(11, x))),
+			minU64(minU64(c.keyOf(12, x), c.keyOf(13, x)), minU64(c.keyOf(14, x), c.keyOf(15, x))))
+	default:
+		// Two banks per round; past the last one TrailingZeros64 gives
+		// 64, the sentinel without a candidate.
+		for m := c.cand; m != 0; {
+			b0 := bits.TrailingZeros64(m)
+			m &= m - 1
+			b1 := bits.TrailingZeros64(m)
+			m &= m - 1
+			k0, k1 = minU64(k0, c.keyOf(b0, x)), minU64(k1, c.keyOf(b1, x))
+		}
 	}
 	best := int(minU64(k0, k1) & 63)
 	switch c.banks[best].cKind {
@@ -464,7 +451,7 @@ func (c *channel) stepRefresh(limit int64) bool {
 	var bestSeq uint64
 	for m := c.cand; m != 0; m &= m - 1 {
 		bi := bits.TrailingZeros64(m) & 63
-		v := maxS(c.cl[bi], c.g[c.ccls[bi]&63])
+		v := c.v[bi]
 		b := &c.banks[bi]
 		kind := int(b.cKind)
 		t := max(v, floor)
@@ -495,12 +482,20 @@ func (c *channel) stepRefresh(limit int64) bool {
 	return true
 }
 
-// keyOf returns bank bi's priority key if its L_b <= x, else MaxUint64.
+// vOf returns V_b of bank bi (a candidate's bank or the sentinel 64).
+func (c *channel) vOf(bi int) int64 {
+	if bi > 64 {
+		bi = 64 // never; lets the compiler drop bounds checks
+	}
+	return c.v[bi]
+}
+
+// keyOf returns bank bi's priority key if its V_b <= x, else MaxUint64.
 func (c *channel) keyOf(bi int, x int64) uint64 {
 	if bi > 64 {
 		bi = 64 // never; lets the compiler drop bounds checks
 	}
-	return c.pk[bi] | uint64((x-c.cl[bi])>>63)
+	return c.pk[bi] | uint64((x-c.v[bi])>>63)
 }
 
 // fastCAS issues the column command candidate of bank bi at t (issueCAS
