@@ -290,21 +290,19 @@ func (c *channel) stepFast(limit int64) bool {
 	// banks ready by x (V_b <= x) the least priority key wins (a column
 	// command's key is below any ACT's or PRE's). All values lie in
 	// [0, MaxInt64] (arrivals are clamped to c.now >= 0, G_c at 0), so
-	// differences cannot overflow. The bank read next depends on these
-	// values, so the compiler would compile min and max to branches (it
-	// keeps data-dependent load addresses off CMOV): sign masks instead,
-	// mispredictions cost more. Up to 16 banks are read unrolled (V_b
-	// is MaxInt64 past the last bank).
+	// differences cannot overflow. Up to 16 banks are read unrolled (V_b
+	// is MaxInt64 past the last bank), min and max without branches (see
+	// opaque).
 	v := &c.v
 	var minV int64
 	nb := c.nb
 	switch {
 	case nb <= 8:
-		minV = minS(minS(minS(v[0], v[1]), minS(v[2], v[3])), minS(minS(v[4], v[5]), minS(v[6], v[7])))
+		minV = min(min(min(v[0], v[1]), min(v[2], v[3])), min(min(v[4], v[5]), min(v[6], v[7])))
 	case nb <= 16:
-		m0 := minS(minS(minS(v[0], v[1]), minS(v[2], v[3])), minS(minS(v[4], v[5]), minS(v[6], v[7])))
-		m1 := minS(minS(minS(v[8], v[9]), minS(v[10], v[11])), minS(minS(v[12], v[13]), minS(v[14], v[15])))
-		minV = minS(m0, m1)
+		m0 := min(min(min(v[0], v[1]), min(v[2], v[3])), min(min(v[4], v[5]), min(v[6], v[7])))
+		m1 := min(min(min(v[8], v[9]), min(v[10], v[11])), min(min(v[12], v[13]), min(v[14], v[15])))
+		minV = min(m0, m1)
 	default:
 		m0, m1 := int64(math.MaxInt64), int64(math.MaxInt64)
 		for m := c.cand; m != 0; {
@@ -312,14 +310,14 @@ func (c *channel) stepFast(limit int64) bool {
 			m &= m - 1
 			b1 := bits.TrailingZeros64(m)
 			m &= m - 1
-			m0, m1 = minS(m0, c.vOf(b0)), minS(m1, c.vOf(b1))
+			m0, m1 = min(m0, c.vOf(b0)), min(m1, c.vOf(b1))
 		}
-		minV = minS(m0, m1)
+		minV = min(m0, m1)
 	}
 	if minV == math.MaxInt64 {
 		return c.stepScan(limit) // nothing to do but refresh, if anything
 	}
-	x := maxS(maxS(minV, c.cmdFree), c.modeAt)
+	x := max(max(minV, c.cmdFree), c.modeAt)
 	if x >= c.minDue {
 		return c.stepRefresh(limit)
 	}
@@ -330,13 +328,13 @@ func (c *channel) stepFast(limit int64) bool {
 	k0, k1 := uint64(math.MaxUint64), uint64(math.MaxUint64)
 	switch {
 	case nb <= 8:
-		k0 = minU64(minU64(c.keyOf(0, x), c.keyOf(1, x)), minU64(c.keyOf(2, x), c.keyOf(3, x)))
-		k1 = minU64(minU64(c.keyOf(4, x), c.keyOf(5, x)), minU64(c.keyOf(6, x), c.keyOf(7, x)))
+		k0 = min(min(c.keyOf(0, x), c.keyOf(1, x)), min(c.keyOf(2, x), c.keyOf(3, x)))
+		k1 = min(min(c.keyOf(4, x), c.keyOf(5, x)), min(c.keyOf(6, x), c.keyOf(7, x)))
 	case nb <= 16:
-		k0 = minU64(minU64(minU64(c.keyOf(0, x), c.keyOf(1, x)), minU64(c.keyOf(2, x), c.keyOf(3, x))),
-			minU64(minU64(c.keyOf(4, x), c.keyOf(5, x)), minU64(c.keyOf(6, x), c.keyOf(7, x))))
-		k1 = minU64(minU64(minU64(c.keyOf(8, x), c.keyOf(9, x)), minU64(c.keyOf(10, x), c.keyOf(11, x))),
-			minU64(minU64(c.keyOf(12, x), c.keyOf(13, x)), minU64(c.keyOf(14, x), c.keyOf(15, x))))
+		k0 = min(min(min(c.keyOf(0, x), c.keyOf(1, x)), min(c.keyOf(2, x), c.keyOf(3, x))),
+			min(min(c.keyOf(4, x), c.keyOf(5, x)), min(c.keyOf(6, x), c.keyOf(7, x))))
+		k1 = min(min(min(c.keyOf(8, x), c.keyOf(9, x)), min(c.keyOf(10, x), c.keyOf(11, x))),
+			min(min(c.keyOf(12, x), c.keyOf(13, x)), min(c.keyOf(14, x), c.keyOf(15, x))))
 	default:
 		// Two banks per round; past the last one TrailingZeros64 gives
 		// 64, the sentinel without a candidate.
@@ -345,10 +343,10 @@ func (c *channel) stepFast(limit int64) bool {
 			m &= m - 1
 			b1 := bits.TrailingZeros64(m)
 			m &= m - 1
-			k0, k1 = minU64(k0, c.keyOf(b0, x)), minU64(k1, c.keyOf(b1, x))
+			k0, k1 = min(k0, c.keyOf(b0, x)), min(k1, c.keyOf(b1, x))
 		}
 	}
-	best := int(minU64(k0, k1) & 63)
+	best := int(opaque(min(k0, k1)) & 63)
 	switch c.banks[best].cKind {
 	case cmdCAS:
 		c.fastCAS(best, x)
@@ -422,6 +420,13 @@ func (c *channel) fastACT(bi int, t int64) {
 	c.place(bi, int(c.casCls[bi]+dir), l)
 	c.actChanged(b.rank)
 }
+
+// opaque returns x. The compiler compiles min and max to branches, not
+// conditional moves, when the result feeds a load address (as the
+// winning bank's index does); a scheduling decision is a random branch,
+// so mispredictions would cost more than the moves. It does not see
+// through the float64 round trip when it decides, and removes it later.
+func opaque(x uint64) uint64 { return math.Float64bits(math.Float64frombits(x)) }
 
 // minS and maxS are min and max of values whose difference cannot
 // overflow, without branches.
