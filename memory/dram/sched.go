@@ -54,6 +54,7 @@ var scanOnly = false
 type sched struct {
 	fast     bool
 	regWrite bool   // the mode the registered candidates were picked for
+	gChanged bool   // some G_c changed since refreshV (at most 16 banks)
 	dirty    uint64 // banks whose candidate must be re-picked
 	nc       int    // number of classes
 	casBase  int    // first RD/WR class; ACT classes are 1..casBase-1, PRE is 0
@@ -158,14 +159,39 @@ func (c *channel) actChanged(rank int32) {
 	}
 }
 
-// setG sets G_c of class ci (g >= 0) and the V_b of its banks.
+// setG sets G_c of class ci (g >= 0) and the V_b of its banks: at
+// once beyond 16 banks, else all banks' at the next step (refreshV, a
+// fixed pass instead of a loop over the members that ends after a
+// random number of rounds, a mispredicted branch).
 func (c *channel) setG(ci int, g int64) {
 	ci &= 63
 	c.g[ci] = g
+	if c.nb <= 16 {
+		c.gChanged = true
+		return
+	}
 	for m := c.members[ci]; m != 0; m &= m - 1 {
 		bi := bits.TrailingZeros64(m) & 63
 		c.v[bi] = max(c.cl[bi], g)
 	}
+}
+
+// refreshV recomputes V_b of the first 16 banks (past the last bank,
+// and without a candidate, G of the empty class keeps it MaxInt64).
+func (c *channel) refreshV() {
+	c.gChanged = false
+	c.v[0], c.v[1], c.v[2], c.v[3] = c.vOf(0), c.vOf(1), c.vOf(2), c.vOf(3)
+	c.v[4], c.v[5], c.v[6], c.v[7] = c.vOf(4), c.vOf(5), c.vOf(6), c.vOf(7)
+	if c.nb > 8 {
+		c.v[8], c.v[9], c.v[10], c.v[11] = c.vOf(8), c.vOf(9), c.vOf(10), c.vOf(11)
+		c.v[12], c.v[13], c.v[14], c.v[15] = c.vOf(12), c.vOf(13), c.vOf(14), c.vOf(15)
+	}
+}
+
+// vOf computes V_b = max(L_b, G_c) of bank bi.
+func (c *channel) vOf(bi int) int64 {
+	bi &= 63
+	return max(c.cl[bi], c.g[c.ccls[bi]&63])
 }
 
 // casChanged recomputes G_c of the RD/WR classes after a column command
@@ -286,6 +312,9 @@ func (c *channel) stepFast(limit int64) bool {
 	if c.dirty != 0 {
 		c.flush(c.regWrite)
 	}
+	if c.gChanged {
+		c.refreshV()
+	}
 	// The earliest time any bank's candidate can issue, then among the
 	// banks ready by x (V_b <= x) the least priority key wins (a column
 	// command's key is below any ACT's or PRE's). All values lie in
@@ -310,7 +339,7 @@ func (c *channel) stepFast(limit int64) bool {
 			m &= m - 1
 			b1 := bits.TrailingZeros64(m)
 			m &= m - 1
-			m0, m1 = min(m0, c.vOf(b0)), min(m1, c.vOf(b1))
+			m0, m1 = min(m0, c.vAt(b0)), min(m1, c.vAt(b1))
 		}
 		minV = min(m0, m1)
 	}
@@ -487,8 +516,8 @@ func (c *channel) stepRefresh(limit int64) bool {
 	return true
 }
 
-// vOf returns V_b of bank bi (a candidate's bank or the sentinel 64).
-func (c *channel) vOf(bi int) int64 {
+// vAt returns V_b of bank bi (a candidate's bank or the sentinel 64).
+func (c *channel) vAt(bi int) int64 {
 	if bi > 64 {
 		bi = 64 // never; lets the compiler drop bounds checks
 	}
@@ -504,7 +533,8 @@ func (c *channel) keyOf(bi int, x int64) uint64 {
 }
 
 // fastCAS issues the column command candidate of bank bi at t (issueCAS
-// without power-down) and re-picks the bank's next candidate at once.
+// without power-down, with unlink and updateMode) and registers the
+// bank's next candidate at once (pick).
 func (c *channel) fastCAS(bi int, t int64) {
 	p := c.p
 	d := c.d
@@ -512,16 +542,19 @@ func (c *channel) fastCAS(bi int, t int64) {
 	b := &c.banks[bi]
 	i := b.cReq
 	q := &c.reqs[i]
-	if q.class == classNone {
-		q.class = classHit
+	class := q.class
+	if class == classNone {
+		class = classHit
 	}
-	r := &c.ranks[b.rank]
+	rank := b.rank
+	r := &c.ranks[rank]
 	b.fresh = false
 	bursts := int64(q.bursts)
 	dur := bursts * p.burst
 	last := t + dur - p.burst // a BL32 command is timed like two BL16 ones
+	write := q.write
 	var end int64
-	if q.write {
+	if write {
 		end = t + p.WL + dur
 		b.preOK = max(b.preOK, end+p.WR)
 		r.lastWrEnd = end
@@ -541,31 +574,87 @@ func (c *channel) fastCAS(bi int, t int64) {
 	}
 	c.energy.io += p.e.io * float64(bursts)
 	c.busFree = end
-	c.busRank = b.rank
+	c.busRank = rank
 	r.lastCAS = last
 	r.lastCASbg[b.bg] = last
-	c.casChanged(b.rank)
+	if c.nc == 4 {
+		// One rank, RD and WR classes 2 and 3 (casChanged's terms).
+		ccd := last + p.CCDS
+		rd, wr := end-p.RL, end-p.WL
+		if !write {
+			wr += p.Turnaround
+		}
+		c.setG(2, max(ccd, r.lastWrEnd+p.WTRS, rd, 0))
+		c.setG(3, max(ccd, wr, 0))
+	} else {
+		c.casChanged(rank)
+	}
 	c.cmdFree = t + p.CmdCAS
-	d.st.outcomes[q.class&3]++
+	d.st.outcomes[class&3]++
 	d.st.bytes += uint64(q.size)
 	d.st.busBytes += uint64(bursts) * uint64(p.atom)
 	d.st.lastDone = max(d.st.lastDone, end)
 	if s := d.slotOf(Ticket(q.seq)); s.seq == q.seq {
 		s.done = end
 	}
-	c.dequeue(i)
+
+	// Dequeue (unlink without inval).
+	dir := dirOf(write)
+	next, prev := q.next, q.prev
+	if prev >= 0 {
+		c.reqs[prev].next = next
+	} else {
+		b.head[dir] = next
+	}
+	if next >= 0 {
+		c.reqs[next].prev = prev
+	} else {
+		b.tail[dir] = prev
+	}
+	b.n[dir]--
+	c.rowCnt[bi][dir][q.row&63]--
+	if write {
+		c.wfilt[c.wfiltIndex(q.block)]--
+		c.nWrites--
+	} else {
+		c.nReads--
+	}
+	c.free = append(c.free, i)
 	c.updateMode(t)
+
+	if b.n[0]+b.n[1] == 0 {
+		c.pending[0] &^= 1 << uint(bi)
+		if p.closed {
+			c.autoPrecharge(b, r)
+		}
+		b.cValid = false
+		c.unplace(bi)
+		return
+	}
 	if p.closed && c.hit(b, false) < 0 && c.hit(b, true) < 0 {
-		// Auto-precharge (RDA/WRA): no other queued request wants
-		// this row.
-		pre := b.preOK
-		b.openRow = -1
-		b.actOK = max(b.actOK, pre+p.RP)
-		d.st.pres++
-		c.closed(r, pre)
+		c.autoPrecharge(b, r)
 	}
 	// Registered candidates belong to regWrite's mode; after a mode
 	// switch the next step re-picks every pending bank.
-	b.cValid = false
-	c.repick(bi, c.regWrite)
+	c.pick(b, c.regWrite)
+	if b.cKind == cmdNone {
+		c.unplace(bi)
+		return
+	}
+	notCAS := uint64(0)
+	if b.cKind != cmdCAS {
+		notCAS = 1 << 63
+	}
+	c.pk[bi] = notCAS | b.cSeq<<6 | uint64(bi)
+	c.place(bi, int(c.classOf(b)), b.cLocal)
+}
+
+// autoPrecharge closes bank b's row after its last column command
+// (RDA/WRA): no queued request wants the row.
+func (c *channel) autoPrecharge(b *bank, r *rank) {
+	pre := b.preOK
+	b.openRow = -1
+	b.actOK = max(b.actOK, pre+c.p.RP)
+	c.d.st.pres++
+	c.closed(r, pre)
 }
