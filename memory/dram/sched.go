@@ -376,38 +376,36 @@ func (c *channel) stepFast(limit int64) bool {
 		}
 	}
 	best := int(opaque(min(k0, k1)) & 63)
-	switch c.banks[best].cKind {
+	b := &c.banks[best]
+	switch b.cKind {
 	case cmdCAS:
 		c.fastCAS(best, x)
+		c.lb = c.cmdFree
+		return true
 	case cmdACT:
 		c.fastACT(best, x)
-	default:
-		c.fastPRE(best, x)
+		c.lb = c.cmdFree
+		return true
 	}
-	c.lb = c.cmdFree
-	return true
-}
-
-// fastPRE issues the PRE candidate of bank bi at t and registers the
-// bank's next candidate directly: ACT for the same request (the oldest
-// of its direction), with the same priority key.
-func (c *channel) fastPRE(bi int, t int64) {
+	// PRE: the bank's next candidate is ACT for the same request (the
+	// oldest of its direction), with the same priority key.
 	p := c.p
-	b := &c.banks[bi&63]
 	q := &c.reqs[b.cReq]
 	if q.class == classNone {
 		q.class = classConflict
 	}
 	b.openRow = -1
 	b.fresh = false
-	b.actOK = max(b.actOK, t+p.RP)
-	c.cmdFree = t + p.CmdPRE
+	b.actOK = max(b.actOK, x+p.RP)
+	c.cmdFree = x + p.CmdPRE
+	c.lb = c.cmdFree
 	c.d.st.pres++
-	c.closed(&c.ranks[b.rank], t)
+	c.closed(&c.ranks[b.rank], x)
 	b.cKind = cmdACT
 	l := max(b.actOK, q.at)
 	b.cLocal = l
-	c.place(bi, int(c.actCls[bi&63]), l)
+	c.place(best, int(c.actCls[best]), l)
+	return true
 }
 
 // fastACT issues the ACT candidate of bank bi at t and registers the
@@ -447,7 +445,12 @@ func (c *channel) fastACT(bi int, t int64) {
 	b.cLocal = l
 	c.pk[bi] &^= 1 << 63
 	c.place(bi, int(c.casCls[bi]+dir), l)
-	c.actChanged(b.rank)
+	if c.actBG == 1 {
+		// actChanged: tRRD from this ACT, tFAW from the fourth last.
+		c.setG(1+int(b.rank), max(t+p.RRDS, r.faw[r.fawI&3]+p.FAW, 0))
+	} else {
+		c.actChanged(b.rank)
+	}
 }
 
 // opaque returns x. The compiler compiles min and max to branches, not
@@ -620,7 +623,20 @@ func (c *channel) fastCAS(bi int, t int64) {
 		c.nReads--
 	}
 	c.free = append(c.free, i)
-	c.updateMode(t)
+	// updateMode: writes drain in batches between the watermarks, or
+	// while no read waits.
+	if c.writeMode {
+		if c.nWrites == 0 || (c.idleDrain && c.nReads > 0) || (!c.idleDrain && c.nWrites <= p.lo && c.nReads > 0) {
+			c.writeMode, c.idleDrain = false, false
+			c.modeAt = max(c.modeAt, t)
+		}
+	} else if c.nWrites >= p.hi {
+		c.writeMode, c.idleDrain = true, false
+		c.modeAt = max(c.modeAt, t)
+	} else if c.nReads == 0 && c.nWrites > 0 {
+		c.writeMode, c.idleDrain = true, true
+		c.modeAt = max(c.modeAt, t)
+	}
 
 	if b.n[0]+b.n[1] == 0 {
 		c.pending[0] &^= 1 << uint(bi)
@@ -634,19 +650,50 @@ func (c *channel) fastCAS(bi int, t int64) {
 	if p.closed && c.hit(b, false) < 0 && c.hit(b, true) < 0 {
 		c.autoPrecharge(b, r)
 	}
-	// Registered candidates belong to regWrite's mode; after a mode
-	// switch the next step re-picks every pending bank.
-	c.pick(b, c.regWrite)
-	if b.cKind == cmdNone {
+	// pick for a bank that is not fresh. Registered candidates belong
+	// to regWrite's mode; after a mode switch the next step re-picks
+	// every pending bank.
+	want := c.regWrite
+	b.cValid, b.cWrite = true, want
+	wdir := dirOf(want)
+	if b.n[wdir] == 0 {
+		b.cKind, b.cReq = cmdNone, -1
 		c.unplace(bi)
 		return
 	}
-	notCAS := uint64(0)
-	if b.cKind != cmdCAS {
-		notCAS = 1 << 63
+	var kind uint8
+	var ci int
+	var l int64
+	ri := b.head[wdir]
+	if b.openRow >= 0 {
+		if h := c.hit(b, want); h >= 0 {
+			ri = h
+			kind = cmdCAS
+		} else {
+			kind = cmdPRE
+		}
+	} else {
+		kind = cmdACT
 	}
-	c.pk[bi] = notCAS | b.cSeq<<6 | uint64(bi)
-	c.place(bi, int(c.classOf(b)), b.cLocal)
+	nq := &c.reqs[ri]
+	switch kind {
+	case cmdCAS:
+		l = max(b.casOK, nq.at)
+		b.cDir = uint8(wdir)
+		ci = int(c.casCls[bi]) + wdir
+	case cmdPRE:
+		l = max(b.preOK, nq.at)
+	default:
+		l = max(b.actOK, nq.at)
+		ci = int(c.actCls[bi])
+	}
+	b.cKind, b.cReq, b.cSeq, b.cLocal = kind, ri, nq.seq, l
+	notCAS := uint64(1) << 63
+	if kind == cmdCAS {
+		notCAS = 0
+	}
+	c.pk[bi] = notCAS | nq.seq<<6 | uint64(bi)
+	c.place(bi, ci, l)
 }
 
 // autoPrecharge closes bank b's row after its last column command
