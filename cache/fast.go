@@ -20,17 +20,17 @@ func (h *Hierarchy) fastOK() bool {
 	return h.lines && h.cfg.Straddle == StraddleLines && h.shared[0] == 1
 }
 
-// missBatch is the number of first-level misses firstPass collects
-// before lowerPass serves them: enough to amortize the switch, few enough
-// (16 KiB) to stay in the host's L1 cache.
+// missBatch is the number of first-level misses the first pass queues
+// before the lower pass serves them: enough to amortize the switch, few
+// enough (16 KiB) to stay in the host's L1 cache.
 const missBatch = 512
 
 // missRec is a first-level miss waiting for the levels below.
 type missRec struct {
-	key    uint64 // line | fValid, with fDirty for a store
-	victim uint64 // line | fValid of a dirty line the miss evicted from the first level, or 0
-	pend   uint64 // first-level hits of the core between its previous miss and this one
-	core   int
+	key  uint64 // line | fValid, with fDirty for a store
+	old  uint64 // the first level's tag word the fill replaced (valid, dirty flags and line)
+	pend uint64 // first-level hits of the core between its previous miss and this one
+	core int
 }
 
 // fastState is the replay state of the fast path.
@@ -45,18 +45,18 @@ type fastState struct {
 // runFast replays events on the fast path, in two passes that give the
 // same results as one: the first level's hits and misses depend neither
 // on the levels below (nothing is inclusive, nothing prefetches) nor on
-// time, so firstPass runs the first level alone and queues its misses,
-// and lowerPass then serves them in order through the levels below and
-// memory, advancing each core's time. Each pass is a small loop whose
-// state fits in registers, which Go's compiler needs to make it fast
-// (about 3 times fewer instructions per reference than one pass).
+// time, so the first pass runs the first level alone and queues its
+// misses, and lowerPass then serves them in order through the levels
+// below and memory, advancing each core's time. Each pass is a loop small
+// enough for Go to keep its state in registers; one pass doing both
+// spills on every reference and runs at about half the speed.
 func (h *Hierarchy) runFast(events []trace.Event) {
 	f := h.fs
 	for i := 0; i < len(events); {
 		if f.n == len(f.recs) {
 			h.lowerPass()
 		}
-		if h.top[h.coreOf[events[i].Thread]].ways != 4 {
+		if h.top[h.coreOf[events[i].Thread]].ways != 4 || h.lineShift != 6 {
 			i = h.firstPass(events, i, len(events))
 			continue
 		}
@@ -72,10 +72,10 @@ func (h *Hierarchy) runFast(events []trace.Event) {
 	}
 }
 
-// firstRun4 is firstPass for the common case of a 4-way first level and
-// events of one line. It stops at the first event that is not such a
-// reference of the thread of events[i] (or when the queue is full) and
-// returns its index.
+// firstRun4 is the first pass for the common case: a 4-way first level
+// of 64-byte lines and events of one line. It stops at the first event
+// that is not such a reference of the thread of events[i] or that misses
+// when the queue is full, and returns its index.
 func (h *Hierarchy) firstRun4(events []trace.Event, i int) int {
 	f := h.fs
 	thread := events[i].Thread
@@ -83,23 +83,26 @@ func (h *Hierarchy) firstRun4(events []trace.Event, i int) int {
 	l := h.top[c]
 	tags := l.tags
 	mask, clock := l.setMask, l.clock
-	shift := h.lineShift & 63
-	off := uint64(h.lineBytes) - 1
-	last, pend, n := h.last[c], f.pend[c], f.n
+	last, pend := h.last[c], f.pend[c]
+	// The core's last line is the line in tags[last]: it stays in the
+	// level until the core's next miss in its set. Comparing keys rather
+	// than loading tags[last] keeps the next reference's test independent
+	// of this one's lookup, so the processor can overlap them.
+	lastKey := tags[last] &^ fDirty
 	i0 := i
-	var writes, evictions uint64
+	var writes uint64
+loop:
 	for ; i < len(events); i++ {
 		e := &events[i]
-		if e.Thread != thread || e.Kind > trace.Write || e.Addr&off+uint64(e.Size)-1 > off || n == len(f.recs) {
+		if e.Thread != thread || e.Kind > trace.Write || e.Addr&63+uint64(e.Size) > 64 {
 			break
 		}
-		key := e.Addr>>shift | fValid
-		// Kind is Read (0) or Write (1) here; stores and loads mix at
+		key := e.Addr>>6 | fValid
+		// Kind is Read (0) or Write (1) here; loads and stores mix at
 		// random, so no branch on it.
 		wr := uint64(e.Kind)
-		writes += wr
 		dirty := wr << 62 // fDirty for a store
-		if tags[last]&^fDirty != key {
+		if key != lastKey {
 			base := int(key&mask) * 8
 			s := (*[8]uint64)(tags[base : base+8])
 			var w int
@@ -112,39 +115,38 @@ func (h *Hierarchy) firstRun4(events []trace.Event, i int) int {
 			case s[3] &^ fDirty:
 				w = 3
 			default:
-				w = int(min2(min2(s[4], s[5]), min2(s[6], s[7])) & 3)
-				old := s[w]
-				evictions += old >> 63 // the valid bit
-				var victim uint64
-				if old&fDirty != 0 {
-					victim = old &^ fDirty
+				if f.n == len(f.recs) {
+					break loop
 				}
+				w = int(min2(min2(s[4], s[5]), min2(s[6], s[7])) & 3)
+				f.recs[f.n] = missRec{key: key | dirty, old: s[w], pend: pend, core: c}
+				f.n++
 				s[w] = key | dirty
 				clock++
 				s[4+w] = clock<<8 | uint64(w)
-				f.recs[n] = missRec{key: key | dirty, victim: victim, pend: pend, core: c}
-				n++
 				pend = 0
-				last = base + w
+				writes += wr
+				lastKey, last = key, base+w
 				continue
 			}
-			last = base + w
+			lastKey, last = key, base+w
 			clock++
 			s[4+w&3] = clock<<8 | uint64(w)
 		}
 		tags[last] |= dirty
+		writes += wr
 		pend++
 	}
-	h.last[c], f.pend[c], f.n, l.clock = last, pend, n, clock
+	h.last[c], f.pend[c], l.clock = last, pend, clock
 	l.st.ReadAccesses += uint64(i-i0) - writes
 	l.st.WriteAccesses += writes
-	l.st.Evictions += evictions
 	return i
 }
 
 // firstPass replays events from i on (before end) in the first level
 // while they come from the thread of events[i], queueing the misses, and
-// returns the index of the first event it did not replay.
+// returns the index of the first event it did not replay. It takes any
+// associativity, line size and event size.
 func (h *Hierarchy) firstPass(events []trace.Event, i, end int) int {
 	f := h.fs
 	thread := events[i].Thread
@@ -164,54 +166,39 @@ func (h *Hierarchy) firstPass(events []trace.Event, i, end int) int {
 			continue // a hint, and no level prefetches
 		}
 		ln := e.Addr >> shift
-		end := ln
+		stop := ln
 		if e.Size > 1 {
 			x := e.Addr + uint64(e.Size) - 1
 			if x < e.Addr { // wraps past the top of the address space
 				x = ^uint64(0)
 			}
-			end = x >> shift
+			stop = x >> shift
 		}
 		var dirty uint64
 		if e.Kind == trace.Write {
 			dirty = fDirty
-			writes += end - ln + 1
+			writes += stop - ln + 1
 		} else {
-			reads += end - ln + 1
+			reads += stop - ln + 1
 		}
 		for ; ; ln++ {
 			key := ln | fValid
 			if tags[last]&^fDirty != key {
 				base := int(ln&mask) * stride
-				var w int
-				if ways == 4 {
-					w = find4(tags, base, key)
-				} else {
-					w = l.findFast(base, key)
-				}
+				w := l.findFast(base, key)
 				if w < 0 {
-					if ways == 4 {
-						w = int(minStamp4(tags, base+4) & 0xff)
-					} else {
-						w = l.victimFast(base + ways)
-					}
-					last = base + w
-					old := tags[last]
-					l.st.Evictions += old >> 63 // the valid bit
-					var victim uint64
-					if old&fDirty != 0 {
-						victim = old &^ fDirty
-					}
-					tags[last] = key | dirty
-					clock++
-					tags[last+ways] = clock<<8 | uint64(w)
 					if f.n == len(f.recs) {
-						h.lowerPass() // only for an event of more lines than the queue holds
+						h.lowerPass() // an event of more lines than the queue holds
 					}
-					f.recs[f.n] = missRec{key: key | dirty, victim: victim, pend: pend, core: c}
+					w = l.victimFast(base + ways)
+					f.recs[f.n] = missRec{key: key | dirty, old: tags[base+w], pend: pend, core: c}
 					f.n++
 					pend = 0
-					if ln == end {
+					tags[base+w] = key | dirty
+					clock++
+					tags[base+ways+w] = clock<<8 | uint64(w)
+					last = base + w
+					if ln == stop {
 						break
 					}
 					continue
@@ -222,7 +209,7 @@ func (h *Hierarchy) firstPass(events []trace.Event, i, end int) int {
 			}
 			tags[last] |= dirty
 			pend++
-			if ln == end {
+			if ln == stop {
 				break
 			}
 		}
@@ -260,6 +247,7 @@ func (h *Hierarchy) lowerPass() {
 			l1.st.ReadMisses++
 		}
 		l1.st.Fills++
+		l1.st.Evictions += r.old >> 63 // the valid bit
 		now := h.now[c] + (r.pend+1)*l1.latPS
 		i := 1
 		for ; i < n; i++ {
@@ -292,7 +280,7 @@ func (h *Hierarchy) lowerPass() {
 			base := int(key&l.setMask) * l.stride
 			idx := base + l.victimFast(base+l.ways)
 			tag := l.tags[idx]
-			l.st.Evictions += tag >> 63 // the valid bit
+			l.st.Evictions += tag >> 63
 			if tag&fDirty != 0 {
 				l.st.Writebacks++
 				h.writeData(i+1, c, Line(tag&lineMask), now, false)
@@ -302,9 +290,9 @@ func (h *Hierarchy) lowerPass() {
 			l.tags[idx+l.ways] = l.clock<<8 | uint64(idx-base)
 			l.st.Fills++
 		}
-		if r.victim != 0 {
+		if r.old&fDirty != 0 {
 			l1.st.Writebacks++
-			h.writeData(1, c, Line(r.victim&lineMask), now, false)
+			h.writeData(1, c, Line(r.old&lineMask), now, false)
 		}
 		h.now[c] = now
 	}
@@ -320,12 +308,13 @@ func (h *Hierarchy) lower2(recs []missRec) {
 	lat1, lat2 := l1.latPS, l2.latPS
 	shift := h.lineShift & 63
 	now := h.now[0]
-	var writes, miss2, wmiss2 uint64
+	var writes, evictions, miss2, wmiss2 uint64
 	for k := range recs {
 		r := &recs[k]
 		key := r.key &^ fDirty
-		wr := (r.key >> 62) & 1 // 1 for a store
+		wr := r.key >> 62 & 1 // 1 for a store
 		writes += wr
+		evictions += r.old >> 63
 		now += (r.pend+1)*lat1 + lat2
 		base := int(key&mask) * stride
 		var w int
@@ -364,15 +353,16 @@ func (h *Hierarchy) lower2(recs []missRec) {
 			l2.clock++
 			tags[idx+ways] = l2.clock<<8 | uint64(w)
 		}
-		if r.victim != 0 {
-			// writeData(1, ...): a write-back hits the second level or
+		if r.old&fDirty != 0 {
+			// writeData(1, ...): the write-back hits the second level or
 			// goes on to memory.
 			l1.st.Writebacks++
-			vb := int(r.victim&mask) * stride
-			if w := l2.findFast(vb, r.victim); w >= 0 {
+			v := r.old &^ fDirty
+			vb := int(v&mask) * stride
+			if w := l2.findFast(vb, v); w >= 0 {
 				tags[vb+w] |= fDirty
 			} else {
-				h.memAccess(Line(r.victim&lineMask), trace.Write, 0, now+lat2)
+				h.memAccess(Line(v&lineMask), trace.Write, 0, now+lat2)
 			}
 		}
 	}
@@ -381,6 +371,7 @@ func (h *Hierarchy) lower2(recs []missRec) {
 	l1.st.WriteMisses += writes
 	l1.st.ReadMisses += n - writes
 	l1.st.Fills += n
+	l1.st.Evictions += evictions
 	l2.st.WriteAccesses += writes
 	l2.st.ReadAccesses += n - writes
 	l2.st.WriteMisses += wmiss2
