@@ -630,33 +630,88 @@ q51done:
 	MOVSS  X0, ret+40(FP)
 	RET
 
-// func dotQ4_0RepackAVX2(x *byte, yq *int8, yd *float32, nb int) float32
-// The repacked Q4_0 order: each block's exact sum Σ(q−8)·y, then
-// acc = fma(float32(Σ), dx·dy, acc) block after block.
-TEXT ·dotQ4_0RepackAVX2(SB), NOSPLIT, $0-36
+// func dotQ4_0RepackAVX2(x *byte, yq *int8, yd *float32, ysum *int32, nb int) float32
+// The repacked Q4_0 order for one row: each block's exact sum
+// Σ(q−8)·y = Σq·y − 8·Σy, then acc = fma(float32(Σ), dx·dy, acc) block
+// after block. Four blocks' sums and scales are formed at once; the fused
+// chain then takes them in order.
+TEXT ·dotQ4_0RepackAVX2(SB), NOSPLIT, $0-44
 	MOVQ    x+0(FP), SI
 	MOVQ    yq+8(FP), DI
 	MOVQ    yd+16(FP), DX
-	MOVQ    nb+24(FP), CX
+	MOVQ    ysum+24(FP), R10
+	MOVQ    nb+32(FP), CX
 	VMOVDQU ones16<>(SB), Y15
 	VMOVDQU nib<>(SB), Y13
-	VMOVDQU b08<>(SB), Y14
 	VXORPS  X0, X0, X0
-	TESTQ   CX, CX
-	JZ      q4rdone
+	CMPQ    CX, $4
+	JB      q4r1tail
 
-q4rloop:
-	NIBBLES(2(SI), X4, Y4, X5)
-	VPSUBB       Y14, Y4, Y4
-	VMOVDQU      0(DI), Y5
-	SIGNDOT(Y4, Y5)
-	// Horizontal int32 sum of the 8 lanes (exact, any order).
+q4r1loop:
+	NIBBLES(2(SI), X4, Y4, X9)
+	UDOT(Y4, 0(DI))
+	NIBBLES(20(SI), X5, Y5, X9)
+	UDOT(Y5, 32(DI))
+	NIBBLES(38(SI), X6, Y6, X9)
+	UDOT(Y6, 64(DI))
+	NIBBLES(56(SI), X7, Y7, X9)
+	UDOT(Y7, 96(DI))
+	VPHADDD      Y5, Y4, Y4
+	VPHADDD      Y7, Y6, Y6
+	VPHADDD      Y6, Y4, Y4
+	VEXTRACTI128 $1, Y4, X5
+	VPADDD       X5, X4, X4
+	VMOVDQU      0(R10), X5
+	VPSLLD       $3, X5, X5
+	VPSUBD       X5, X4, X4
+	VCVTDQ2PS    X4, X4
+	MOVWLZX      0(SI), AX
+	MOVWLZX      18(SI), BX
+	SHLQ         $16, BX
+	ORQ          BX, AX
+	MOVWLZX      36(SI), BX
+	SHLQ         $32, BX
+	ORQ          BX, AX
+	MOVWLZX      54(SI), BX
+	SHLQ         $48, BX
+	ORQ          BX, AX
+	VMOVQ        AX, X5
+	VCVTPH2PS    X5, X5
+	VMULPS       0(DX), X5, X5
+	VFMADD231SS  X5, X4, X0
+	VPERMILPS    $0x39, X4, X4
+	VPERMILPS    $0x39, X5, X5
+	VFMADD231SS  X5, X4, X0
+	VPERMILPS    $0x39, X4, X4
+	VPERMILPS    $0x39, X5, X5
+	VFMADD231SS  X5, X4, X0
+	VPERMILPS    $0x39, X4, X4
+	VPERMILPS    $0x39, X5, X5
+	VFMADD231SS  X5, X4, X0
+	ADDQ         $72, SI
+	ADDQ         $128, DI
+	ADDQ         $16, DX
+	ADDQ         $16, R10
+	SUBQ         $4, CX
+	CMPQ         CX, $4
+	JAE          q4r1loop
+
+q4r1tail:
+	TESTQ        CX, CX
+	JZ           q4r1done
+
+q4r1one:
+	NIBBLES(2(SI), X4, Y4, X9)
+	UDOT(Y4, 0(DI))
 	VEXTRACTI128 $1, Y4, X5
 	VPADDD       X5, X4, X4
 	VPSHUFD      $0x4e, X4, X5
 	VPADDD       X5, X4, X4
 	VPSHUFD      $0xb1, X4, X5
 	VPADDD       X5, X4, X4
+	VMOVD        0(R10), X5
+	VPSLLD       $3, X5, X5
+	VPSUBD       X5, X4, X4
 	VCVTDQ2PS    X4, X4
 	MOVWLZX      0(SI), AX
 	VMOVD        AX, X6
@@ -666,12 +721,13 @@ q4rloop:
 	ADDQ         $18, SI
 	ADDQ         $32, DI
 	ADDQ         $4, DX
+	ADDQ         $4, R10
 	DECQ         CX
-	JNZ          q4rloop
+	JNZ          q4r1one
 
-q4rdone:
+q4r1done:
 	VZEROUPPER
-	MOVSS X0, ret+32(FP)
+	MOVSS X0, ret+40(FP)
 	RET
 
 // REPROW builds row r's (at mem) 8 int32 lane sums of q·y (unsigned
@@ -717,16 +773,10 @@ q4r4loop:
 	VPSUBD       X9, X8, X8
 	VCVTDQ2PS    X8, X8
 	MOVWLZX      0(SI), AX
-	MOVWLZX      0(SI)(R9*1), BX
-	SHLQ         $16, BX
-	ORQ          BX, AX
-	MOVWLZX      0(SI)(R9*2), BX
-	SHLQ         $32, BX
-	ORQ          BX, AX
-	MOVWLZX      0(SI)(R13*1), BX
-	SHLQ         $48, BX
-	ORQ          BX, AX
-	VMOVQ        AX, X9
+	VMOVD        AX, X9
+	VPINSRW      $1, 0(SI)(R9*1), X9, X9
+	VPINSRW      $2, 0(SI)(R9*2), X9, X9
+	VPINSRW      $3, 0(SI)(R13*1), X9, X9
 	VCVTPH2PS    X9, X9
 	VBROADCASTSS 0(DX), X10
 	VMULPS       X10, X9, X9

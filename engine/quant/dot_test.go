@@ -354,6 +354,26 @@ func TestDotDifferential(t *testing.T) {
 			if got := generic[typ](row, &a); !sameFloat(got, want) {
 				t.Fatalf("%s n=%d: portable kernel = %v, reference %v", typ, n, got, want)
 			}
+			switch typ {
+			case gguf.Q4_0:
+				want := refRepack(row, &a)
+				if got := repackQ4_0(row, &a); !sameFloat(got, want) {
+					t.Fatalf("repacked Q4_0 n=%d: %v [%s], reference %v", n, got, SIMD(), want)
+				}
+				if got := dotQ4_0RepackGeneric(row, &a); !sameFloat(got, want) {
+					t.Fatalf("repacked Q4_0 n=%d: portable %v, reference %v", n, got, want)
+				}
+			case gguf.F32, gguf.F16, gguf.BF16:
+				if n%8 == 0 {
+					want := refTiny(typ, row, &a)
+					if got := tinyKernels[typ](row, &a); !sameFloat(got, want) {
+						t.Fatalf("tinyBLAS %s n=%d: %v [%s], reference %v", typ, n, got, SIMD(), want)
+					}
+					if got := tinyGeneric[typ](row, &a); !sameFloat(got, want) {
+						t.Fatalf("tinyBLAS %s n=%d: portable %v, reference %v", typ, n, got, want)
+					}
+				}
+			}
 			if special {
 				continue
 			}
