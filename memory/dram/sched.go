@@ -167,8 +167,7 @@ func (c *channel) setG(ci int, g int64) {
 	ci &= 63
 	c.g[ci] = g
 	if c.nb <= 16 {
-		c.gChanged = true
-		return
+		return // stepFast computes V_b of every bank
 	}
 	for m := c.members[ci]; m != 0; m &= m - 1 {
 		bi := bits.TrailingZeros64(m) & 63
@@ -312,9 +311,6 @@ func (c *channel) stepFast(limit int64) bool {
 	if c.dirty != 0 {
 		c.flush(c.regWrite)
 	}
-	if c.gChanged {
-		c.refreshV()
-	}
 	// The earliest time any bank's candidate can issue, then among the
 	// banks ready by x (V_b <= x) the least priority key wins (a column
 	// command's key is below any ACT's or PRE's). All values lie in
@@ -322,13 +318,26 @@ func (c *channel) stepFast(limit int64) bool {
 	// differences cannot overflow. Up to 16 banks are read unrolled (V_b
 	// is MaxInt64 past the last bank), min and max without branches (see
 	// opaque).
-	v := &c.v
 	var minV int64
+	v := &c.v
+	g, cl, ccls := &c.g, &c.cl, &c.ccls
 	nb := c.nb
 	switch {
 	case nb <= 8:
+		v[0], v[1] = max(cl[0], g[ccls[0]&63]), max(cl[1], g[ccls[1]&63])
+		v[2], v[3] = max(cl[2], g[ccls[2]&63]), max(cl[3], g[ccls[3]&63])
+		v[4], v[5] = max(cl[4], g[ccls[4]&63]), max(cl[5], g[ccls[5]&63])
+		v[6], v[7] = max(cl[6], g[ccls[6]&63]), max(cl[7], g[ccls[7]&63])
 		minV = min(min(min(v[0], v[1]), min(v[2], v[3])), min(min(v[4], v[5]), min(v[6], v[7])))
 	case nb <= 16:
+		v[0], v[1] = max(cl[0], g[ccls[0]&63]), max(cl[1], g[ccls[1]&63])
+		v[2], v[3] = max(cl[2], g[ccls[2]&63]), max(cl[3], g[ccls[3]&63])
+		v[4], v[5] = max(cl[4], g[ccls[4]&63]), max(cl[5], g[ccls[5]&63])
+		v[6], v[7] = max(cl[6], g[ccls[6]&63]), max(cl[7], g[ccls[7]&63])
+		v[8], v[9] = max(cl[8], g[ccls[8]&63]), max(cl[9], g[ccls[9]&63])
+		v[10], v[11] = max(cl[10], g[ccls[10]&63]), max(cl[11], g[ccls[11]&63])
+		v[12], v[13] = max(cl[12], g[ccls[12]&63]), max(cl[13], g[ccls[13]&63])
+		v[14], v[15] = max(cl[14], g[ccls[14]&63]), max(cl[15], g[ccls[15]&63])
 		m0 := min(min(min(v[0], v[1]), min(v[2], v[3])), min(min(v[4], v[5]), min(v[6], v[7])))
 		m1 := min(min(min(v[8], v[9]), min(v[10], v[11])), min(min(v[12], v[13]), min(v[14], v[15])))
 		minV = min(m0, m1)
