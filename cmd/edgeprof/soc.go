@@ -28,6 +28,10 @@ type socListJSON struct {
 	ClockMHz    int             `json:"clock_mhz"`
 	Caches      []socCacheJSON  `json:"caches"`
 	DTLB        *socListTLBJSON `json:"dtlb,omitempty"`
+	// DRAM is "<grade> <channels>x<bus bits>", e.g. "lpddr4-3200 1x32-bit".
+	DRAM               string `json:"dram,omitempty"`
+	Flash              string `json:"flash,omitempty"`
+	WeightsBudgetBytes int64  `json:"weights_budget_bytes,omitempty"`
 }
 
 type socCacheJSON struct {
@@ -67,18 +71,34 @@ func newSocListCmd() *cobra.Command {
 				if s.DTLB != nil {
 					e.DTLB = &socListTLBJSON{Entries: s.DTLB.Entries, PageBytes: int64(s.DTLB.Page)}
 				}
+				if s.DRAM != nil {
+					d := s.DRAM.Config
+					name := d.Grade
+					if name == "" {
+						name = fmt.Sprintf("%s-%d", d.Standard, d.DataRate)
+					}
+					e.DRAM = fmt.Sprintf("%s %dx%d-bit", name, d.Org.Channels, d.Org.BusWidth)
+				}
+				if s.Flash != nil {
+					e.Flash = s.Flash.Device
+				}
+				e.WeightsBudgetBytes = int64(s.WeightsBudget)
 				out = append(out, e)
 			}
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), out)
 			}
-			t := newTable(cmd.OutOrStdout(), "name", "cores", "clock", "caches", "description")
+			t := newTable(cmd.OutOrStdout(), "name", "cores", "clock", "caches", "dram", "flash", "weights budget")
 			for _, e := range out {
 				var cs []string
 				for _, c := range e.Caches {
 					cs = append(cs, fmt.Sprintf("%s %v/%d x%d", c.Name, sim.Size(c.SizeBytes), c.Ways, c.Instances))
 				}
-				t.Append([]string{e.Name, fmt.Sprint(e.Cores), fmt.Sprintf("%d MHz", e.ClockMHz), strings.Join(cs, ", "), e.Description})
+				budget := "-"
+				if e.WeightsBudgetBytes > 0 {
+					budget = sim.Size(e.WeightsBudgetBytes).String()
+				}
+				t.Append([]string{e.Name, fmt.Sprint(e.Cores), fmt.Sprintf("%d MHz", e.ClockMHz), strings.Join(cs, ", "), e.DRAM, e.Flash, budget})
 			}
 			return t.Render()
 		},
