@@ -52,13 +52,20 @@
 // # Kernels
 //
 // On amd64 with AVX2, FMA and F16C (checked at startup with x/sys/cpu)
-// the dot and attention kernels run Go assembly; arm64 and amd64 without
-// them run the portable Go kernels in dot_generic.go and attn.go. The
-// differential tests, a fuzz target and the golden digests
-// (golden_test.go, also run under qemu-aarch64) check that both compute
-// the same bits.
+// every dot and attention kernel runs Go assembly that issues the
+// instructions ggml issues (VPMADDUBSW/VPMADDWD lane sums, VFMADD231PS
+// accumulators, VCVTPH2PS/VCVTPS2PH, the same horizontal sums); arm64 and
+// amd64 without them run the portable Go kernels in dot_generic.go and
+// attn.go, whose fused multiply-adds are FMA32 (math.FMA plus a
+// round-to-odd fix-up, exact). The differential tests, a fuzz target and
+// the golden digests (golden_test.go, also run under qemu-aarch64) check
+// that both compute the same bits.
 //
-// Decode multiplies a vector by every weight matrix, so MatVec streams
-// each matrix once. MatMul keeps a tile of rows in L1 while every
-// activation of the batch passes over it.
+// A single accumulator chain of fused multiply-adds per row bounds a
+// one-row kernel at one block per FMA latency, so MatVec runs the
+// repacked Q4_0 path four rows and the 32-element block types two rows at
+// a time, taking the rows of a group from equal parts of the row range so
+// that each part is one sequential stream for the hardware prefetcher.
+// Results do not depend on the grouping. MatMul's tinyBLAS path runs four
+// activations per weight row the same way.
 package quant
