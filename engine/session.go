@@ -593,29 +593,9 @@ type attnTask struct {
 	s      *Session
 	layer  int
 	pos, n int
-	// scratch holds each thread's buffers, made by the thread itself on
-	// first use (threads are at most 255).
-	scratch [256]*attnScratch
-}
-
-type attnScratch struct {
-	scores []float32 // one head's scores, then probabilities
-	p16    []uint16  // probabilities (or the query) rounded to binary16
-	acc    []float32 // the P·V lanes of one head
-}
-
-func (t *attnTask) scratchFor(thread int) *attnScratch {
-	sc := t.scratch[thread]
-	c := &t.s.m.Cfg
-	if sc == nil {
-		sc = &attnScratch{
-			scores: make([]float32, t.s.opt.Ctx),
-			p16:    make([]uint16, max(t.s.opt.Ctx, c.HeadDim)),
-			acc:    make([]float32, quant.LanesVecDot*c.HeadDim),
-		}
-		t.scratch[thread] = sc
-	}
-	return sc
+	// acc holds each thread's P·V lanes (LanesVecDot·HeadDim floats),
+	// made by the thread itself on first use (threads are at most 255).
+	acc [256][]float32
 }
 
 func (t *attnTask) do(thread int) {
@@ -625,18 +605,20 @@ func (t *attnTask) do(thread int) {
 	group := c.Heads / c.KVHeads
 	hd := c.HeadDim
 	scale := float32(1) / float32(math.Sqrt(float64(float32(hd))))
-	sc := t.scratchFor(thread)
+	if t.acc[thread] == nil {
+		t.acc[thread] = make([]float32, quant.LanesVecDot*hd)
+	}
 	batch := t.n >= 2
 	tinyKQ := batch && hd%8 == 0
 	lanes := quant.LanesVecDot
 	if batch && hd%4 == 0 {
 		lanes = quant.LanesTiny
 	}
-	acc := sc.acc[:lanes*hd]
-	q16 := sc.p16[:hd]
+	acc := t.acc[thread][:lanes*hd]
+	q16 := s.q16[thread]
 	for i := 0; i < t.n; i++ {
 		cells := t.pos + i + 1
-		scores := sc.scores[:cells]
+		scores := s.headScratch[thread][:cells]
 		for g := lo; g < hi; g++ {
 			kbase := s.kvIndex(t.layer, g, 0)
 			kend := kbase + cells*hd
@@ -652,7 +634,7 @@ func (t *attnTask) do(thread int) {
 					quant.F32ToF16Row(q16, qh)
 					quant.ScoresF16(scores, q16, s.kc[kbase:kend], scale, tinyKQ)
 					quant.SoftMax(scores)
-					p16 := sc.p16[:cells]
+					p16 := s.p16[thread][:cells]
 					quant.F32ToF16Row(p16, scores)
 					quant.F16ToF32Row(scores, p16)
 					quant.AccumulateF16(acc, lanes, s.vc[kbase:kend], scores, hd)
