@@ -31,19 +31,30 @@ func f32View(row []byte, n int) ([]float32, bool) {
 // instruction gives in ggml. It is exact on every platform.
 func FMA32(a, b, c float32) float32 { return fma32(a, b, c) }
 
-// fma32 is a·b+c rounded once to float32, as VFMADD231PS computes it. A
-// float64 fused multiply-add alone can round twice (to float64, then to
-// float32) and land on the wrong side of a float32 halfway point; that
-// can only happen when the float64 result is such a halfway point (or a
-// float32 subnormal), and then the exact result decides.
+// fma32 is a·b+c rounded once to float32, as VFMADD231PS computes it.
+// a·b is exact in float64, so the float64 sum is a·b+c rounded once; the
+// further rounding to float32 can only go wrong when that sum lies
+// exactly halfway between two float32 values (or in the float32
+// subnormal range), and then the exact result decides.
 func fma32(a, b, c float32) float32 {
-	r := math.FMA(float64(a), float64(b), float64(c))
-	if bits := math.Float64bits(r); bits&(1<<29-1) != 1<<28 && math.Abs(r) >= 0x1p-126 || r == 0 {
-		// r == 0 only if a·b+c is exactly zero (float64 rounds no other
-		// sum of these operands to zero).
-		return float32(r)
+	r := float64(a)*float64(b) + float64(c)
+	if inexact32(r) {
+		return fma32Exact(a, b, c)
 	}
-	return fma32Exact(a, b, c)
+	return float32(r)
+}
+
+// inexact32 reports whether the float64 sum r of a fused multiply-add
+// might round to float32 differently from the exact result: the float64
+// rounding can only mislead the float32 one by landing exactly halfway
+// between two float32 values (those halfway points are float64 values,
+// so otherwise the exact result lies on the same side of them). For a
+// normal r that is bit 28 alone among its 29 low bits; values below the
+// float32 normal range (rare) are all sent to fma32Exact, which sorts
+// them out. Hot loops test it inline and call fma32Exact rarely.
+func inexact32(r float64) bool {
+	bits := math.Float64bits(r)
+	return bits&(1<<29-1) == 1<<28 || bits&(0x7ff<<52) < (1023-126)<<52 && r != 0
 }
 
 // fma32Exact rounds a·b+c to float64 with round-to-odd, which makes the
@@ -55,6 +66,13 @@ func fma32Exact(a, b, c float32) float32 {
 	r := p + cc
 	if math.IsInf(r, 0) || r != r {
 		return float32(r)
+	}
+	if math.Abs(r) < 0x1p-126 {
+		// Halfway between two float32 subnormals means an odd multiple
+		// of 2^-150; anything else rounds right from r.
+		if t := r * 0x1p150; t != math.Trunc(t) || t/2 == math.Trunc(t/2) {
+			return float32(r)
+		}
 	}
 	bb := r - p
 	e := (p - (r - bb)) + (cc - bb)
@@ -143,7 +161,11 @@ func laneFMA(l *[32]float32, w, y []float32) {
 	for i := 0; i+32 <= len(w); i += 32 {
 		ww, yy := w[i:i+32:i+32], y[i:i+32:i+32]
 		for k := range l {
-			l[k] = fma32(ww[k], yy[k], l[k])
+			if r := float64(ww[k])*float64(yy[k]) + float64(l[k]); !inexact32(r) {
+				l[k] = float32(r)
+			} else {
+				l[k] = fma32Exact(ww[k], yy[k], l[k])
+			}
 		}
 	}
 }
@@ -251,7 +273,11 @@ func dotF32Tiny(x, y []float32) float32 {
 	for i := 0; i+8 <= len(x); i += 8 {
 		xx, yy := x[i:i+8:i+8], y[i:i+8:i+8]
 		for k := range l {
-			l[k] = fma32(xx[k], yy[k], l[k])
+			if r := float64(xx[k])*float64(yy[k]) + float64(l[k]); !inexact32(r) {
+				l[k] = float32(r)
+			} else {
+				l[k] = fma32Exact(xx[k], yy[k], l[k])
+			}
 		}
 	}
 	return hsum8(&l)
@@ -329,7 +355,11 @@ func accBlock(acc *[8]float32, d float32, w *[32]int8, y []int8) {
 	var l [8]int32
 	blockLanes(&l, w, y)
 	for k := range acc {
-		acc[k] = fma32(d, float32(l[k]), acc[k])
+		if r := float64(d)*float64(l[k]) + float64(acc[k]); !inexact32(r) {
+			acc[k] = float32(r)
+		} else {
+			acc[k] = fma32Exact(d, float32(l[k]), acc[k])
+		}
 	}
 }
 
