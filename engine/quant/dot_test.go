@@ -588,3 +588,51 @@ func ExampleMatVec() {
 	fmt.Printf("%.3f %.3f\n", out[0], out[1])
 	// Output: 0.999 0.000
 }
+
+// TestFMA32 checks FMA32 against exact arithmetic where a float64
+// fused multiply-add would round twice: a·b+c within 2^-29 of a float32
+// halfway point, c nudged by one ulp so that the exact sum lies just off
+// it. It also checks random and subnormal cases.
+func TestFMA32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	naiveWrong := 0
+	for found := 0; found < 300; {
+		a, b := float32(1+rng.Float64()), float32(1+rng.Float64())
+		p := float64(a) * float64(b)
+		lo := float32(p)
+		if float64(lo) > p {
+			lo = math.Nextafter32(lo, 0)
+		}
+		hi := math.Nextafter32(lo, float32(math.Inf(1)))
+		m := (float64(lo) + float64(hi)) / 2
+		if math.Abs(m-p) > m*0x1p-29 || m == p {
+			continue
+		}
+		c := float32(m - p)
+		if float64(c) != m-p {
+			continue
+		}
+		found++
+		for _, cc := range []float32{c, math.Nextafter32(c, float32(math.Inf(1))), math.Nextafter32(c, float32(math.Inf(-1)))} {
+			want := refFMA(a, b, cc)
+			if got := FMA32(a, b, cc); got != want {
+				t.Fatalf("FMA32(%v, %v, %v) = %v, exact %v", a, b, cc, got, want)
+			}
+			if float32(float64(a)*float64(b)+float64(cc)) != want {
+				naiveWrong++
+			}
+		}
+	}
+	if naiveWrong == 0 {
+		t.Errorf("no case where a float64 multiply-add rounds wrong: the test misses its point")
+	}
+	for i := 0; i < 20000; i++ {
+		a, b, c := intFloat(rng, -80, 100), intFloat(rng, -80, 100), intFloat(rng, -149, 150)
+		if i%3 == 0 {
+			a, b, c = intFloat(rng, -90, 30), intFloat(rng, -90, 30), intFloat(rng, -170, 40)
+		}
+		if got, want := FMA32(a, b, c), refFMA(a, b, c); !sameFloat(got, want) {
+			t.Fatalf("FMA32(%v, %v, %v) = %v, exact %v", a, b, c, got, want)
+		}
+	}
+}
