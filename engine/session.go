@@ -240,9 +240,12 @@ func (s *Session) EvalNoLogits(tok int32) error {
 // EvalBatch evaluates toks at the next len(toks) positions, in forward
 // passes of at most Options.Batch tokens, and returns the logits of the
 // positions i >= logitsFrom (out[i-logitsFrom]); logitsFrom = len(toks)
-// computes none. Results are identical to evaluating the tokens one at a
-// time; a batch reads each weight once for all its tokens. The returned
-// slices are reused by the next call.
+// computes none. A batch reads each weight once for all its tokens. A
+// pass of two or more tokens computes what llama.cpp computes for such a
+// batch (its batched kernels sum in other orders than the single-token
+// ones, so results differ from token-by-token evaluation in the last
+// bits); a pass of one token is exactly Eval. The returned slices are
+// reused by the next call.
 func (s *Session) EvalBatch(toks []int32, logitsFrom int) ([][]float32, error) {
 	c := &s.m.Cfg
 	for _, t := range toks {
