@@ -138,8 +138,10 @@ func TestLoadRefusesWhatItCannotRun(t *testing.T) {
 			wantIs: gguf.ErrNotFound, wantSub: "llama.attention.layer_norm_rms_epsilon",
 		},
 		{
-			name:    "missing tensor",
-			editT:   func(ti gguf.TensorInfo) (gguf.TensorInfo, []byte, bool) { return ti, nil, ti.Name != "blk.3.attn_v.weight" },
+			name: "missing tensor",
+			editT: func(ti gguf.TensorInfo) (gguf.TensorInfo, []byte, bool) {
+				return ti, nil, ti.Name != "blk.3.attn_v.weight"
+			},
 			wantSub: `tensor "blk.3.attn_v.weight" not found`,
 		},
 		{
