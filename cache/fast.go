@@ -81,7 +81,7 @@ func (h *Hierarchy) firstRun4(events []trace.Event, i int) int {
 	thread := events[i].Thread
 	c := int(h.coreOf[thread])
 	l := h.top[c]
-	tags := l.tags
+	tags, sig := l.tags, l.sig
 	mask, clock := l.setMask, l.clock
 	last, pend := h.last[c], f.pend[c]
 	// The core's last line is the line in tags[last]: it stays in the
@@ -91,7 +91,6 @@ func (h *Hierarchy) firstRun4(events []trace.Event, i int) int {
 	lastKey := tags[last] &^ fDirty
 	i0 := i
 	var writes uint64
-loop:
 	for ; i < len(events); i++ {
 		e := &events[i]
 		if e.Thread != thread || e.Kind > trace.Write || e.Addr&63+uint64(e.Size) > 64 {
@@ -103,25 +102,24 @@ loop:
 		wr := uint64(e.Kind)
 		dirty := wr << 62 // fDirty for a store
 		if key != lastKey {
-			base := int(key&mask) * 8
+			set := key & mask
+			base := int(set) * 8
 			s := (*[8]uint64)(tags[base : base+8])
-			var w int
-			switch key {
-			case s[0] &^ fDirty:
-			case s[1] &^ fDirty:
-				w = 1
-			case s[2] &^ fDirty:
-				w = 2
-			case s[3] &^ fDirty:
-				w = 3
-			default:
+			sg := sig[set]
+			w := sigFind4(sg, key)
+			if w >= 0 && s[w&3]&^fDirty != key {
+				w = find4(tags, base, key) // two lines share a lane
+			}
+			if w < 0 {
 				if f.n == len(f.recs) {
-					break loop
+					break
 				}
 				w = int(min2(min2(s[4], s[5]), min2(s[6], s[7])) & 3)
 				f.recs[f.n] = missRec{key: key | dirty, old: s[w], pend: pend, core: c}
 				f.n++
 				s[w] = key | dirty
+				sh := uint(w) * 16
+				sig[set] = sg&^(0xffff<<sh) | lane16(key)<<sh
 				clock++
 				s[4+w] = clock<<8 | uint64(w)
 				pend = 0
@@ -129,9 +127,9 @@ loop:
 				lastKey, last = key, base+w
 				continue
 			}
-			lastKey, last = key, base+w
+			lastKey, last = key, base+w&3
 			clock++
-			s[4+w&3] = clock<<8 | uint64(w)
+			s[4+w&3] = clock<<8 | uint64(w&3)
 		}
 		tags[last] |= dirty
 		writes += wr
@@ -194,7 +192,7 @@ func (h *Hierarchy) firstPass(events []trace.Event, i, end int) int {
 					f.recs[f.n] = missRec{key: key | dirty, old: tags[base+w], pend: pend, core: c}
 					f.n++
 					pend = 0
-					tags[base+w] = key | dirty
+					l.setLine(int(ln&mask), w, base+w, key|dirty)
 					clock++
 					tags[base+ways+w] = clock<<8 | uint64(w)
 					last = base + w
@@ -229,7 +227,7 @@ func (h *Hierarchy) lowerPass() {
 	f := h.fs
 	recs := f.recs[:f.n]
 	f.n = 0
-	if h.n == 2 && h.cfg.Cores == 1 {
+	if h.n == 2 && h.cfg.Cores == 1 && h.lineShift == 6 && h.levels[1][0].ways == 8 {
 		h.lower2(recs)
 		return
 	}
@@ -285,7 +283,7 @@ func (h *Hierarchy) lowerPass() {
 				l.st.Writebacks++
 				h.writeData(i+1, c, Line(tag&lineMask), now, false)
 			}
-			l.tags[idx] = key
+			l.setLine(int(key&l.setMask), idx-base, idx, key)
 			l.clock++
 			l.tags[idx+l.ways] = l.clock<<8 | uint64(idx-base)
 			l.st.Fills++
@@ -298,85 +296,135 @@ func (h *Hierarchy) lowerPass() {
 	}
 }
 
-// lower2 is lowerPass for one core and two levels, the configuration of
-// most runs and of Cachegrind: the second level's lookup, victim choice
-// and fill are inline, and the counters are kept in registers.
+// lower2 is lowerPass for one core and two levels, the second of 8 ways:
+// the configuration of most runs and of Cachegrind. The second level's
+// lookup (by signature), victim choice and fill are inline, and the
+// counters are kept in registers.
 func (h *Hierarchy) lower2(recs []missRec) {
 	l1, l2 := h.path[0][0], h.path[0][1]
-	tags := l2.tags
-	mask, stride, ways := l2.setMask, l2.stride, l2.ways
+	tags, sig := l2.tags, l2.sig
+	mask, clock := l2.setMask, l2.clock
 	lat1, lat2 := l1.latPS, l2.latPS
-	shift := h.lineShift & 63
 	now := h.now[0]
-	var writes, evictions, miss2, wmiss2 uint64
+	// The counters live in an array, which Go keeps in memory: adding to
+	// it is one instruction, while as separate variables they would be
+	// spilled and reloaded around every use.
+	var cnt [7]uint64
+	const (
+		writes = iota
+		evictions
+		writebacks1
+		miss2
+		wmiss2
+		evictions2
+		writebacks2
+	)
 	for k := range recs {
 		r := &recs[k]
 		key := r.key &^ fDirty
 		wr := r.key >> 62 & 1 // 1 for a store
-		writes += wr
-		evictions += r.old >> 63
+		cnt[writes] += wr
+		cnt[evictions] += r.old >> 63
 		now += (r.pend+1)*lat1 + lat2
-		base := int(key&mask) * stride
-		var w int
-		if ways == 8 {
-			if w = find4(tags, base, key); w < 0 {
-				if w = find4(tags, base+4, key); w >= 0 {
-					w += 4
-				}
-			}
-		} else {
-			w = l2.findFast(base, key)
+		set := key & mask
+		base := int(set) * 16
+		s := (*[16]uint64)(tags[base : base+16])
+		sg := sig[set]
+		w := sigFind8(sg, key)
+		if w >= 0 && s[w&7]&^fDirty != key {
+			w = find8(tags, base, key) // two lines share a lane
 		}
 		if w >= 0 {
-			l2.clock++
-			tags[base+ways+w] = l2.clock<<8 | uint64(w)
+			clock++
+			s[8+w&7] = clock<<8 | uint64(w&7)
 		} else {
-			wmiss2 += wr
-			miss2++
-			if d := h.mem.Access((key&lineMask)<<shift, h.lineBytes, trace.Read, 0, now); d > now {
+			cnt[wmiss2] += wr
+			cnt[miss2]++
+			if d := h.mem.Access(key<<6, 64, trace.Read, 0, now); d > now {
 				now = d
 			}
-			if ways == 8 {
-				s := (*[8]uint64)(tags[base+8 : base+16])
-				w = int(min2(min2(min2(s[0], s[1]), min2(s[2], s[3])), min2(min2(s[4], s[5]), min2(s[6], s[7]))) & 7)
-			} else {
-				w = l2.victimFast(base + ways)
+			// The way with the oldest stamp, and its tag, selected
+			// together (conditional moves, no branch).
+			t0, t1, t2, t3, t4, t5, t6, t7 := s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
+			m1, m2, m3, m4, m5, m6, m7 := s[9], s[10], s[11], s[12], s[13], s[14], s[15]
+			m, t := s[8], t0
+			if m1 < m {
+				m, t = m1, t1
 			}
-			idx := base + w
-			tag := tags[idx]
-			l2.st.Evictions += tag >> 63 // the valid bit
-			if tag&fDirty != 0 {
-				l2.st.Writebacks++
-				h.memAccess(Line(tag&lineMask), trace.Write, 0, now)
+			if m2 < m {
+				m, t = m2, t2
 			}
-			tags[idx] = key
-			l2.clock++
-			tags[idx+ways] = l2.clock<<8 | uint64(w)
+			if m3 < m {
+				m, t = m3, t3
+			}
+			if m4 < m {
+				m, t = m4, t4
+			}
+			if m5 < m {
+				m, t = m5, t5
+			}
+			if m6 < m {
+				m, t = m6, t6
+			}
+			if m7 < m {
+				m, t = m7, t7
+			}
+			w = int(m & 7)
+			cnt[evictions2] += t >> 63 // the valid bit
+			if t&fDirty != 0 {
+				cnt[writebacks2]++
+				h.memAccess(Line(t&lineMask), trace.Write, 0, now)
+			}
+			s[w] = key
+			sh := uint(w) * 8
+			sig[set] = sg&^(0xff<<sh) | lane8(key)<<sh
+			clock++
+			s[8+w] = clock<<8 | uint64(w)
 		}
 		if r.old&fDirty != 0 {
 			// writeData(1, ...): the write-back hits the second level or
 			// goes on to memory.
-			l1.st.Writebacks++
-			v := r.old &^ fDirty
-			vb := int(v&mask) * stride
-			if w := l2.findFast(vb, v); w >= 0 {
-				tags[vb+w] |= fDirty
+			cnt[writebacks1]++
+			v := r.old&^flagBits | fValid
+			vset := v & mask
+			vb := int(vset) * 16
+			w := sigFind8(sig[vset], v)
+			if w >= 0 && tags[vb+w&7]&^fDirty != v {
+				w = find8(tags, vb, v)
+			}
+			if w >= 0 {
+				tags[vb+w&7] |= fDirty
 			} else {
 				h.memAccess(Line(v&lineMask), trace.Write, 0, now+lat2)
 			}
 		}
 	}
 	h.now[0] = now
+	l2.clock = clock
 	n := uint64(len(recs))
-	l1.st.WriteMisses += writes
-	l1.st.ReadMisses += n - writes
+	l1.st.WriteMisses += cnt[writes]
+	l1.st.ReadMisses += n - cnt[writes]
 	l1.st.Fills += n
-	l1.st.Evictions += evictions
-	l2.st.WriteAccesses += writes
-	l2.st.ReadAccesses += n - writes
-	l2.st.WriteMisses += wmiss2
-	l2.st.ReadMisses += miss2 - wmiss2
-	l2.st.Fills += miss2
+	l1.st.Evictions += cnt[evictions]
+	l1.st.Writebacks += cnt[writebacks1]
+	l2.st.WriteAccesses += cnt[writes]
+	l2.st.ReadAccesses += n - cnt[writes]
+	l2.st.WriteMisses += cnt[wmiss2]
+	l2.st.ReadMisses += cnt[miss2] - cnt[wmiss2]
+	l2.st.Fills += cnt[miss2]
+	l2.st.Evictions += cnt[evictions2]
+	l2.st.Writebacks += cnt[writebacks2]
+}
+
+// find8 is findFast for 8 ways.
+func find8(tags []uint64, base int, key uint64) int {
+	if w := find4(tags, base, key); w >= 0 {
+		return w
+	}
+	if w := find4(tags, base+4, key); w >= 0 {
+		return w + 4
+	}
+	return -1
 }
 
 // findFast returns the way of the inline-lru set whose tags start at base

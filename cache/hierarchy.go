@@ -599,7 +599,7 @@ func (h *Hierarchy) runLines(c int, first, last uint64, write bool) {
 			} else if i == 0 {
 				lastIdx = base + w
 			}
-			s[w] = f
+			l.setLine(int(ln&l.setMask), w, base+w, f)
 			l.clock++
 			s[l.ways+w] = l.clock<<8 | uint64(w)
 			l.st.Fills++
@@ -670,7 +670,7 @@ func (h *Hierarchy) simpleMiss(c int, l1 *Level, ln Line, write bool) {
 		if write && i == 0 {
 			f |= fDirty
 		}
-		l.tags[idx] = f
+		l.setLine(set, way, idx, f)
 		if l.inlineLRU {
 			l.clock++
 			l.tags[idx+l.ways] = l.clock<<8 | uint64(way)
@@ -895,7 +895,7 @@ func (h *Hierarchy) fill(i, c int, l *Level, set int, ln Line, flags, ready uint
 		}
 	}
 	idx := base + way
-	l.tags[idx] = uint64(ln) | fValid | flags
+	l.setLine(set, way, idx, uint64(ln)|fValid|flags)
 	if !l.inlineLRU {
 		l.nvalid[set]++
 	}

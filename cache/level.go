@@ -43,6 +43,9 @@ type Level struct {
 	// lowest first.
 	inlineLRU bool
 	clock     uint64
+	// sig holds the set signatures of an inline-lru level of 4 or 8
+	// ways (sig.go), nil otherwise.
+	sig       []uint64
 	writeBack bool
 	// nvalid counts the valid lines of each set of a non-lru level, so a
 	// fill into a full set goes straight to the policy instead of
@@ -98,6 +101,9 @@ func New(cfg Config) (*Level, error) {
 		l.nvalid = make([]uint16, sets)
 	}
 	l.tags = make([]uint64, sets*l.stride)
+	if sigWays(l.inlineLRU, l.ways) {
+		l.sig = make([]uint64, sets)
+	}
 	if l.inlineLRU {
 		for set := 0; set < sets; set++ {
 			for w := 0; w < cfg.Ways; w++ {
@@ -217,7 +223,7 @@ func (l *Level) leave(set, idx int) uint64 {
 // clear invalidates the line in idx and returns its tag.
 func (l *Level) clear(set, idx int) uint64 {
 	tag := l.tags[idx]
-	l.tags[idx] = 0
+	l.setLine(set, idx-set*l.stride, idx, 0)
 	if l.inlineLRU {
 		l.tags[idx+l.ways] = uint64(idx - set*l.stride)
 	} else {
