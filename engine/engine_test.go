@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"os"
 	"slices"
@@ -489,4 +490,29 @@ func (r *refLlama) attention(li int, q []float32, pos int, batch bool) []float32
 		}
 	}
 	return out
+}
+
+// llama-perplexity -m stories260K.gguf -f tinystories_val.txt -c 256
+// (llama.cpp c392e5094) prints "Final estimate: PPL = 4.8752 +/- 0.02346"
+// over 1535 chunks (issue 2). The whole file takes ~20 s of CPU.
+func TestPerplexityMatchesLlamaCpp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("full perplexity run skipped with -short")
+	}
+	m := loadShared(t, "stories260K.gguf")
+	text, err := os.ReadFile(sharedtest.Data(t, "tinystories_val.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Perplexity(m, text, PerplexityOptions{Ctx: 256, Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprintf("PPL = %.4f +/- %.5f over %d chunks", r.PPL, r.Stderr, r.Chunks)
+	if want := "PPL = 4.8752 +/- 0.02346 over 1535 chunks"; got != want {
+		t.Errorf("perplexity: %s, want llama.cpp's %s", got, want)
+	}
+	if r.TokensScored != 1535*127 {
+		t.Errorf("tokens scored = %d, want %d (127 per 256-token chunk)", r.TokensScored, 1535*127)
+	}
 }
