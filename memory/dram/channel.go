@@ -91,7 +91,7 @@ type channel struct {
 	banks   []bank
 	ranks   []rank
 	reqs    []req
-	free    []int32
+	free    int32 // free entries of reqs, linked through next (-1 ends)
 	pending []uint64 // bit per bank with queued requests
 	// wfilt counts queued writes per hash of their block, so a request
 	// searches the write buffer only when a write to its block may wait.
@@ -167,9 +167,10 @@ func newChannel(d *DRAM, id int) *channel {
 	}
 	c.setMinDue()
 	c.reqs = make([]req, p.rq+p.wq)
-	c.free = make([]int32, 0, len(c.reqs))
+	c.free = -1
 	for i := len(c.reqs) - 1; i >= 0; i-- {
-		c.free = append(c.free, int32(i))
+		c.reqs[i].next = c.free
+		c.free = int32(i)
 	}
 	c.pending = make([]uint64, (nb+63)/64)
 	c.wfiltBits = 8
@@ -220,9 +221,9 @@ func (c *channel) submit(r Request, bank int, row int32, block, seq uint64) {
 		at = c.makeRoom(r.Write, at)
 	}
 	c.now = max(c.now, at)
-	i := c.free[len(c.free)-1]
-	c.free = c.free[:len(c.free)-1]
+	i := c.free
 	q := &c.reqs[i]
+	c.free = q.next
 	dir := dirOf(r.Write)
 	// Field by field: a composite literal is built on the stack and
 	// copied, which costs a store-forwarding stall.
@@ -356,7 +357,8 @@ func (c *channel) dequeue(i int32) {
 	if b.n[0]+b.n[1] == 0 {
 		c.pending[q.bank>>6] &^= 1 << (q.bank & 63)
 	}
-	c.free = append(c.free, i)
+	q.next = c.free
+	c.free = i
 }
 
 // Command kinds of a candidate.

@@ -388,7 +388,11 @@ func (c *channel) stepFast(limit int64) bool {
 	b := &c.banks[best]
 	switch b.cKind {
 	case cmdCAS:
+		rank := b.rank
 		c.fastCAS(best, x)
+		if c.nc != 4 {
+			c.casChanged(rank)
+		}
 		c.lb = c.cmdFree
 		return true
 	case cmdACT:
@@ -590,7 +594,9 @@ func (c *channel) fastCAS(bi int, t int64) {
 	r.lastCAS = last
 	r.lastCASbg[b.bg] = last
 	if c.nc == 4 {
-		// One rank, RD and WR classes 2 and 3 (casChanged's terms).
+		// One rank, RD and WR classes 2 and 3 (casChanged's terms);
+		// more ranks or bank groups: stepFast calls casChanged (a call
+		// here would make the compiler keep values on the stack).
 		ccd := last + p.CCDS
 		rd, wr := end-p.RL, end-p.WL
 		if !write {
@@ -598,8 +604,6 @@ func (c *channel) fastCAS(bi int, t int64) {
 		}
 		c.setG(2, max(ccd, r.lastWrEnd+p.WTRS, rd, 0))
 		c.setG(3, max(ccd, wr, 0))
-	} else {
-		c.casChanged(rank)
 	}
 	c.cmdFree = t + p.CmdCAS
 	d.st.outcomes[class&3]++
@@ -631,7 +635,8 @@ func (c *channel) fastCAS(bi int, t int64) {
 	} else {
 		c.nReads--
 	}
-	c.free = append(c.free, i)
+	q.next = c.free
+	c.free = i
 	// updateMode: writes drain in batches between the watermarks, or
 	// while no read waits.
 	if c.writeMode {
