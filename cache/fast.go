@@ -61,7 +61,25 @@ func (h *Hierarchy) runFast(events []trace.Event) {
 			continue
 		}
 		i = h.firstRun4(events, i)
-		if i < len(events) && f.n < len(f.recs) {
+		if i == len(events) || f.n == len(f.recs) {
+			continue
+		}
+		// Event i spans lines, or is a hint, or comes from another
+		// thread (the next round takes it).
+		e := &events[i]
+		switch {
+		case e.Kind > trace.Write:
+			i++ // a hint, and no level prefetches
+		case e.Addr&63+uint64(e.Size) <= 64:
+			// One line: firstRun4 stopped at another thread; the next
+			// round takes it.
+		case e.Size <= 4096:
+			if f.n+65 > len(f.recs) {
+				h.lowerPass()
+			}
+			h.firstLines4(e)
+			i++
+		default:
 			i = h.firstPass(events, i, i+1)
 		}
 	}
@@ -139,6 +157,73 @@ func (h *Hierarchy) firstRun4(events []trace.Event, i int) int {
 	l.st.ReadAccesses += uint64(i-i0) - writes
 	l.st.WriteAccesses += writes
 	return i
+}
+
+// firstLines4 replays one demand event of up to 4 KiB (65 lines) in a
+// 4-way first level of 64-byte lines, as firstRun4 replays single lines;
+// the queue must have room for all of them.
+func (h *Hierarchy) firstLines4(e *trace.Event) {
+	f := h.fs
+	c := int(h.coreOf[e.Thread])
+	l := h.top[c]
+	tags, sig := l.tags, l.sig
+	mask, clock := l.setMask, l.clock
+	last, pend := h.last[c], f.pend[c]
+	lastKey := tags[last] &^ fDirty
+	ln := e.Addr >> 6
+	stop := ln
+	if e.Size > 1 {
+		x := e.Addr + uint64(e.Size) - 1
+		if x < e.Addr { // wraps past the top of the address space
+			x = ^uint64(0)
+		}
+		stop = x >> 6
+	}
+	wr := uint64(e.Kind)
+	dirty := wr << 62 // fDirty for a store
+	if wr != 0 {
+		l.st.WriteAccesses += stop - ln + 1
+	} else {
+		l.st.ReadAccesses += stop - ln + 1
+	}
+	for ; ; ln++ {
+		key := ln | fValid
+		if key != lastKey {
+			set := key & mask
+			base := int(set) * 8
+			s := (*[8]uint64)(tags[base : base+8])
+			sg := sig[set]
+			w := sigFind4(sg, key)
+			if w >= 0 && s[w&3]&^fDirty != key {
+				w = find4(tags, base, key) // two lines share a lane
+			}
+			if w < 0 {
+				w = int(min2(min2(s[4], s[5]), min2(s[6], s[7])) & 3)
+				f.recs[f.n] = missRec{key: key | dirty, old: s[w], pend: pend, core: c}
+				f.n++
+				s[w] = key | dirty
+				sh := uint(w) * 16
+				sig[set] = sg&^(0xffff<<sh) | lane16(key)<<sh
+				clock++
+				s[4+w] = clock<<8 | uint64(w)
+				pend = 0
+				lastKey, last = key, base+w
+				if ln == stop {
+					break
+				}
+				continue
+			}
+			lastKey, last = key, base+w&3
+			clock++
+			s[4+w&3] = clock<<8 | uint64(w&3)
+		}
+		tags[last] |= dirty
+		pend++
+		if ln == stop {
+			break
+		}
+	}
+	h.last[c], f.pend[c], l.clock = last, pend, clock
 }
 
 // firstPass replays events from i on (before end) in the first level

@@ -81,11 +81,17 @@ func diffTrace(rng *rand.Rand, n, threads int) []trace.Event {
 			addr = uint64(rng.IntN(1 << 18))
 		}
 		size := uint32(8)
-		switch rng.IntN(8) {
-		case 0:
+		switch rng.IntN(16) {
+		case 0, 1:
 			size = uint32(1 + rng.IntN(300))
-		case 1:
+		case 2:
+			size = uint32(4000 + rng.IntN(200)) // around the fast path's 65-line limit
+		case 3:
 			size = 1
+		case 4:
+			size = 0
+		case 5:
+			size = 64
 		}
 		k := trace.Read
 		switch rng.IntN(10) {
