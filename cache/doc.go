@@ -25,5 +25,16 @@
 // inline in the tag array for speed; the other policies go through the
 // interface.
 //
+// Hierarchies whose levels are all lru, non-inclusive, write-back and
+// write-allocate, with a private first level, no prefetcher and no TLB
+// (the hierarchy Cachegrind models, and the usual one for miss-rate
+// studies) replay on a fast path (fast.go) chosen at construction: the
+// first level runs alone in a tight loop and queues its misses, which a
+// second loop serves through the levels below and memory in order. Its
+// results are those of the general path, counter for counter and memory
+// request for request (TestFastPathDifferential); every other hierarchy,
+// including any using a policy registered from outside, takes the general
+// path.
+//
 // The package knows nothing about transformers, YAML or DRAM.
 package cache
