@@ -54,7 +54,6 @@ var scanOnly = false
 type sched struct {
 	fast     bool
 	regWrite bool   // the mode the registered candidates were picked for
-	gChanged bool   // some G_c changed since refreshV (at most 16 banks)
 	dirty    uint64 // banks whose candidate must be re-picked
 	nc       int    // number of classes
 	casBase  int    // first RD/WR class; ACT classes are 1..casBase-1, PRE is 0
@@ -85,7 +84,7 @@ type sched struct {
 	// Per class: its banks, G_c (clamped at 0: it only meets L_b >= 0
 	// in a max) and, for RD/WR classes, G_c without the data-bus term.
 	members [64]uint64
-	g       [64]int64
+	g       [256]int64 // indexed by a uint8 class without a bounds check
 	rp      [64]int64
 }
 
@@ -159,15 +158,13 @@ func (c *channel) actChanged(rank int32) {
 	}
 }
 
-// setG sets G_c of class ci (g >= 0) and the V_b of its banks: at
-// once beyond 16 banks, else all banks' at the next step (refreshV, a
-// fixed pass instead of a loop over the members that ends after a
-// random number of rounds, a mispredicted branch).
+// setG sets G_c of class ci (g >= 0); beyond 16 banks also the V_b of
+// its banks (up to 16, stepFast computes every V_b).
 func (c *channel) setG(ci int, g int64) {
 	ci &= 63
 	c.g[ci] = g
 	if c.nb <= 16 {
-		return // stepFast computes V_b of every bank
+		return
 	}
 	for m := c.members[ci]; m != 0; m &= m - 1 {
 		bi := bits.TrailingZeros64(m) & 63
@@ -175,22 +172,10 @@ func (c *channel) setG(ci int, g int64) {
 	}
 }
 
-// refreshV recomputes V_b of the first 16 banks (past the last bank,
-// and without a candidate, G of the empty class keeps it MaxInt64).
-func (c *channel) refreshV() {
-	c.gChanged = false
-	c.v[0], c.v[1], c.v[2], c.v[3] = c.vOf(0), c.vOf(1), c.vOf(2), c.vOf(3)
-	c.v[4], c.v[5], c.v[6], c.v[7] = c.vOf(4), c.vOf(5), c.vOf(6), c.vOf(7)
-	if c.nb > 8 {
-		c.v[8], c.v[9], c.v[10], c.v[11] = c.vOf(8), c.vOf(9), c.vOf(10), c.vOf(11)
-		c.v[12], c.v[13], c.v[14], c.v[15] = c.vOf(12), c.vOf(13), c.vOf(14), c.vOf(15)
-	}
-}
-
 // vOf computes V_b = max(L_b, G_c) of bank bi.
 func (c *channel) vOf(bi int) int64 {
 	bi &= 63
-	return max(c.cl[bi], c.g[c.ccls[bi]&63])
+	return max(c.cl[bi], c.g[c.ccls[bi]])
 }
 
 // casChanged recomputes G_c of the RD/WR classes after a column command
@@ -319,25 +304,19 @@ func (c *channel) stepFast(limit int64) bool {
 	// is MaxInt64 past the last bank), min and max without branches (see
 	// opaque).
 	var minV int64
-	v := &c.v
-	g, cl, ccls := &c.g, &c.cl, &c.ccls
+	var v0, v1, v2, v3, v4, v5, v6, v7 int64
 	nb := c.nb
 	switch {
 	case nb <= 8:
-		v[0], v[1] = max(cl[0], g[ccls[0]&63]), max(cl[1], g[ccls[1]&63])
-		v[2], v[3] = max(cl[2], g[ccls[2]&63]), max(cl[3], g[ccls[3]&63])
-		v[4], v[5] = max(cl[4], g[ccls[4]&63]), max(cl[5], g[ccls[5]&63])
-		v[6], v[7] = max(cl[6], g[ccls[6]&63]), max(cl[7], g[ccls[7]&63])
-		minV = min(min(min(v[0], v[1]), min(v[2], v[3])), min(min(v[4], v[5]), min(v[6], v[7])))
+		v0, v1, v2, v3 = c.vOf(0), c.vOf(1), c.vOf(2), c.vOf(3)
+		v4, v5, v6, v7 = c.vOf(4), c.vOf(5), c.vOf(6), c.vOf(7)
+		minV = min(min(min(v0, v1), min(v2, v3)), min(min(v4, v5), min(v6, v7)))
 	case nb <= 16:
-		v[0], v[1] = max(cl[0], g[ccls[0]&63]), max(cl[1], g[ccls[1]&63])
-		v[2], v[3] = max(cl[2], g[ccls[2]&63]), max(cl[3], g[ccls[3]&63])
-		v[4], v[5] = max(cl[4], g[ccls[4]&63]), max(cl[5], g[ccls[5]&63])
-		v[6], v[7] = max(cl[6], g[ccls[6]&63]), max(cl[7], g[ccls[7]&63])
-		v[8], v[9] = max(cl[8], g[ccls[8]&63]), max(cl[9], g[ccls[9]&63])
-		v[10], v[11] = max(cl[10], g[ccls[10]&63]), max(cl[11], g[ccls[11]&63])
-		v[12], v[13] = max(cl[12], g[ccls[12]&63]), max(cl[13], g[ccls[13]&63])
-		v[14], v[15] = max(cl[14], g[ccls[14]&63]), max(cl[15], g[ccls[15]&63])
+		v := &c.v
+		v[0], v[1], v[2], v[3] = c.vOf(0), c.vOf(1), c.vOf(2), c.vOf(3)
+		v[4], v[5], v[6], v[7] = c.vOf(4), c.vOf(5), c.vOf(6), c.vOf(7)
+		v[8], v[9], v[10], v[11] = c.vOf(8), c.vOf(9), c.vOf(10), c.vOf(11)
+		v[12], v[13], v[14], v[15] = c.vOf(12), c.vOf(13), c.vOf(14), c.vOf(15)
 		m0 := min(min(min(v[0], v[1]), min(v[2], v[3])), min(min(v[4], v[5]), min(v[6], v[7])))
 		m1 := min(min(min(v[8], v[9]), min(v[10], v[11])), min(min(v[12], v[13]), min(v[14], v[15])))
 		minV = min(m0, m1)
@@ -366,8 +345,9 @@ func (c *channel) stepFast(limit int64) bool {
 	k0, k1 := uint64(math.MaxUint64), uint64(math.MaxUint64)
 	switch {
 	case nb <= 8:
-		k0 = min(min(c.keyOf(0, x), c.keyOf(1, x)), min(c.keyOf(2, x), c.keyOf(3, x)))
-		k1 = min(min(c.keyOf(4, x), c.keyOf(5, x)), min(c.keyOf(6, x), c.keyOf(7, x)))
+		pk := &c.pk
+		k0 = min(min(keyAt(pk[0], v0, x), keyAt(pk[1], v1, x)), min(keyAt(pk[2], v2, x), keyAt(pk[3], v3, x)))
+		k1 = min(min(keyAt(pk[4], v4, x), keyAt(pk[5], v5, x)), min(keyAt(pk[6], v6, x), keyAt(pk[7], v7, x)))
 	case nb <= 16:
 		k0 = min(min(min(c.keyOf(0, x), c.keyOf(1, x)), min(c.keyOf(2, x), c.keyOf(3, x))),
 			min(min(c.keyOf(4, x), c.keyOf(5, x)), min(c.keyOf(6, x), c.keyOf(7, x))))
@@ -501,7 +481,7 @@ func (c *channel) stepRefresh(limit int64) bool {
 	var bestSeq uint64
 	for m := c.cand; m != 0; m &= m - 1 {
 		bi := bits.TrailingZeros64(m) & 63
-		v := c.v[bi]
+		v := c.vOf(bi)
 		b := &c.banks[bi]
 		kind := int(b.cKind)
 		t := max(v, floor)
@@ -539,6 +519,9 @@ func (c *channel) vAt(bi int) int64 {
 	}
 	return c.v[bi]
 }
+
+// keyAt returns priority key k if V_b = v <= x, else MaxUint64.
+func keyAt(k uint64, v, x int64) uint64 { return k | uint64((x-v)>>63) }
 
 // keyOf returns bank bi's priority key if its V_b <= x, else MaxUint64.
 func (c *channel) keyOf(bi int, x int64) uint64 {
