@@ -99,7 +99,7 @@ type channel struct {
 	wfiltBits uint
 	// rowCnt counts queued requests per bank, direction and row modulo
 	// 64, so a search for a row hit runs only when one may exist.
-	rowCnt [][2][64]uint16
+	rowCnt []uint16 // [bank<<7 | dir<<6 | row&63]
 
 	nReads, nWrites int
 	writeMode       bool
@@ -178,7 +178,7 @@ func newChannel(d *DRAM, id int) *channel {
 		c.wfiltBits++
 	}
 	c.wfilt = make([]uint16, 1<<c.wfiltBits)
-	c.rowCnt = make([][2][64]uint16, nb)
+	c.rowCnt = make([]uint16, nb<<7)
 	c.nbg = o.BankGroups
 	c.actMemo = make([]memo, p.ranks*o.BankGroups)
 	c.casMemo = make([]memo, p.ranks*o.BankGroups*2)
@@ -230,7 +230,7 @@ func (c *channel) submit(r Request, bank int, row int32, block, seq uint64) {
 	tail := b.tail[dir]
 	q.seq, q.at, q.orig, q.block = seq, at, r.At, block
 	q.row, q.bank, q.next, q.prev = row, int32(bank), -1, tail
-	q.bursts = int32((r.Size + p.atom - 1) >> p.atomBits)
+	q.bursts = int32((r.Size + p.atom - 1) >> (p.atomBits & 63))
 	q.size, q.write, q.class = int32(r.Size), r.Write, classNone
 	if tail >= 0 {
 		c.reqs[tail].next = i
@@ -241,7 +241,7 @@ func (c *channel) submit(r Request, bank int, row int32, block, seq uint64) {
 	if row == b.openRow {
 		b.noHit[dir] = false
 	}
-	c.rowCnt[bank][dir][row&63]++
+	c.rowCnt[bank<<7|dir<<6|int(row&63)]++
 	// The youngest request changes the bank's next command only if the
 	// bank had none of its kind, or it hits a row a PRE would close.
 	// (A bank without a valid candidate must be marked for the fast
@@ -347,7 +347,7 @@ func (c *channel) dequeue(i int32) {
 		b.tail[dir] = q.prev
 	}
 	b.n[dir]--
-	c.rowCnt[q.bank][dir][q.row&63]--
+	c.rowCnt[int(q.bank)<<7|dir<<6|int(q.row&63)]--
 	if q.write {
 		c.wfilt[c.wfiltIndex(q.block)]--
 		c.nWrites--
@@ -658,7 +658,7 @@ func (c *channel) pick(b *bank, wantWrite bool) {
 // the open row, or -1.
 func (c *channel) hit(b *bank, write bool) int32 {
 	dir := dirOf(write)
-	if b.noHit[dir] || c.rowCnt[b.id][dir][b.openRow&63] == 0 {
+	if b.noHit[dir] || c.rowCnt[int(b.id)<<7|dir<<6|int(b.openRow&63)] == 0 {
 		return -1
 	}
 	for i := b.head[dir]; i >= 0; i = c.reqs[i].next {

@@ -97,7 +97,9 @@ func (c *channel) initSched() {
 	// bank-group term of an ACT never binds and all ACTs of a rank share
 	// G_c; likewise for RD/WR when tCCD_L <= tCCD_S and tWTR_L <= tWTR_S
 	// (LPDDR4 and every standard without bank groups). Fewer classes,
-	// same times.
+	// same times. The fast scheduler then does not even update the
+	// bank-group times: older values bind even less (stepScan reads
+	// them after a switch at maxFastSeq).
 	c.actBG, c.casBG = c.nbg, c.nbg
 	if p.RRDL <= p.RRDS {
 		c.actBG = 1
@@ -421,7 +423,11 @@ func (c *channel) fastACT(bi int, t int64) {
 	b.preOK = max(b.preOK, t+p.RAS)
 	b.actOK = max(b.actOK, t+p.RC)
 	r.lastACT = t
-	r.lastACTbg[b.bg] = t
+	if c.actBG != 1 {
+		// With merged classes the bank-group term never binds, also
+		// when left older than the truth (see initSched).
+		r.lastACTbg[b.bg] = t
+	}
 	r.faw[r.fawI&3] = t
 	r.fawI = (r.fawI + 1) & 3
 	c.cmdFree = t + p.CmdACT
@@ -557,7 +563,9 @@ func (c *channel) fastCAS(bi int, t int64) {
 		end = t + p.WL + dur
 		b.preOK = max(b.preOK, end+p.WR)
 		r.lastWrEnd = end
-		r.lastWrBG[b.bg] = end
+		if c.casBG != 1 {
+			r.lastWrBG[b.bg] = end // see the ACT's lastACTbg
+		}
 		c.busDir = 2
 		d.st.writes++
 		d.st.writeBursts += uint64(bursts)
@@ -575,7 +583,9 @@ func (c *channel) fastCAS(bi int, t int64) {
 	c.busFree = end
 	c.busRank = rank
 	r.lastCAS = last
-	r.lastCASbg[b.bg] = last
+	if c.casBG != 1 {
+		r.lastCASbg[b.bg] = last
+	}
 	if c.nc == 4 {
 		// One rank, RD and WR classes 2 and 3 (casChanged's terms);
 		// more ranks or bank groups: stepFast calls casChanged (a call
@@ -611,7 +621,7 @@ func (c *channel) fastCAS(bi int, t int64) {
 		b.tail[dir] = prev
 	}
 	b.n[dir]--
-	c.rowCnt[bi][dir][q.row&63]--
+	c.rowCnt[bi<<7|dir<<6|int(q.row&63)]--
 	if write {
 		c.wfilt[c.wfiltIndex(q.block)]--
 		c.nWrites--
