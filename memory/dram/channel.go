@@ -91,7 +91,7 @@ type channel struct {
 	banks   []bank
 	ranks   []rank
 	reqs    []req
-	free    int32 // free entries of reqs, linked through next (-1 ends)
+	free    int32    // free entries of reqs, linked through next (-1 ends)
 	pending []uint64 // bit per bank with queued requests
 	// wfilt counts queued writes per hash of their block, so a request
 	// searches the write buffer only when a write to its block may wait.

@@ -19,20 +19,24 @@ import (
 // V_b = max(L_b, G_c) the earliest command issues at
 // x = max(floor, min_b V_b), and the FR-FCFS winner is, among the banks
 // with V_b <= x, a column command before ACT/PRE, then the oldest
-// request: stepScan's order exactly.
+// request: stepScan's order exactly. Each bank's priority key packs
+// that order (RD/WR flag, request age, bank index), so a step is two
+// branch-free passes over the banks: the least V_b, then the least key
+// among the banks ready by x. Up to 16 banks per channel the passes
+// read every bank unrolled and compute V_b from L_b and G_c on the
+// fly; beyond, they visit the banks with a candidate and V_b is kept
+// per bank (setG updates a class's banks).
 //
-// min_b V_b = min_c u_c with u_c = max(G_c, least L_b of c's banks), so
-// a step takes the minimum over the classes (4 on LPDDR4 with one rank,
-// 7 for DRAMsim3's two-rank LPDDR4) instead of the banks; the banks of
-// classes with u_c <= x are ready if L_b <= x, and the least priority
-// key among them wins. Both passes use sign masks instead of branches.
 // The state changes incrementally:
-//   - a bank's candidate changes only when the bank or its queue does:
-//     inval marks it dirty, and the next step re-picks it (flush) and
-//     moves it between classes, updating their least L_b;
+//   - a bank's candidate changes only when the bank or its queue does.
+//     The issued command's bank is re-registered at once: PRE is
+//     followed by ACT and ACT by the column command of the same request
+//     (no search), a column command by a pick; any other change (a new
+//     request, a refresh, a read/write mode switch) marks the bank dirty
+//     and the next step re-picks it (flush);
 //   - G_c changes only when a rank activates or refreshes one bank (its
-//     ACT classes, actChanged) or a column command issues (every RD/WR
-//     class through the data bus, casChanged).
+//     ACT classes) or a column command issues (every RD/WR class through
+//     the data bus, casChanged).
 //
 // A refresh falling due blocks the banks it covers; a step whose
 // earliest command would come at or after the earliest due refresh
@@ -40,6 +44,12 @@ import (
 // same V_b. Power-down (a rank's wake-up adds tXP to its commands) and
 // organizations with more than 64 banks or classes per channel use
 // stepScan throughout.
+//
+// The issue paths are written for the compiler: they avoid calls on the
+// common path (every call makes live values go through the stack),
+// update the bank-group times only where their classes are separate,
+// and pass the winner through opaque so that the passes use
+// conditional moves rather than mispredicted branches.
 
 // maxFastSeq is the first request sequence number the fast scheduler's
 // priority key cannot hold (flag, 57-bit age, 6-bit bank).
@@ -77,8 +87,9 @@ type sched struct {
 	casCls [64]uint8
 	crank  [64]int32 // per class: its rank
 
-	// Per bank: V_b = max(L_b, G_c) of its candidate (MaxInt64 without
-	// one, and for the padding up to 16 banks and the sentinel 64).
+	// Per bank: V_b = max(L_b, G_c) of its candidate, MaxInt64 without
+	// one and for the sentinel 64 (kept beyond 16 banks; up to 16,
+	// scratch for stepFast's passes).
 	v [65]int64
 
 	// Per class: its banks, G_c (clamped at 0: it only meets L_b >= 0
@@ -458,24 +469,6 @@ func (c *channel) fastACT(bi int, t int64) {
 // so mispredictions would cost more than the moves. It does not see
 // through the float64 round trip when it decides, and removes it later.
 func opaque(x uint64) uint64 { return math.Float64bits(math.Float64frombits(x)) }
-
-// minS and maxS are min and max of values whose difference cannot
-// overflow, without branches.
-func minS(a, b int64) int64 {
-	d := b - a
-	return a + d&(d>>63)
-}
-
-func maxS(a, b int64) int64 {
-	d := a - b
-	return a - d&(d>>63)
-}
-
-// minU64 is min without branches.
-func minU64(a, b uint64) uint64 {
-	_, lt := bits.Sub64(b, a, 0)
-	return a ^ (a^b)&-lt
-}
 
 // stepRefresh is stepFast when a refresh may be due before the next
 // command: stepScan's search and refresh handling, over the banks'
