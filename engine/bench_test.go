@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/edgeprof/edgeprof/engine/gguf"
@@ -80,6 +81,15 @@ func synthModel(b *testing.B, shape, typ string) string {
 	return path
 }
 
+// benchModelList is benchModels, or the colon-separated list in
+// EDGEPROF_BENCH_MODELS (e.g. "synth:tinyllama-1.1b:Q4_0").
+func benchModelList() []string {
+	if env := os.Getenv("EDGEPROF_BENCH_MODELS"); env != "" {
+		return strings.Split(env, ",")
+	}
+	return benchModels
+}
+
 var benchModels = []string{
 	"stories260K.gguf",
 	"synth:stories15M:F32", "synth:stories15M:Q8_0", "synth:stories15M:Q4_0",
@@ -91,11 +101,7 @@ var benchModels = []string{
 //
 //	go test ./engine -run '^$' -bench Decode -benchtime 64x
 func BenchmarkDecode(b *testing.B) {
-	models := benchModels
-	if env := os.Getenv("EDGEPROF_BENCH_MODELS"); env != "" {
-		models = filepath.SplitList(env)
-	}
-	for _, name := range models {
+	for _, name := range benchModelList() {
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/t%d", name, threads), func(b *testing.B) {
 				m := benchModel(b, name)
@@ -188,7 +194,7 @@ func BenchmarkDecodeTrace(b *testing.B) {
 //
 //	go test ./engine -run '^$' -bench Perplexity -benchtime 4x
 func BenchmarkPerplexity(b *testing.B) {
-	for _, name := range []string{"stories260K.gguf", "synth:stories15M:Q8_0"} {
+	for _, name := range benchModelList() {
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/t%d", name, threads), func(b *testing.B) {
 				m := benchModel(b, name)
