@@ -81,7 +81,7 @@ func synthModel(b *testing.B, shape, typ string) string {
 	return path
 }
 
-// benchModelList is benchModels, or the colon-separated list in
+// benchModelList is benchModels, or the comma-separated list in
 // EDGEPROF_BENCH_MODELS (e.g. "synth:tinyllama-1.1b:Q4_0").
 func benchModelList() []string {
 	if env := os.Getenv("EDGEPROF_BENCH_MODELS"); env != "" {
