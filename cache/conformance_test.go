@@ -56,23 +56,7 @@ func checkInvariants(t *testing.T, h *Hierarchy) {
 						t.Fatalf("%s[%d]: line %#x in set %d", l.cfg.Name, j, tg&lineMask, set)
 					}
 				}
-				if l.sig != nil {
-					var want uint64
-					lb := 64 / l.ways
-					for w, tg := range l.tags[set*l.stride : set*l.stride+l.ways] {
-						if tg&fValid != 0 {
-							k := tg&^flagBits | fValid
-							lane := lane16(k)
-							if l.ways == 8 {
-								lane = lane8(k)
-							}
-							want |= lane << (w * lb)
-						}
-					}
-					if l.sig[set] != want {
-						t.Fatalf("%s[%d] set %d: signature %#x, want %#x", l.cfg.Name, j, set, l.sig[set], want)
-					}
-				}
+				checkSig(t, l, set)
 				if l.inlineLRU {
 					for w := 0; w < l.ways; w++ {
 						if valid := l.tags[set*l.stride+w]&fValid != 0; valid != (l.tags[set*l.stride+l.ways+w]>>8 != 0) || l.tags[set*l.stride+l.ways+w]&0xff != uint64(w) {
@@ -113,6 +97,30 @@ func checkInvariants(t *testing.T, h *Hierarchy) {
 				}
 			}
 		}
+	}
+}
+
+// checkSig verifies the signature of set, if l keeps signatures, against
+// its tags.
+func checkSig(t *testing.T, l *Level, set int) {
+	t.Helper()
+	if l.sig == nil {
+		return
+	}
+	var want uint64
+	lb := 64 / l.ways
+	for w, tg := range l.tags[set*l.stride : set*l.stride+l.ways] {
+		if tg&fValid != 0 {
+			k := tg&^flagBits | fValid
+			lane := lane16(k)
+			if l.ways == 8 {
+				lane = lane8(k)
+			}
+			want |= lane << (w * lb)
+		}
+	}
+	if l.sig[set] != want {
+		t.Fatalf("%s set %d: signature %#x, want %#x", l.cfg.Name, set, l.sig[set], want)
 	}
 }
 

@@ -274,3 +274,45 @@ func TestFastPathChoice(t *testing.T) {
 		}
 	}
 }
+
+// TestSignatureClear: invalidating lines (which the fast path never does,
+// but the general path may) keeps the signatures in step, and lines that
+// share a lane are told apart by their tags.
+func TestSignatureClear(t *testing.T) {
+	for _, ways := range []int{4, 8} {
+		h, err := NewHierarchy(HierarchyConfig{Cores: 1, CyclePS: 1, Memory: &fixedMemory{}, Levels: []Config{
+			{Name: "L1", SizeBytes: 4 * 64 * ways, Ways: ways, LineBytes: 64, Replacement: "lru", WriteAllocate: true},
+		}})
+		if err != nil || !h.fast {
+			t.Fatalf("%d ways: fast = %v, error %v", ways, h.fast, err)
+		}
+		l := h.Level(0, 0)
+		// Lines of set 0 whose lanes collide with line 0's.
+		lane := lane16
+		if ways == 8 {
+			lane = lane8
+		}
+		var same []uint64
+		for ln := uint64(4); len(same) < 2; ln += 4 {
+			if lane(ln|fValid) == lane(fValid) {
+				same = append(same, ln)
+			}
+		}
+		// 0 and same[0] in, then hits on both (their lanes match the
+		// other's too), then same[1]: a miss though its lane matches.
+		h.Run(lines(trace.Read, 0, same[0], 4, 8))
+		h.Run(lines(trace.Read, same[0], 0, same[0], 0))
+		checkStat(t, "misses after hits on lines sharing a lane", h.Stats()[0].Misses(), 4)
+		h.Run(lines(trace.Read, same[1]))
+		checkStat(t, "misses after a line sharing their lane", h.Stats()[0].Misses(), 5)
+		for set := 0; set < l.sets; set++ {
+			checkSig(t, l, set)
+		}
+		for w := 0; w < ways; w += 2 {
+			l.clear(0, w)
+		}
+		for set := 0; set < l.sets; set++ {
+			checkSig(t, l, set)
+		}
+	}
+}

@@ -258,6 +258,15 @@ func NewHierarchy(cfg HierarchyConfig) (*Hierarchy, error) {
 	h.fast = h.fastOK()
 	if h.fast {
 		h.fs = &fastState{pend: make([]uint64, cfg.Cores)}
+		// Only the fast path reads signatures, so only its levels pay
+		// for keeping them.
+		for _, insts := range h.levels {
+			for _, l := range insts {
+				if sigWays(l.inlineLRU, l.ways) {
+					l.sig, l.laneBits = make([]uint64, l.sets), uint(64/l.ways)
+				}
+			}
+		}
 	}
 	for t := range h.coreOf {
 		h.coreOf[t] = uint8(t % cfg.Cores)

@@ -44,8 +44,10 @@ type Level struct {
 	inlineLRU bool
 	clock     uint64
 	// sig holds the set signatures of an inline-lru level of 4 or 8
-	// ways (sig.go), nil otherwise.
+	// ways in a hierarchy that takes the fast path (sig.go), nil
+	// otherwise. laneBits is the width of a way's lane (16 or 8).
 	sig       []uint64
+	laneBits  uint
 	writeBack bool
 	// nvalid counts the valid lines of each set of a non-lru level, so a
 	// fill into a full set goes straight to the policy instead of
@@ -101,9 +103,6 @@ func New(cfg Config) (*Level, error) {
 		l.nvalid = make([]uint16, sets)
 	}
 	l.tags = make([]uint64, sets*l.stride)
-	if sigWays(l.inlineLRU, l.ways) {
-		l.sig = make([]uint64, sets)
-	}
 	if l.inlineLRU {
 		for set := 0; set < sets; set++ {
 			for w := 0; w < cfg.Ways; w++ {
@@ -223,7 +222,10 @@ func (l *Level) leave(set, idx int) uint64 {
 // clear invalidates the line in idx and returns its tag.
 func (l *Level) clear(set, idx int) uint64 {
 	tag := l.tags[idx]
-	l.setLine(set, idx-set*l.stride, idx, 0)
+	l.tags[idx] = 0
+	if l.sig != nil { // the empty lane is 0; no call, so clear stays inlined
+		l.sig[set] &^= (1<<l.laneBits - 1) << (uint(idx-set*l.stride) * l.laneBits & 63)
+	}
 	if l.inlineLRU {
 		l.tags[idx+l.ways] = uint64(idx - set*l.stride)
 	} else {

@@ -13,8 +13,10 @@ import "math/bits"
 // without a branch; the tag word then confirms it, since different lines
 // can share a lane value (1 in 2^15 or 2^7 per pair of ways).
 //
-// Every write of a line into the tags of such a level goes through
-// setLine, which keeps the signature in step (checkInvariants verifies).
+// Only hierarchies on the fast path keep signatures (NewHierarchy
+// allocates them), and every write of a line into the tags of such a
+// level goes through setLine, which keeps the signature in step
+// (checkInvariants verifies).
 
 // sigMul spreads line numbers over the lane bits (Fibonacci hashing).
 const sigMul = 0x9e3779b97f4a7c15
@@ -35,12 +37,18 @@ func lane8(key uint64) uint64  { return key*sigMul>>57 | 0x80 }
 func sigWays(inlineLRU bool, ways int) bool { return inlineLRU && (ways == 4 || ways == 8) }
 
 // setLine writes tag word t into way of set (index idx) and updates the
-// set's signature.
+// set's signature if the level keeps one. It is small enough for Go to
+// inline, so the general path pays one test for signatures it never
+// reads.
 func (l *Level) setLine(set, way, idx int, t uint64) {
 	l.tags[idx] = t
-	if l.sig == nil {
-		return
+	if l.sig != nil {
+		l.setSig(set, way, t)
 	}
+}
+
+// setSig sets the lane of way in the signature of set for tag word t.
+func (l *Level) setSig(set, way int, t uint64) {
 	var lane uint64
 	key := t&^flagBits | fValid
 	if l.ways == 4 {
