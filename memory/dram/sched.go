@@ -52,8 +52,25 @@ import (
 // conditional moves rather than mispredicted branches.
 
 // maxFastSeq is the first request sequence number the fast scheduler's
-// priority key cannot hold (flag, 57-bit age, 6-bit bank).
-const maxFastSeq = 1 << 57
+// priority key cannot hold (see keyFor).
+const maxFastSeq = 1 << 56
+
+// keyFor returns the priority key of a candidate: the least key wins
+// among the banks ready at the same time. From the top: not a column
+// command, the request's sequence number (56 bits), then below the
+// order (sequence numbers are distinct) whether it is a PRE and the
+// bank index, so that the step dispatches on the key itself, without
+// waiting for a load.
+func keyFor(kind uint8, seq uint64, bi int) uint64 {
+	var k uint64
+	switch kind {
+	case cmdACT:
+		k = 1 << 63
+	case cmdPRE:
+		k = 1<<63 | 1<<6
+	}
+	return k | seq<<7 | uint64(bi)
+}
 
 // scanOnly makes every channel use stepScan (with its caches); tests
 // compare the fast scheduler against it and against the plain search.
@@ -265,11 +282,7 @@ func (c *channel) repick(bi int, wantWrite bool) {
 		c.unplace(bi)
 		return
 	}
-	notCAS := uint64(0)
-	if b.cKind != cmdCAS {
-		notCAS = 1 << 63
-	}
-	c.pk[bi&63] = notCAS | b.cSeq<<6 | uint64(bi)
+	c.pk[bi&63] = keyFor(b.cKind, b.cSeq, bi)
 	c.place(bi, int(c.classOf(b)), b.cLocal)
 }
 
@@ -377,10 +390,11 @@ func (c *channel) stepFast(limit int64) bool {
 			k0, k1 = min(k0, c.keyOf(b0, x)), min(k1, c.keyOf(b1, x))
 		}
 	}
-	best := int(opaque(min(k0, k1)) & 63)
+	key := opaque(min(k0, k1))
+	best := int(key & 63)
 	b := &c.banks[best]
-	switch b.cKind {
-	case cmdCAS:
+	switch {
+	case key < 1<<63: // a column command
 		rank := b.rank
 		c.fastCAS(best, x)
 		if c.nc != 4 {
@@ -388,13 +402,13 @@ func (c *channel) stepFast(limit int64) bool {
 		}
 		c.lb = c.cmdFree
 		return true
-	case cmdACT:
+	case key&(1<<6) == 0: // ACT
 		c.fastACT(best, x)
 		c.lb = c.cmdFree
 		return true
 	}
 	// PRE: the bank's next candidate is ACT for the same request (the
-	// oldest of its direction), with the same priority key.
+	// oldest of its direction), with the same key but for the PRE bit.
 	p := c.p
 	q := &c.reqs[b.cReq]
 	if q.class == classNone {
@@ -410,6 +424,7 @@ func (c *channel) stepFast(limit int64) bool {
 	b.cKind = cmdACT
 	l := max(b.actOK, q.at)
 	b.cLocal = l
+	c.pk[best] &^= 1 << 6 // an ACT's key (keyFor)
 	c.place(best, int(c.actCls[best]), l)
 	return true
 }
@@ -688,11 +703,7 @@ func (c *channel) fastCAS(bi int, t int64) {
 		ci = int(c.actCls[bi])
 	}
 	b.cKind, b.cReq, b.cSeq, b.cLocal = kind, ri, nq.seq, l
-	notCAS := uint64(1) << 63
-	if kind == cmdCAS {
-		notCAS = 0
-	}
-	c.pk[bi] = notCAS | nq.seq<<6 | uint64(bi)
+	c.pk[bi] = keyFor(kind, nq.seq, bi)
 	c.place(bi, ci, l)
 }
 
