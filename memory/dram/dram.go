@@ -201,8 +201,8 @@ func (d *DRAM) Submit(r Request) (Ticket, error) {
 	seq := d.nextSeq
 	d.nextSeq++
 	if seq == maxFastSeq {
-		// The fast scheduler packs request ages into 57 bits; past
-		// 1.4e17 requests every channel continues with stepScan.
+		// The fast scheduler packs request ages into 56 bits; past
+		// 7.2e16 requests every channel continues with stepScan.
 		for _, c := range d.chans {
 			c.fast = false
 		}
