@@ -5,12 +5,17 @@ import "github.com/edgeprof/edgeprof/trace"
 // The fast path: a specialized replay loop for the hierarchy users run
 // most and Cachegrind models, in which every level is inline lru,
 // non-inclusive, write-back and write-allocate, nothing prefetches, there
-// is no TLB and events count one reference per line. It works on the same
-// tags and stamps as the general path and gives the same counters, times
-// and memory requests in the same order (TestFastPathDifferential); it
-// only drops the work such a hierarchy never needs: policy calls,
-// prefetch and pollution records, first-use checks, inclusion and
-// exclusion handling, per-line dispatch on the level's kind.
+// is no TLB, the first level is private and events count one reference
+// per line. It works on the same tags and stamps as the general path
+// (plus the set signatures of sig.go) and gives the same counters, times,
+// contents and memory requests in the same order
+// (TestFastPathDifferential); it only drops the work such a hierarchy
+// never needs: policy calls, prefetch and pollution records, first-use
+// checks, inclusion and exclusion handling, per-line dispatch on the
+// level's kind. Its loops are specialized further for a 4-way first
+// level of 64-byte lines (firstRun4, firstLines4) and a single core over
+// an 8-way second level (lower2), the example and Cachegrind's
+// usual geometry; other geometries take firstPass and lowerPass.
 //
 // Any other hierarchy, including one using a policy registered outside
 // this package, takes the general path.
