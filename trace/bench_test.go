@@ -2,7 +2,6 @@ package trace
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"sync"
@@ -14,53 +13,70 @@ type countWriter struct{ n int64 }
 
 func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
 
-// benchStreams are the writer's and reader's benchmark inputs. "engine-tN"
-// is what the engine records for 5 prompt tokens (one batch) and 27
-// decoded ones of a stories15M-shape Q8_0 model on N threads (~0.15 M
-// events, see engineRun); "rows" and "rows-interleaved" emit one event per
-// weight row, the threads' rows one after the other or interleaved row by
-// row (~0.9 M and ~0.3 M events).
+// benchStreams are the writer's and reader's benchmark inputs, built
+// on first use so that a -bench filter builds only what it runs.
+// "engine-tN" is what the engine records for 5 prompt tokens (one batch)
+// and 27 decoded ones of a stories15M-shape Q8_0 model on N threads
+// (~0.15 M events, see engineRun); "rows" and "rows-interleaved" emit one
+// event per weight row, the threads' rows one after the other or
+// interleaved row by row (~0.9 M and ~0.3 M events); "records" is the
+// sim package's end-to-end trace and "lackey" a program's references as
+// din imports them (records_test.go), 2^20 events each.
 type benchStream struct {
 	name   string
+	make   func() (Header, []Event)
+	once   sync.Once
 	h      Header
 	events []Event
 	data   []byte
 }
 
-var (
-	benchOnce    sync.Once
-	benchStreams []benchStream
-)
+var benchStreams = func() []*benchStream {
+	m := newEngineModel(stories15MShape)
+	engine := func(threads int) func() (Header, []Event) {
+		return func() (Header, []Event) { return m.h, m.engineEvents(5, 27, threads) }
+	}
+	rows := func(interleave bool, prompt, decode int) func() (Header, []Event) {
+		return func() (Header, []Event) {
+			m := newEngineModel(stories15MShape)
+			m.interleave = interleave
+			return m.h, m.events(prompt, decode, 2)
+		}
+	}
+	return []*benchStream{
+		{name: "engine-t1", make: engine(1)},
+		{name: "engine-t2", make: engine(2)},
+		{name: "engine-t4", make: engine(4)},
+		{name: "rows", make: rows(false, 4, 12)},
+		{name: "rows-interleaved", make: rows(true, 2, 4)},
+		{name: "records", make: func() (Header, []Event) { return Header{}, simRecords(1 << 20) }},
+		{name: "lackey", make: func() (Header, []Event) { return Header{}, lackeyRecords(newRand(9), 1<<20) }},
+	}
+}()
 
-func streams(b *testing.B) []benchStream {
-	benchOnce.Do(func() {
-		m := newEngineModel(stories15MShape)
-		add := func(name string, events []Event) {
-			benchStreams = append(benchStreams, benchStream{name, m.h, events, encode(b, m.h, events, WriterOptions{})})
-		}
-		for _, th := range []int{1, 2, 4} {
-			add(fmt.Sprintf("engine-t%d", th), m.engineEvents(5, 27, th))
-		}
-		add("rows", m.events(4, 12, 2))
-		m.interleave = true
-		add("rows-interleaved", m.events(2, 4, 2))
+// load builds the stream and its encoding once.
+func (st *benchStream) load(b *testing.B) *benchStream {
+	st.once.Do(func() {
+		st.h, st.events = st.make()
+		st.data = encode(b, st.h, st.events, WriterOptions{})
 	})
-	return benchStreams
+	return st
 }
 
-func streamNamed(b *testing.B, name string) benchStream {
-	for _, st := range streams(b) {
+func streamNamed(b *testing.B, name string) *benchStream {
+	for _, st := range benchStreams {
 		if st.name == name {
-			return st
+			return st.load(b)
 		}
 	}
 	b.Fatalf("no benchmark stream %q", name)
-	return benchStream{}
+	return nil
 }
 
 func BenchmarkWrite(b *testing.B) {
-	for _, st := range streams(b) {
+	for _, st := range benchStreams {
 		b.Run(st.name, func(b *testing.B) {
+			st.load(b)
 			b.ReportAllocs()
 			var cw countWriter
 			for b.Loop() {
@@ -102,8 +118,9 @@ func BenchmarkWriteRandom(b *testing.B) {
 }
 
 func BenchmarkRead(b *testing.B) {
-	for _, st := range streams(b) {
+	for _, st := range benchStreams {
 		b.Run(st.name, func(b *testing.B) {
+			st.load(b)
 			buf := make([]Event, 4096)
 			b.ReportAllocs()
 			for b.Loop() {
