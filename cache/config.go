@@ -116,6 +116,11 @@ type Config struct {
 	// Prefetcher configures this level's prefetcher; the zero value means
 	// none.
 	Prefetcher PrefetcherConfig
+	// WriteStreaming makes a write-allocate level stop allocating the
+	// store misses of a core that is writing a run of full lines
+	// (stream.go); the zero value means never. Levels with it take the
+	// general path.
+	WriteStreaming WriteStreaming
 	// Seed feeds randomized replacement policies.
 	Seed uint64
 }
@@ -168,7 +173,7 @@ func (c Config) Validate() error {
 	if _, err := ResolvePrefetcher(c.Prefetcher); err != nil {
 		return err
 	}
-	return nil
+	return c.WriteStreaming.validate()
 }
 
 // Sets returns the number of sets of a valid configuration.

@@ -25,8 +25,16 @@
 // inline in the tag array for speed; the other policies go through the
 // interface.
 //
+// A write-allocate level may also stream stores (WriteStreaming,
+// stream.go): as the Cortex-A cores do, a core writing a run of
+// sequential full lines stops allocating its store misses there once the
+// run reaches the level's threshold, and the lines go on to the next
+// level or memory without a read-for-ownership fill (counted in
+// Stats.StreamingStores).
+//
 // Hierarchies whose levels are all lru, non-inclusive, write-back and
-// write-allocate, with a private first level, no prefetcher and no TLB
+// write-allocate without write streaming, with a private first level, no
+// prefetcher and no TLB
 // (the hierarchy Cachegrind models, and the usual one for miss-rate
 // studies) replay on a fast path (fast.go) chosen at construction: the
 // first level runs alone in a tight loop and queues its misses, which a

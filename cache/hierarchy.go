@@ -138,8 +138,8 @@ func (c HierarchyConfig) Validate() error {
 	case StraddleCachegrind:
 		for i, l := range c.Levels {
 			p, _ := ResolvePrefetcher(l.Prefetcher)
-			if l.Inclusion != NonInclusive || l.Write != WriteBack || !l.WriteAllocate || p.Name != "none" {
-				return &LevelError{Level: i, Name: l.Name, Err: fieldErr("straddle", "cachegrind counting needs non-inclusive, write-back, write-allocate levels without prefetchers")}
+			if l.Inclusion != NonInclusive || l.Write != WriteBack || !l.WriteAllocate || p.Name != "none" || l.WriteStreaming.AfterLines != 0 {
+				return &LevelError{Level: i, Name: l.Name, Err: fieldErr("straddle", "cachegrind counting needs non-inclusive, write-back, write-allocate levels without prefetchers or write streaming")}
 			}
 		}
 	default:
@@ -205,6 +205,11 @@ type Hierarchy struct {
 	fs   *fastState
 	// coreOf maps a trace thread to its core (thread mod Cores).
 	coreOf [256]uint8
+	// ws holds each core's write-streaming detector and wsAfter each
+	// level's threshold (max uint64: never); ws is nil when no level
+	// streams (stream.go).
+	ws      []streamDetector
+	wsAfter []uint64
 }
 
 // NewHierarchy builds the levels of cfg. It never panics on bad input.
@@ -253,6 +258,12 @@ func NewHierarchy(cfg HierarchyConfig) (*Hierarchy, error) {
 		if !h.levels[i][0].inlineLRU {
 			h.lines = false
 		}
+	}
+	h.initStreaming()
+	if h.ws != nil {
+		// Every store must reach the detector and every store miss the
+		// allocation decision: only the general path does both.
+		h.simple = false
 	}
 	h.lines = h.lines && h.simple
 	h.fast = h.fastOK()
@@ -394,6 +405,13 @@ func (h *Hierarchy) Run(events []trace.Event) {
 			continue
 		}
 		write := k == trace.Write
+		if h.ws != nil {
+			if write {
+				h.streamStores(int(c), e.Addr, e.Size, ln, last)
+				continue
+			}
+			h.observeLoad(int(c), ln, last)
+		}
 		if h.lines && last != ln {
 			h.runLines(int(c), ln, last, write)
 			continue
@@ -463,12 +481,24 @@ func (h *Hierarchy) Run(events []trace.Event) {
 
 // Load simulates one demand load of the line holding addr by core c.
 func (h *Hierarchy) Load(c int, addr Addr) {
-	h.ref(c%h.cfg.Cores, uint64(addr)>>h.lineShift, false)
+	c %= h.cfg.Cores
+	ln := uint64(addr) >> h.lineShift
+	if h.ws != nil {
+		h.observeLoad(c, ln, ln)
+	}
+	h.ref(c, ln, false)
 }
 
 // Store simulates one demand store to the line holding addr by core c.
+// It is a store of less than a line: it ends a write-streaming run (Run
+// events that cover whole lines to stream).
 func (h *Hierarchy) Store(c int, addr Addr) {
-	h.ref(c%h.cfg.Cores, uint64(addr)>>h.lineShift, true)
+	c %= h.cfg.Cores
+	ln := uint64(addr) >> h.lineShift
+	if h.ws != nil {
+		h.observeStore(c, ln, false)
+	}
+	h.ref(c, ln, true)
 }
 
 // Hint offers a prefetch hint for the line holding addr to core c's
@@ -704,6 +734,9 @@ func (h *Hierarchy) topMiss(c int, l *Level, set int, ln Line, write bool) {
 	switch {
 	case write && !l.cfg.WriteAllocate:
 		done = h.writeData(1, c, ln, now, true)
+	case write && h.streams(c, 0):
+		l.st.StreamingStores++
+		done = h.writeData(1, c, ln, now, true)
 	default:
 		kind := reqRead
 		if write {
@@ -852,7 +885,12 @@ func (h *Hierarchy) writeData(i, c int, ln Line, now uint64, demand bool) uint64
 		l.st.Prefetch.PollutionMisses++
 	}
 	var done uint64
-	if l.cfg.WriteAllocate && l.cfg.Inclusion != Exclusive {
+	allocate := l.cfg.WriteAllocate && l.cfg.Inclusion != Exclusive
+	if allocate && h.streams(c, i) {
+		l.st.StreamingStores++
+		allocate = false
+	}
+	if allocate {
 		var dirty bool
 		done, dirty = h.access(i+1, c, ln, reqWrite, t)
 		var f uint64

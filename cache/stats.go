@@ -21,6 +21,10 @@ type Stats struct {
 	// Invalidations counts lines removed by an inclusive level below
 	// (back-invalidation).
 	Invalidations uint64
+	// StreamingStores counts store misses this write-allocate level did
+	// not allocate because their core was in write-streaming mode: the
+	// store went on to the next level (or memory) without a fill.
+	StreamingStores uint64
 	// UntouchedEvictions counts lines that left (evicted or invalidated)
 	// without a demand reference after their fill: prefetched lines never
 	// used, victim and write-back fills never read again.
@@ -75,6 +79,7 @@ func (s *Stats) Add(o *Stats) {
 	s.Writebacks += o.Writebacks
 	s.WriteThroughs += o.WriteThroughs
 	s.Invalidations += o.Invalidations
+	s.StreamingStores += o.StreamingStores
 	s.UntouchedEvictions += o.UntouchedEvictions
 	s.PrefetchRequests += o.PrefetchRequests
 	s.PrefetchRequestMisses += o.PrefetchRequestMisses
@@ -98,6 +103,7 @@ func (s *Stats) Sub(o *Stats) {
 	s.Writebacks -= o.Writebacks
 	s.WriteThroughs -= o.WriteThroughs
 	s.Invalidations -= o.Invalidations
+	s.StreamingStores -= o.StreamingStores
 	s.UntouchedEvictions -= o.UntouchedEvictions
 	s.PrefetchRequests -= o.PrefetchRequests
 	s.PrefetchRequestMisses -= o.PrefetchRequestMisses
