@@ -85,23 +85,23 @@ func TestWriteStreaming(t *testing.T) {
 			// A partial store ends the run: runs 1..6, then 1..6 again; L1
 			// streams runs 4..6 twice. Reads: 6 + the partial line through
 			// L1, 6 allocated by L2.
-			name: "partial store in between",
-			ev:   concat(fullLines(span(100, 6)...), lines(trace.Write, 300), fullLines(span(106, 6)...)),
+			name:     "partial store in between",
+			ev:       concat(fullLines(span(100, 6)...), lines(trace.Write, 300), fullLines(span(106, 6)...)),
 			l1Stream: 6, reads: 13, l1Present: []uint64{102, 106, 108, 300}, l1Absent: []uint64{103, 105, 109, 111},
 			l2Accesses: 13,
 		},
 		{
 			// A load of the run's last line ends it: as above without the
 			// partial store; the load of 105 misses L1 and hits L2.
-			name: "load of the last line",
-			ev:   concat(fullLines(span(100, 6)...), lines(trace.Read, 105), fullLines(span(106, 6)...)),
+			name:     "load of the last line",
+			ev:       concat(fullLines(span(100, 6)...), lines(trace.Read, 105), fullLines(span(106, 6)...)),
 			l1Stream: 6, reads: 12, l1Present: []uint64{100, 105, 106}, l1Absent: []uint64{103, 109, 111},
 			l2Accesses: 13,
 		},
 		{
 			// A load of another line leaves the run alone: runs 1..12.
-			name: "load of another line",
-			ev:   concat(fullLines(span(100, 6)...), lines(trace.Read, 50), fullLines(span(106, 6)...)),
+			name:     "load of another line",
+			ev:       concat(fullLines(span(100, 6)...), lines(trace.Read, 50), fullLines(span(106, 6)...)),
 			l1Stream: 9, l2Stream: 5, reads: 8, writes: 5, l1Present: []uint64{50, 102}, l1Absent: []uint64{103},
 			l2Accesses: 13,
 		},
