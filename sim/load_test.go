@@ -137,15 +137,22 @@ func TestGoodConfigs(t *testing.T) {
 	if got := s.Caches[1].Prefetcher; got != (Prefetcher{Name: "next-line", Degree: 1}) {
 		t.Errorf("next-line prefetcher resolved to %+v, want degree 1 filled in", got)
 	}
+	if ws := s.Caches[1].WriteStreaming; ws == nil || ws.AfterLines != 16 || s.Caches[0].WriteStreaming != nil {
+		t.Errorf("write_streaming = %+v (L2), %+v (L1D), want {16} and absent", ws, s.Caches[0].WriteStreaming)
+	}
+	hc, err := s.CacheConfigs()
+	if err != nil || hc[1].WriteStreaming.AfterLines != 16 || hc[0].WriteStreaming.AfterLines != 0 {
+		t.Errorf("CacheConfigs write streaming = %+v, %+v (%v), want 16 on L2 only", hc[1].WriteStreaming, hc[0].WriteStreaming, err)
+	}
 }
 
 // TestSet: --set overrides on presets and files.
 func TestSet(t *testing.T) {
-	s, err := Load("rpi5", []string{"caches.L2.size=1MiB", "caches.0.ways=8", "cores.count=2", "caches.L1D.prefetcher=stride", "caches.L1D.prefetcher.degree=4", "dtlb.page=16KiB", "seed=9"})
+	s, err := Load("rpi5", []string{"caches.L2.size=1MiB", "caches.0.ways=8", "cores.count=2", "caches.L1D.prefetcher=stride", "caches.L1D.prefetcher.degree=4", "dtlb.page=16KiB", "seed=9", "caches.L1D.write_streaming.after_lines=8"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Caches[1].Size != 1<<20 || s.Caches[0].Ways != 8 || s.Cores.Count != 2 || s.Caches[0].Prefetcher.Name != "stride" || s.Caches[0].Prefetcher.Degree != 4 || s.DTLB.Page != 16<<10 || s.Seed != 9 {
+	if s.Caches[1].Size != 1<<20 || s.Caches[0].Ways != 8 || s.Cores.Count != 2 || s.Caches[0].Prefetcher.Name != "stride" || s.Caches[0].Prefetcher.Degree != 4 || s.DTLB.Page != 16<<10 || s.Seed != 9 || s.Caches[0].WriteStreaming.AfterLines != 8 {
 		t.Errorf("overrides not applied: %+v", s)
 	}
 	s, err = Load(filepath.Join("..", "testdata", "soc", "good", "issue-example.yaml"), []string{"ideal_memory.latency_ns=80", "cores.clock_mhz=2400"})
@@ -159,7 +166,7 @@ func TestSet(t *testing.T) {
 		{"caches.L2.sise=1MiB", `rpi5: --set caches.L2.sise=1MiB: caches[L2].sise: unknown key "sise"`},
 		{"caches.L9.size=1MiB", `rpi5: --set caches.L9.size=1MiB: caches has no entry named "L9"`},
 		{"caches.L2.size=big", `rpi5: --set caches.L2.size=big: caches[L2].size: size "big"`},
-		{"caches.L2.ways=7", `rpi5:48: caches[L2].size: 524288 bytes is not a multiple of line*ways = 448 (after --set caches.L2.ways=7)`},
+		{"caches.L2.ways=7", `rpi5:51: caches[L2].size: 524288 bytes is not a multiple of line*ways = 448 (after --set caches.L2.ways=7)`},
 		{"caches.L2.size", `rpi5: --set caches.L2.size: want path=value`},
 		{"cores..count=1", `rpi5: --set cores..count=1: empty path segment`},
 		{"name.first=x", `rpi5: --set name.first=x: name: want a scalar, got a mapping`},

@@ -51,6 +51,9 @@ type LevelResult struct {
 	Writebacks    uint64   `json:"writebacks"`
 	WriteThroughs uint64   `json:"write_throughs"`
 	Invalidations uint64   `json:"invalidations"`
+	// StreamingStores: store misses not allocated because the core was
+	// in write-streaming mode (docs/metrics.md).
+	StreamingStores uint64 `json:"streaming_stores"`
 	// UselessBytes: bytes filled into the level and evicted untouched.
 	UselessBytes          uint64         `json:"useless_bytes"`
 	PrefetchRequests      uint64         `json:"prefetch_requests"`
@@ -150,6 +153,7 @@ func levelResult(cfg Cache, s cache.LevelStats, baseline *uint64) LevelResult {
 		ReadMisses: s.ReadMisses, WriteMisses: s.WriteMisses,
 		Fills: s.Fills, Evictions: s.Evictions, Writebacks: s.Writebacks,
 		WriteThroughs: s.WriteThroughs, Invalidations: s.Invalidations,
+		StreamingStores:       s.StreamingStores,
 		UselessBytes:          s.UntouchedEvictions * uint64(cfg.Line),
 		PrefetchRequests:      s.PrefetchRequests,
 		PrefetchRequestMisses: s.PrefetchRequestMisses,

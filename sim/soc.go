@@ -98,6 +98,11 @@ type Cache struct {
 	// private).
 	SharedBy   int        `yaml:"shared_by" json:"shared_by"`
 	Prefetcher Prefetcher `yaml:"prefetcher" json:"prefetcher"`
+	// WriteStreaming, when present, makes the level stop allocating the
+	// store misses of a core writing a run of at least after_lines
+	// sequential full lines (the Cortex-A cores' write-streaming mode,
+	// docs/timing-model.md 4.8); absent or after_lines 0: never.
+	WriteStreaming *cache.WriteStreaming `yaml:"write_streaming,omitempty" json:"write_streaming,omitempty"`
 	// BandwidthBytesPerCycle is what one instance delivers per core
 	// cycle (timing model; default 32).
 	BandwidthBytesPerCycle int `yaml:"bandwidth_bytes_per_cycle" json:"bandwidth_bytes_per_cycle"`
@@ -279,6 +284,9 @@ func (s *SoC) CacheConfigs() ([]cache.Config, error) {
 			WriteAllocate: wa, Inclusion: in, SharedBy: c.SharedBy,
 			Prefetcher: cache.PrefetcherConfig(c.Prefetcher),
 			Seed:       cache.DeriveSeed(s.Seed, uint64(i)),
+		}
+		if c.WriteStreaming != nil {
+			out[i].WriteStreaming = *c.WriteStreaming
 		}
 	}
 	return out, nil

@@ -31,10 +31,13 @@ type lineRecorder struct {
 	reqs       []lineReq
 	unloadedPS uint64
 	st         MemoryStats
-	// posted marks the reads of store events that do not hold an L1
-	// fill buffer: the first level does not allocate on a store miss,
-	// so the line is fetched by a lower level on the store's behalf.
+	// posted is set while the hierarchy serves a run of store events.
+	// Their reads do not hold an L1 fill buffer when the first level
+	// did not allocate the store (write_allocate: false, or the core in
+	// write-streaming mode): the line is fetched by a lower level on the
+	// store's behalf. h answers which.
 	posted bool
+	h      *cache.Hierarchy
 }
 
 // lineReq is one request that left the last cache level. A posted read
@@ -50,7 +53,8 @@ type lineReq struct {
 }
 
 func (m *lineRecorder) Access(addr uint64, size uint32, kind trace.Kind, core int, now uint64) uint64 {
-	m.reqs = append(m.reqs, lineReq{addr: addr, core: int32(core), kind: kind, posted: m.posted && kind == trace.Read})
+	posted := m.posted && kind == trace.Read && (m.h == nil || !m.h.StoreAllocates(core, 0))
+	m.reqs = append(m.reqs, lineReq{addr: addr, core: int32(core), kind: kind, posted: posted})
 	switch kind {
 	case trace.Write:
 		m.st.Writes++
@@ -344,18 +348,19 @@ type timing struct {
 	line int64
 
 	mshrs int
-	// l1WriteAllocate: a store miss fills the first level, holding one of
-	// the core's fill buffers like a load miss.
-	l1WriteAllocate bool
-	offsetPS        int64 // issue to arrival at the controller: cache lookups + fabric
-	stepPS          int64 // safe Advance step while every core waits (see newTiming)
-	rlPS            int64 // an undecided read completes at least this long after the horizon
-	flopsPerPS      float64
-	levelLatPS      []int64
-	levelBW         []float64 // bytes per ps per instance
-	shared          []int
-	span            uint64 // physical bytes per address region
-	horizon         int64
+	// l1StoresFill: every store miss fills the first level, holding one
+	// of the core's fill buffers like a load miss (write-allocate, no
+	// write streaming).
+	l1StoresFill bool
+	offsetPS     int64 // issue to arrival at the controller: cache lookups + fabric
+	stepPS       int64 // safe Advance step while every core waits (see newTiming)
+	rlPS         int64 // an undecided read completes at least this long after the horizon
+	flopsPerPS   float64
+	levelLatPS   []int64
+	levelBW      []float64 // bytes per ps per instance
+	shared       []int
+	span         uint64 // physical bytes per address region
+	horizon      int64
 
 	clock    int64 // start of the current segment
 	cores    []coreTiming
@@ -400,7 +405,7 @@ func newTiming(soc *SoC, hdr *trace.Header) (*timing, *lineRecorder, error) {
 	}
 	t := &timing{
 		soc: soc, d: d, fm: newFlopModel(hdr), line: int64(soc.Caches[0].Line),
-		mshrs: soc.Cores.MSHRs, l1WriteAllocate: soc.Caches[0].WriteAllocate == nil || *soc.Caches[0].WriteAllocate,
+		mshrs: soc.Cores.MSHRs, l1StoresFill: l1StoresFill(soc.Caches[0]),
 		tokenIdx: map[uint32]int{}, ops: map[opKey]*opTotals{}, opCount: map[opKey]int{},
 	}
 	cyc := int64(soc.CyclePS())
@@ -485,6 +490,7 @@ func (t *timing) unloadedDRAMPS() int64 {
 // attach connects the hierarchy built over the recorder.
 func (t *timing) attach(h *cache.Hierarchy) {
 	t.h = h
+	t.rec.h = h
 	t.snap = t.levelStats(nil)
 	t.seg.acc = newOpTotals(h.Levels())
 	t.totalLevel = make([]uint64, h.Levels())
@@ -573,15 +579,21 @@ func (t *timing) account(e *trace.Event) {
 	t.pending++
 }
 
+// l1StoresFill reports whether the first level c allocates every store
+// miss.
+func l1StoresFill(c Cache) bool {
+	return (c.WriteAllocate == nil || *c.WriteAllocate) && (c.WriteStreaming == nil || c.WriteStreaming.AfterLines == 0)
+}
+
 // runHier runs the hierarchy on events already accounted. When the first
-// level does not allocate on a store miss, runs of stores go through
-// apart so that the fetches they cause are marked posted.
+// level may not allocate a store miss, runs of stores go through apart so
+// that the fetches they cause can be marked posted.
 func (t *timing) runHier(ev []trace.Event) {
 	t.pending = 0
 	if len(ev) == 0 {
 		return
 	}
-	if t.l1WriteAllocate {
+	if t.l1StoresFill {
 		t.h.Run(ev)
 		return
 	}
