@@ -43,6 +43,10 @@ type Options struct {
 	FloatWeights bool
 }
 
+// maxTraceThreads bounds Options.Threads: trace events carry the thread in
+// a byte.
+const maxTraceThreads = 255
+
 // DefaultBatch is llama.cpp's default ubatch size.
 const DefaultBatch = 512
 
@@ -86,8 +90,9 @@ type Session struct {
 	q16         [][]uint16  // per thread: f16 query
 	p16         [][]uint16  // per thread: f16 probabilities
 
-	mm   matTask
-	attn attnTask
+	mm     matTask
+	events []trace.Event // queued for the sink (see emit)
+	attn   attnTask
 
 	// actAddr are the trace addresses of the activation buffers (see
 	// activationSlot), packed page-aligned in the activation region as a
@@ -130,8 +135,8 @@ func (m *Model) NewSession(opt Options) (*Session, error) {
 	if opt.Threads <= 0 {
 		opt.Threads = 1
 	}
-	if opt.Threads > 255 {
-		return nil, fmt.Errorf("engine: %d threads (max 255)", opt.Threads)
+	if opt.Threads > maxTraceThreads {
+		return nil, fmt.Errorf("engine: %d threads (max %d)", opt.Threads, maxTraceThreads)
 	}
 	if opt.Ctx <= 0 {
 		opt.Ctx = c.CtxTrain
@@ -148,6 +153,9 @@ func (m *Model) NewSession(opt Options) (*Session, error) {
 		chunk = 4096
 	}
 	s := &Session{m: m, opt: opt, chunk: chunk, pool: newPool(opt.Threads)}
+	if opt.Sink != nil {
+		s.events = make([]trace.Event, 0, eventQueue)
+	}
 	s.kvCells = c.Layers * c.KVHeads * opt.Ctx * c.HeadDim
 	if opt.KVF32 {
 		s.kc32 = make([]float32, s.kvCells)
@@ -343,6 +351,9 @@ func (s *Session) forward(toks []int32, from int) {
 	}
 	s.pos += n
 	s.traceToken += uint32(n)
+	if sink != nil {
+		s.flushEvents()
+	}
 }
 
 func addInto(x, y []float32) {
@@ -351,9 +362,35 @@ func addInto(x, y []float32) {
 	}
 }
 
+// emit queues an event; flushEvents hands the queue to the sink. Queuing
+// keeps the per-event cost to a store (the sink is called in bulk, through
+// trace.BatchSink when it has it), and the queue is flushed before every
+// forward pass returns, so a caller sees all of a token's events after
+// Eval.
 func (s *Session) emit(e trace.Event) {
 	e.Phase = s.phase
-	s.opt.Sink.Emit(e)
+	s.events = append(s.events, e)
+	if len(s.events) == cap(s.events) {
+		s.flushEvents()
+	}
+}
+
+// eventQueue is the number of events queued before the sink is called
+// (128 KiB of events: stays in L2 between the engine and the sink).
+const eventQueue = 4096
+
+func (s *Session) flushEvents() {
+	if len(s.events) == 0 {
+		return
+	}
+	if b, ok := s.opt.Sink.(trace.BatchSink); ok {
+		b.EmitBatch(s.events)
+	} else {
+		for i := range s.events {
+			s.opt.Sink.Emit(s.events[i])
+		}
+	}
+	s.events = s.events[:0]
 }
 
 // norm applies RMSNorm to each token's first width elements; the weight
@@ -506,33 +543,37 @@ func (s *Session) emitRows(w *weight, layer int16, op trace.Op, tok uint32) {
 	if s.chunk > 0 && s.chunk > w.RowBytes {
 		rowsPer = s.chunk / w.RowBytes
 	}
-	ffnRowsAreNeurons := op == trace.OpFFNGate || op == trace.OpFFNUp
-	for step := 0; ; step++ {
-		any := false
+	e := trace.Event{Token: tok, Tensor: w.id, Layer: layer, Op: op}
+	rowBytes := uint64(w.RowBytes)
+	if op == trace.OpFFNDown {
+		// In the native layout every row of ffn_down holds one element of
+		// each neuron.
+		e.NeuronLo, e.NeuronHi = 0, uint32(w.Cols)
+	}
+	neurons := op == trace.OpFFNGate || op == trace.OpFFNUp
+	// next[t] is thread t's next unreported row; its share ends at
+	// split's bound.
+	var next, end [maxTraceThreads]int
+	for t := 0; t < threads; t++ {
+		next[t], end[t] = split(w.Rows, threads, t)
+	}
+	for left := true; left; {
+		left = false
 		for t := 0; t < threads; t++ {
-			lo, hi := split(w.Rows, threads, t)
-			a := lo + step*rowsPer
-			if a >= hi {
+			a := next[t]
+			if a >= end[t] {
 				continue
 			}
-			b := min(a+rowsPer, hi)
-			any = true
-			e := trace.Event{
-				Addr: w.offset + uint64(a)*uint64(w.RowBytes), Size: uint32((b - a) * w.RowBytes), Token: tok,
-				Tensor: w.id, Layer: layer, Op: op, Thread: uint8(t),
-			}
-			switch {
-			case ffnRowsAreNeurons:
+			b := min(a+rowsPer, end[t])
+			next[t] = b
+			left = left || b < end[t]
+			e.Addr = w.offset + uint64(a)*rowBytes
+			e.Size = uint32(uint64(b-a) * rowBytes)
+			e.Thread = uint8(t)
+			if neurons {
 				e.NeuronLo, e.NeuronHi = uint32(a), uint32(b)
-			case op == trace.OpFFNDown:
-				// In the native layout every row of ffn_down holds one
-				// element of each neuron.
-				e.NeuronLo, e.NeuronHi = 0, uint32(w.Cols)
 			}
 			s.emit(e)
-		}
-		if !any {
-			return
 		}
 	}
 }

@@ -250,6 +250,16 @@ type Sink interface {
 	Emit(Event)
 }
 
+// BatchSink is a Sink that can also take events in bulk. EmitBatch(evs)
+// must have exactly the effect of calling Emit on each event in order; it
+// must not keep evs, which the caller reuses. Producers that queue events
+// (the engine does) hand them over through EmitBatch when the sink has it,
+// saving a dynamic call per event.
+type BatchSink interface {
+	Sink
+	EmitBatch(evs []Event)
+}
+
 // SinkFunc adapts a function to Sink.
 type SinkFunc func(Event)
 
@@ -264,5 +274,13 @@ type Capture struct {
 // Emit appends e.
 func (c *Capture) Emit(e Event) { c.Events = append(c.Events, e) }
 
+// EmitBatch appends evs.
+func (c *Capture) EmitBatch(evs []Event) { c.Events = append(c.Events, evs...) }
+
 // Discard is a Sink that drops every event.
-var Discard Sink = SinkFunc(func(Event) {})
+var Discard Sink = discard{}
+
+type discard struct{}
+
+func (discard) Emit(Event)        {}
+func (discard) EmitBatch([]Event) {}
