@@ -116,7 +116,7 @@ for bi in range(nb):
             continue
         assert s!=14 and (s<12 or regs[s-12] is not None)
         e=predict(s); m=0
-        if h&0x20: m=p[j]; j+=1; assert m<0x80
+        if h&0x20: m=p[j]; j+=1; assert s<12 or m<0x80  # the fork bit needs a slot source
         if h&0x10: d,j=sv(p,j); e['addr']=(e['addr']+d)&M64
         if m&1: e['size'],j=uv(p,j)
         if m&2: d,j=sv(p,j); e['token']=(e['token']+d)&M32
@@ -129,7 +129,8 @@ for bi in range(nb):
         r=h>>6
         if r==3: c,j=uv(p,j); r=c+3
         valid(e)
-        if s<12: upd_slot(s,e)
+        if s<12 and m&0x80: fork(e); s=0  # a new stream; the repeats continue it
+        elif s<12: upd_slot(s,e)
         elif h&0x30: learn(s-12,e); fork(e)
         blk.append(e)
         for _ in range(r):

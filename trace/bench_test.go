@@ -117,11 +117,19 @@ func BenchmarkWriteRandom(b *testing.B) {
 	b.ReportMetric(float64(cw.n)/float64(len(events)), "bytes/event")
 }
 
-func BenchmarkRead(b *testing.B) {
+// BenchmarkRead reads through a 4096-event buffer, smaller than a
+// block: each block is decoded into the reader's buffer and copied out.
+func BenchmarkRead(b *testing.B) { benchRead(b, 4096) }
+
+// BenchmarkReadBatch reads through a buffer of 65536 events, the
+// simulator's batch: whole blocks are decoded in place.
+func BenchmarkReadBatch(b *testing.B) { benchRead(b, 1<<16) }
+
+func benchRead(b *testing.B, bufLen int) {
 	for _, st := range benchStreams {
 		b.Run(st.name, func(b *testing.B) {
 			st.load(b)
-			buf := make([]Event, 4096)
+			buf := make([]Event, bufLen)
 			b.ReportAllocs()
 			for b.Loop() {
 				r, err := NewReader(bytes.NewReader(st.data), int64(len(st.data)))

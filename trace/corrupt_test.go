@@ -323,7 +323,13 @@ func TestPayloads(t *testing.T) {
 		// 5 is still a zero slot for the repeat.
 		{"repeat from a zero slot", []byte{0x65, 0x21, 0x08, 0x01}, 2, [3]uint32{}, 1, nil, "empty slot"},
 		{"repeat past the block", []byte{0xe0, 0x01, 0x01, 0x00}, 2, [3]uint32{}, 1, nil, "repeats 3 events"},
-		{"reserved mask bit", []byte{0x20, 0x80}, 1, [3]uint32{}, 1, nil, "reserved bit"},
+		// A stream of thread 1 (fork, stride 8; exact), then a far
+		// event from its slot with the fork bit (mask 0x80, address
+		// 16+984) and a repeat: the new stream continues at position 0
+		// and the old one, now at position 1, still predicts 16.
+		{"fork bit", []byte{0x20, 0x21, 0x08, 0x01, 0x00, 0x70, 0x80, 0xb0, 0x0f, 0x01}, 5, [3]uint32{}, 1,
+			[]Event{t1(Event{Size: 8}), t1(Event{Addr: 8, Size: 8}), t1(Event{Addr: 1000, Size: 8}), t1(Event{Addr: 1008, Size: 8}), t1(Event{Addr: 16, Size: 8})}, ""},
+		{"fork bit with a period source", []byte{0x20, 0x01, 0x01, 0x0f, 0x01, 0x2c, 0x80}, 2, [3]uint32{}, 1, nil, "fork bit with period register 0"},
 		{"undefined op", []byte{0x20, 0x11, 0x01, 0x1f}, 1, [3]uint32{}, 1, nil, "op/kind/phase"},
 		{"undefined kind", []byte{0x20, 0x11, 0x01, 0x60}, 1, [3]uint32{}, 1, nil, "op/kind/phase"},
 		{"bytes left over", []byte{0x20, 0x01, 0x01, 0x00}, 1, [3]uint32{}, 1, nil, "payload bytes left"},

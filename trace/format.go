@@ -66,7 +66,7 @@ const (
 	fieldOKP     = 0x10
 	fieldThread  = 0x20
 	fieldNeurons = 0x40
-	fieldUnused  = 0x80
+	fieldFork    = 0x80
 
 	// Sources above the slot positions.
 	srcPeriod0  = slotCount     // period register 0
@@ -196,27 +196,48 @@ func (pr *period) learn(hist []Event, n int, e *Event) {
 	d.Layer = e.Layer - a.Layer
 }
 
+// mru is the slots' most-recently-used order, one slot number per
+// nibble: nibble k (bits 4k to 4k+3) is the slot at position k. Packed
+// in a word, moving a position to the front is a few shifts and masks
+// with no branch and no memory traffic, for the reader's per-event loop.
+type mru uint64
+
+// mruStart is positions 0..11 holding slots 0..11.
+const mruStart mru = 0xba9876543210
+
+// at returns the slot at position k (k < slotCount).
+func (o mru) at(k uint) uint { return uint(o>>(4*(k&15))) & 15 }
+
+// front moves the slot at position k to position 0; positions 0..k-1
+// shift down by one.
+func (o mru) front(k uint) mru {
+	sh := 4 * (k & 15)
+	below := o & (1<<sh - 1)
+	return o&^(1<<(sh+4)-1) | below<<4 | o>>sh&15
+}
+
 // coder is the prediction state shared, bit for bit, by writer and
 // reader. Slots are kept in most-recently-used order through order, which
 // maps a record's slot number to a physical slot. Both sides also keep
 // the block's events so far, which the period registers refer to.
 type coder struct {
 	slots   [slotCount]slot
-	order   [slotCount]uint8
+	order   mru
 	periods [2]period
 }
 
 func (c *coder) reset() {
 	c.slots = [slotCount]slot{}
-	for i := range c.order {
-		c.order[i] = uint8(i)
-	}
+	c.order = mruStart
 	c.periods[0].d, c.periods[1].d = 0, 0
 }
 
+// slot returns the slot at MRU position k.
+func (c *coder) slot(k int) *slot { return &c.slots[c.order.at(uint(k))] }
+
 // predict returns the event slot k (MRU position) expects next.
 func (c *coder) predict(k int) Event {
-	s := &c.slots[c.order[k]]
+	s := c.slot(k)
 	p := s.ev
 	p.Addr += s.stride
 	p.NeuronLo += s.nstride
@@ -236,8 +257,7 @@ func sameStream(a, b *Event) bool {
 // slot k if e continues its stream, else forks e into the least recently
 // used slot; the touched slot moves to the front.
 func (c *coder) update(k int, e Event) {
-	p := c.order[k]
-	s := &c.slots[p]
+	s := c.slot(k)
 	if !sameStream(&e, &s.ev) {
 		c.fork(e)
 		return
@@ -246,20 +266,15 @@ func (c *coder) update(k int, e Event) {
 	s.nstride = e.NeuronLo - s.ev.NeuronLo
 	s.tstride = e.Token - s.ev.Token
 	s.ev = e
-	if k > 0 {
-		copy(c.order[1:k+1], c.order[:k])
-		c.order[0] = p
-	}
+	c.order = c.order.front(uint(k))
 }
 
 // fork starts a stream with e in the least recently used slot, which
 // moves to the front: its next event is expected right after e, with the
 // next neuron range of the same width.
 func (c *coder) fork(e Event) {
-	p := c.order[slotCount-1]
-	c.slots[p] = slot{ev: e, stride: uint64(e.Size), nstride: e.NeuronHi - e.NeuronLo}
-	copy(c.order[1:], c.order[:slotCount-1])
-	c.order[0] = p
+	c.slots[c.order.at(slotCount-1)] = slot{ev: e, stride: uint64(e.Size), nstride: e.NeuronHi - e.NeuronLo}
+	c.order = c.order.front(slotCount - 1)
 }
 
 // predictPeriod returns what period register pr expects at index n of

@@ -133,6 +133,7 @@ func FuzzPayload(f *testing.F) {
 		if len(payload) == 0 || events == 0 {
 			return
 		}
+		checkSlotRecords(t, payload, int(events), int(tensors))
 		checkReader(t, wrapPayload(payload, uint32(events), int(tensors)))
 		// Again with the block header's tokens matching the events, so
 		// that payloads which decode are read cleanly and re-encoded.
@@ -142,15 +143,41 @@ func FuzzPayload(f *testing.F) {
 	})
 }
 
+// decodePayload decodes a block payload of the given event count, with
+// or without the slot-record loop.
+func decodePayload(payload []byte, events, nTensors int, generalOnly bool) ([]Event, error) {
+	r := &Reader{header: &Header{Tensors: make([]TensorSym, nTensors)}, payload: payload, starts: make([]uint64, 1), generalOnly: generalOnly}
+	return r.decodeBlock(nil, events)
+}
+
+// checkSlotRecords decodes a payload with and without the slot-record
+// loop: events and errors must be the same.
+func checkSlotRecords(t *testing.T, payload []byte, events, nTensors int) {
+	fast, ferr := decodePayload(payload, events, nTensors, false)
+	ref, rerr := decodePayload(payload, events, nTensors, true)
+	if fmt.Sprint(ferr) != fmt.Sprint(rerr) {
+		t.Fatalf("decode error %v, general path %v", ferr, rerr)
+	}
+	// On an error too: the events before the failing record.
+	if len(fast) != len(ref) {
+		t.Fatalf("decoded %d events, general path %d", len(fast), len(ref))
+	}
+	for i := range ref {
+		if fast[i] != ref[i] {
+			t.Fatalf("event %d = %v, general path %v", i, fast[i], ref[i])
+		}
+	}
+}
+
 // payloadTokens decodes a block payload and returns the first, min and
 // max token of its events, or false if it does not decode.
 func payloadTokens(payload []byte, events, nTensors int) ([3]uint32, bool) {
-	r := &Reader{header: &Header{Tensors: make([]TensorSym, nTensors)}, payload: payload, starts: make([]uint64, 1)}
-	if r.decodeBlock(events) != nil {
+	ev, err := decodePayload(payload, events, nTensors, false)
+	if err != nil {
 		return [3]uint32{}, false
 	}
-	tok := [3]uint32{r.events[0].Token, r.events[0].Token, r.events[0].Token}
-	for _, e := range r.events {
+	tok := [3]uint32{ev[0].Token, ev[0].Token, ev[0].Token}
+	for _, e := range ev {
 		tok[1] = min(tok[1], e.Token)
 		tok[2] = max(tok[2], e.Token)
 	}

@@ -60,6 +60,9 @@ type Reader struct {
 	seeking bool
 	err     error // sticky
 	hb      [blockHeaderSize]byte
+	// generalOnly (tests) decodes every record through the general
+	// path, the reference the slot-record loop is checked against.
+	generalOnly bool
 }
 
 // Open opens the trace file path. Close releases it.
@@ -358,14 +361,17 @@ func parseBlockHeader(hb []byte, off int64) (indexEntry, int64, string) {
 	return ie, plen, ""
 }
 
-// loadBlock reads and checks block r.next and makes it current.
-func (r *Reader) loadBlock() error {
+// loadBlock reads and checks block r.next and decodes it: into
+// direct[:events] when direct is not nil (it must have room for the
+// block's events), else into r.events, which becomes current. It
+// returns the number of events decoded into direct.
+func (r *Reader) loadBlock(direct []Event) (int, error) {
 	i := r.next
 	if i >= len(r.index) {
 		if r.tail != nil {
-			return r.named(r.tail)
+			return 0, r.named(r.tail)
 		}
-		return io.EOF
+		return 0, io.EOF
 	}
 	ie := r.index[i]
 	limit := r.info.HeaderBytes + r.info.BlockBytes
@@ -375,18 +381,18 @@ func (r *Reader) loadBlock() error {
 	good := r.starts[i]
 	hb := r.hb[:]
 	if err := r.readAt(hb, ie.offset); err != nil {
-		return r.named(corruptf(i, ie.offset, good, "read block header: %v", err))
+		return 0, r.named(corruptf(i, ie.offset, good, "read block header: %v", err))
 	}
 	got, plen, msg := parseBlockHeader(hb, ie.offset)
 	if msg != "" {
-		return r.named(corruptf(i, ie.offset, good, "%s", msg))
+		return 0, r.named(corruptf(i, ie.offset, good, "%s", msg))
 	}
 	if got != ie {
-		return r.named(corruptf(i, ie.offset, good, "block header (%d events, tokens %d/%d/%d) disagrees with the index (%d events, tokens %d/%d/%d)",
+		return 0, r.named(corruptf(i, ie.offset, good, "block header (%d events, tokens %d/%d/%d) disagrees with the index (%d events, tokens %d/%d/%d)",
 			got.events, got.first, got.min, got.max, ie.events, ie.first, ie.min, ie.max))
 	}
 	if ie.offset+blockHeaderSize+plen != limit {
-		return r.named(corruptf(i, ie.offset, good, "block of %d payload bytes ends at %d, the next structure starts at %d", plen, ie.offset+blockHeaderSize+plen, limit))
+		return 0, r.named(corruptf(i, ie.offset, good, "block of %d payload bytes ends at %d, the next structure starts at %d", plen, ie.offset+blockHeaderSize+plen, limit))
 	}
 	if cap(r.payload) < int(plen) {
 		// Grow geometrically so a trace of growing blocks allocates
@@ -395,25 +401,36 @@ func (r *Reader) loadBlock() error {
 	}
 	r.payload = r.payload[:plen]
 	if err := r.readAt(r.payload, ie.offset+blockHeaderSize); err != nil {
-		return r.named(corruptf(i, ie.offset, good, "read block payload: %v", err))
+		return 0, r.named(corruptf(i, ie.offset, good, "read block payload: %v", err))
 	}
 	crc := crc32.Update(crc32.Checksum(hb[:21], castagnoli), castagnoli, r.payload)
 	if want := le32(hb[21:]); crc != want {
-		return r.named(corruptf(i, ie.offset, good, "crc32c %#08x, stored %#08x", crc, want))
+		return 0, r.named(corruptf(i, ie.offset, good, "crc32c %#08x, stored %#08x", crc, want))
 	}
 	r.next = i + 1
 	r.blk = i
 	r.blkOff = ie.offset
 	r.cur = 0
-	if err := r.decodeBlock(int(ie.events)); err != nil {
-		r.events = r.events[:0]
-		return r.named(err)
+	r.events = r.events[:0]
+	total := int(ie.events)
+	dst := direct
+	if dst == nil {
+		dst = r.events[:min(cap(r.events), total)]
+	} else {
+		dst = dst[:total]
 	}
-	if msg := checkTokens(r.events, ie); msg != "" {
-		r.events = r.events[:0]
-		return r.named(corruptf(i, ie.offset, good, "%s", msg))
+	ev, err := r.decodeBlock(dst, total)
+	if err != nil {
+		return 0, r.named(err)
 	}
-	return nil
+	if msg := checkTokens(ev, ie); msg != "" {
+		return 0, r.named(corruptf(i, ie.offset, good, "%s", msg))
+	}
+	if direct != nil {
+		return total, nil
+	}
+	r.events = ev
+	return 0, nil
 }
 
 // checkTokens checks the block header's token fields against the events,
@@ -432,13 +449,15 @@ func checkTokens(events []Event, ie indexEntry) string {
 }
 
 // Next decodes up to len(buf) events into buf (which must not be empty;
-// 4096 is a good size). It returns n > 0 and a nil
+// 4096 is a good size, and one of at least a block's events, 16384 by
+// default, is decoded into without a copy). It returns n > 0 and a nil
 // error, or 0 and an error: io.EOF at the end of a complete trace; an
 // error matching ErrTruncated after the last good event of a trace cut
 // off mid-write (the events before it were all delivered, so callers may
 // report it as a warning); any other error for corruption, after which
 // the reader stays failed. Events of a block are delivered only after its
-// CRC matched and all of it decoded.
+// CRC matched and all of it decoded. Like io.Reader's Read, Next may use
+// all of buf as scratch space during the call.
 func (r *Reader) Next(buf []Event) (int, error) {
 	if r.err != nil {
 		return 0, r.err
@@ -449,7 +468,16 @@ func (r *Reader) Next(buf []Event) (int, error) {
 			if n > 0 {
 				break
 			}
-			if err := r.loadBlock(); err != nil {
+			if !r.seeking && r.next < len(r.index) && int(r.index[r.next].events) <= len(buf) {
+				// The whole block fits: decode it in place.
+				k, err := r.loadBlock(buf)
+				if err != nil {
+					r.err = err
+					return 0, err
+				}
+				return k, nil
+			}
+			if _, err := r.loadBlock(nil); err != nil {
 				r.err = err
 				return 0, err
 			}
@@ -476,91 +504,196 @@ func (r *Reader) corrupt(format string, args ...any) *FormatError {
 	return corruptf(r.blk, r.blkOff, r.starts[r.blk], format, args...)
 }
 
-// grow makes room for n events in r.events, growing geometrically up to
-// the block's count so that a block costs memory in proportion to the
-// events it really holds.
-func (r *Reader) grow(n, total int) {
-	if n <= cap(r.events) {
-		return
-	}
-	c := min(max(n, 2*cap(r.events), DefaultBlockEvents), total)
-	ev := make([]Event, len(r.events), c)
-	copy(ev, r.events)
-	r.events = ev
+// grow returns dst (r.events) with room for need events, growing
+// geometrically up to the block's total so that a block costs memory in
+// proportion to the events it really holds.
+func (r *Reader) grow(dst []Event, need, total int) []Event {
+	ev := make([]Event, min(max(need, 2*len(dst), DefaultBlockEvents), total))
+	copy(ev, dst)
+	r.events = ev[:0]
+	return ev
 }
 
 // decodeBlock decodes the payload of the current block, which holds total
-// events, into r.events.
-func (r *Reader) decodeBlock(total int) error {
+// events, into dst and returns them. dst has room for all of them (a
+// caller's buffer) or is r.events, grown as events are decoded. On an
+// error it returns the events decoded before the failing record.
+func (r *Reader) decodeBlock(dst []Event, total int) ([]Event, error) {
 	r.c.reset()
-	r.pos = 0
-	r.events = r.events[:0]
 	p := r.payload
 	nt := len(r.header.Tensors)
-	for n := 0; n < total; n = len(r.events) {
-		if r.pos >= len(p) {
-			return r.corrupt("payload ends after %d of the block's %d events", n, total)
+	pos, n := 0, 0
+	for {
+		// Most records of record-style traces (and the first pass of
+		// engine blocks) are a slot's prediction with at most an address
+		// correction: decoded in one loop, without calls.
+		if !r.generalOnly {
+			pos, n = r.c.slotRecords(p, pos, dst, n)
 		}
-		h := p[r.pos]
+		if n == total {
+			break
+		}
+		if pos >= len(p) {
+			return dst[:n], r.corrupt("payload ends after %d of the block's %d events", n, total)
+		}
+		r.pos = pos
+		h := p[pos]
 		src := int(h & recSrcMask)
 		switch {
 		case src == srcControl:
 			if err := r.control(h, n); err != nil {
-				return err
+				return dst[:n], err
 			}
+			pos = r.pos
 			continue
 		case src == srcReserved:
-			return r.corrupt("record at payload byte %d: source %d is reserved", r.pos, src)
+			return dst[:n], r.corrupt("record at payload byte %d: source %d is reserved", pos, src)
 		case src >= srcPeriod0 && r.c.periods[src-srcPeriod0].d == 0:
-			return r.corrupt("record at payload byte %d: period register %d used before it was set", r.pos, src-srcPeriod0)
+			return dst[:n], r.corrupt("record at payload byte %d: period register %d used before it was set", pos, src-srcPeriod0)
 		}
-		start := r.pos
-		var e Event
-		var rep uint64
-		if h&(recAddr|recFields) == 0 && h>>recRepeatSh < 3 {
-			// Fast path: the record is just the source's prediction.
-			r.pos++
-			if src < slotCount {
-				e = r.c.predict(src)
-			} else {
-				e = predictPeriod(r.events, n, &r.c.periods[src-srcPeriod0])
-			}
-			rep = uint64(h >> recRepeatSh)
-		} else {
-			var err error
-			if e, rep, err = r.record(src, n); err != nil {
-				return err
-			}
-			if src >= srcPeriod0 && h&(recAddr|recFields) != 0 {
-				// A corrected event starts a stream in the slots.
-				r.c.periods[src-srcPeriod0].learn(r.events, n, &e)
-				r.c.fork(e)
-			}
+		start := pos
+		e, rep, fork, err := r.record(src, dst[:n])
+		if err != nil {
+			return dst[:n], err
 		}
 		if e.Size == 0 {
-			return r.corrupt("record at payload byte %d: event size 0", start)
+			return dst[:n], r.corrupt("record at payload byte %d: event size 0", start)
 		}
 		if e.Tensor != NoTensor && int(e.Tensor) >= nt {
-			return r.corrupt("record at payload byte %d: tensor %d outside the header's %d tensors", start, e.Tensor, nt)
+			return dst[:n], r.corrupt("record at payload byte %d: tensor %d outside the header's %d tensors", start, e.Tensor, nt)
 		}
 		if rep >= uint64(total-n) {
-			return r.corrupt("record at payload byte %d repeats %d events, only %d left in the block", start, rep, total-n-1)
+			return dst[:n], r.corrupt("record at payload byte %d repeats %d events, only %d left in the block", start, rep, total-n-1)
 		}
-		r.grow(n+1+int(rep), total)
-		r.events = append(r.events, e)
+		if need := n + 1 + int(rep); need > len(dst) {
+			dst = r.grow(dst[:n], need, total)
+		}
 		if src < slotCount {
-			r.c.update(src, e)
-			if err := r.repeatSlot(src, int(rep), start); err != nil {
-				return err
+			dst[n] = e
+			n++
+			if fork {
+				// A new stream: its repeats continue it at position 0.
+				r.c.fork(e)
+				src = 0
+			} else {
+				r.c.update(src, e)
 			}
-		} else if err := r.repeatPeriod(&r.c.periods[src-srcPeriod0], int(rep), nt, start); err != nil {
-			return err
+			n, err = r.repeatSlot(dst, n, src, int(rep), start)
+		} else {
+			pr := &r.c.periods[src-srcPeriod0]
+			if h&(recAddr|recFields) != 0 {
+				// A corrected event starts a stream in the slots.
+				pr.learn(dst, n, &e)
+				r.c.fork(e)
+			}
+			dst[n] = e
+			n++
+			n, err = r.repeatPeriod(dst, n, pr, int(rep), nt, start)
 		}
+		if err != nil {
+			return dst[:n], err
+		}
+		pos = r.pos
 	}
-	if r.pos != len(p) {
-		return r.corrupt("%d payload bytes left after the block's last event", len(p)-r.pos)
+	if pos != len(p) {
+		return dst[:n], r.corrupt("%d payload bytes left after the block's last event", len(p)-pos)
 	}
-	return nil
+	return dst[:n], nil
+}
+
+// slotRecords decodes records from p[pos:] into dst[n:] as long as each
+// is a slot's prediction with at most an address correction (no field
+// mask) and its events fit in dst; it returns where it stopped. Such an
+// event continues its slot's stream (only the address, neurons and token
+// move), so the slot update needs no stream test; a slot that holds an
+// event holds a valid one, so the only check is that it is not empty.
+// Anything else, including every malformed record, stops the loop before
+// changing any state and is left to the general path, which reports it.
+func (c *coder) slotRecords(p []byte, pos int, dst []Event, n int) (int, int) {
+	for pos < len(p) {
+		h := p[pos]
+		k := uint(h & recSrcMask)
+		if k >= slotCount || h&recFields != 0 {
+			break
+		}
+		q := pos + 1
+		var d uint64
+		if h&recAddr != 0 {
+			if q >= len(p) {
+				break
+			}
+			if b := p[q]; b < 0x80 {
+				d = uint64(b)
+				q++
+			} else if q+1 < len(p) && p[q+1] < 0x80 {
+				d = uint64(b&0x7f) | uint64(p[q+1])<<7
+				q += 2
+			} else {
+				v, m := binary.Uvarint(p[q:])
+				if m <= 0 {
+					break
+				}
+				d = v
+				q += m
+			}
+			d = uint64(unzigzag(d))
+		}
+		rep := uint64(h >> recRepeatSh)
+		if rep == 3 {
+			v, m := binary.Uvarint(p[q:])
+			if m <= 0 || v > MaxBlockEvents {
+				break
+			}
+			rep = v + 3
+			q += m
+		}
+		if rep >= uint64(len(dst)-n) {
+			break
+		}
+		s := &c.slots[c.order.at(k)]
+		if s.ev.Size == 0 {
+			break
+		}
+		// The repeats take the slots at positions k-1, k-2, ... in turn
+		// (streams in round robin). None is empty: every change of the
+		// order moves a slot that then holds an event to the front, so
+		// the slots holding events always come first.
+		pos = q
+		s.stride += d
+		e := &s.ev
+		e.Addr += s.stride
+		e.NeuronLo += s.nstride
+		e.NeuronHi += s.nstride
+		e.Token += s.tstride
+		dst[n] = *e
+		n++
+		if k == 0 {
+			// One stream advancing by its strides: the common run.
+			for range rep {
+				e.Addr += s.stride
+				e.NeuronLo += s.nstride
+				e.NeuronHi += s.nstride
+				e.Token += s.tstride
+				dst[n] = *e
+				n++
+			}
+			continue
+		}
+		o := c.order.front(k)
+		for range rep {
+			s := &c.slots[o.at(k)]
+			e := &s.ev
+			e.Addr += s.stride
+			e.NeuronLo += s.nstride
+			e.NeuronHi += s.nstride
+			e.Token += s.tstride
+			dst[n] = *e
+			n++
+			o = o.front(k)
+		}
+		c.order = o
+	}
+	return pos, n
 }
 
 // control applies the control record at r.pos, met after n events.
@@ -589,65 +722,61 @@ func (r *Reader) control(h byte, n int) error {
 	return nil
 }
 
-// repeatSlot appends rep events, each the prediction of MRU position k
-// followed by its update. Room was made by grow.
-func (r *Reader) repeatSlot(k, rep, start int) error {
+// repeatSlot writes rep events into dst[n:], each the prediction of MRU
+// position k followed by its update, and returns the new count. Room was
+// made by the caller.
+func (r *Reader) repeatSlot(dst []Event, n, k, rep, start int) (int, error) {
 	if k == 0 {
 		// One slot advancing by its strides: the common run.
-		s := &r.c.slots[r.c.order[0]]
+		s := r.c.slot(0)
 		e := s.ev
-		n := len(r.events)
-		ev := r.events[:n+rep]
-		for i := n; i < len(ev); i++ {
+		for i := n; i < n+rep; i++ {
 			e.Addr += s.stride
 			e.NeuronLo += s.nstride
 			e.NeuronHi += s.nstride
 			e.Token += s.tstride
-			ev[i] = e
+			dst[i] = e
 		}
-		r.events = ev
 		s.ev = e
-		return nil
+		return n + rep, nil
 	}
 	// Streams taking turns (threads' chunks): each repeat advances the
 	// slot at position k by its strides, which its update keeps, and
 	// moves it to the front.
-	o := &r.c.order
 	for range rep {
-		p := o[k]
-		s := &r.c.slots[p]
+		s := r.c.slot(k)
 		if s.ev.Size == 0 {
 			// A record corrected from an all-zero slot and forked
 			// leaves a zero slot at position k.
-			return r.corrupt("record at payload byte %d: a repeat predicts from an empty slot", start)
+			return n, r.corrupt("record at payload byte %d: a repeat predicts from an empty slot", start)
 		}
 		s.ev.Addr += s.stride
 		s.ev.NeuronLo += s.nstride
 		s.ev.NeuronHi += s.nstride
 		s.ev.Token += s.tstride
-		r.events = append(r.events, s.ev)
-		copy(o[1:k+1], o[:k])
-		o[0] = p
+		dst[n] = s.ev
+		n++
+		r.c.order = r.c.order.front(uint(k))
 	}
-	return nil
+	return n, nil
 }
 
-// repeatPeriod appends rep events, each the prediction of period register
-// pr. Room was made by grow.
-func (r *Reader) repeatPeriod(pr *period, rep, nt, start int) error {
-	n := len(r.events)
+// repeatPeriod writes rep events into dst[n:], each the prediction of
+// period register pr, and returns the new count. Room was made by the
+// caller.
+func (r *Reader) repeatPeriod(dst []Event, n int, pr *period, rep, nt, start int) (int, error) {
 	// The first repetition, if any of it is left, event by event.
 	for ; rep > 0 && n-2*pr.d < pr.origin; rep-- {
-		e := predictPeriod(r.events, n, pr)
+		e := predictPeriod(dst, n, pr)
 		if e.Size == 0 || e.Tensor != NoTensor && int(e.Tensor) >= nt {
-			return r.corrupt("record at payload byte %d: repeat %d predicts size %d, tensor %d", start, n, e.Size, e.Tensor)
+			return n, r.corrupt("record at payload byte %d: repeat %d predicts size %d, tensor %d", start, n, e.Size, e.Tensor)
 		}
-		r.events = append(r.events, e)
+		dst[n] = e
 		n++
 	}
 	// Then a + (a - b) in place: the hot loop of a decoded token.
 	d := pr.d
-	ev := r.events[:n+rep]
+	ev := dst[:n+rep]
 	for i := n; i < len(ev); i++ {
 		a, b, e := &ev[i-d], &ev[i-2*d], &ev[i]
 		*e = *a
@@ -659,11 +788,10 @@ func (r *Reader) repeatPeriod(pr *period, rep, nt, start int) error {
 		e.Tensor += a.Tensor - b.Tensor
 		e.Layer += a.Layer - b.Layer
 		if e.Size == 0 || e.Tensor != NoTensor && int(e.Tensor) >= nt {
-			return r.corrupt("record at payload byte %d: repeat %d predicts size %d, tensor %d", start, i, e.Size, e.Tensor)
+			return i, r.corrupt("record at payload byte %d: repeat %d predicts size %d, tensor %d", start, i, e.Size, e.Tensor)
 		}
 	}
-	r.events = ev
-	return nil
+	return n + rep, nil
 }
 
 func (r *Reader) uvarint(what string) (uint64, error) {
@@ -697,9 +825,9 @@ func (r *Reader) byte(what string) (byte, error) {
 	return b, nil
 }
 
-// record decodes the event record at r.pos, predicted from source src at
-// index n of the block, and its repeat count.
-func (r *Reader) record(src, n int) (Event, uint64, error) {
+// record decodes the event record at r.pos, predicted from source src
+// after the block's events hist, and its repeat count.
+func (r *Reader) record(src int, hist []Event) (Event, uint64, bool, error) {
 	start := r.pos
 	h := r.payload[r.pos]
 	r.pos++
@@ -707,22 +835,22 @@ func (r *Reader) record(src, n int) (Event, uint64, error) {
 	if src < slotCount {
 		e = r.c.predict(src)
 	} else {
-		e = predictPeriod(r.events, n, &r.c.periods[src-srcPeriod0])
+		e = predictPeriod(hist, len(hist), &r.c.periods[src-srcPeriod0])
 	}
 	var m byte
 	if h&recFields != 0 {
 		var err error
 		if m, err = r.byte("field mask"); err != nil {
-			return Event{}, 0, err
+			return Event{}, 0, false, err
 		}
-		if m&fieldUnused != 0 {
-			return Event{}, 0, r.corrupt("record at payload byte %d: field mask %#02x has the reserved bit set", start, m)
+		if m&fieldFork != 0 && src >= slotCount {
+			return Event{}, 0, false, r.corrupt("record at payload byte %d: fork bit with period register %d as the source", start, src-srcPeriod0)
 		}
 	}
 	if h&recAddr != 0 {
 		d, err := r.svarint("address delta", 64)
 		if err != nil {
-			return Event{}, 0, err
+			return Event{}, 0, false, err
 		}
 		e.Addr += uint64(d)
 	}
@@ -731,58 +859,58 @@ func (r *Reader) record(src, n int) (Event, uint64, error) {
 			pos := r.pos
 			v, err := r.uvarint("size")
 			if err != nil {
-				return Event{}, 0, err
+				return Event{}, 0, false, err
 			}
 			if v == 0 || v > 0xffffffff {
-				return Event{}, 0, r.corrupt("size at payload byte %d: %d, want 1 to 2^32-1", pos, v)
+				return Event{}, 0, false, r.corrupt("size at payload byte %d: %d, want 1 to 2^32-1", pos, v)
 			}
 			e.Size = uint32(v)
 		}
 		if m&fieldToken != 0 {
 			d, err := r.svarint("token delta", 32)
 			if err != nil {
-				return Event{}, 0, err
+				return Event{}, 0, false, err
 			}
 			e.Token += uint32(d)
 		}
 		if m&fieldTensor != 0 {
 			d, err := r.svarint("tensor delta", 16)
 			if err != nil {
-				return Event{}, 0, err
+				return Event{}, 0, false, err
 			}
 			e.Tensor += uint16(d)
 		}
 		if m&fieldLayer != 0 {
 			d, err := r.svarint("layer delta", 16)
 			if err != nil {
-				return Event{}, 0, err
+				return Event{}, 0, false, err
 			}
 			e.Layer += int16(d)
 		}
 		if m&fieldOKP != 0 {
 			b, err := r.byte("op/kind/phase")
 			if err != nil {
-				return Event{}, 0, err
+				return Event{}, 0, false, err
 			}
 			e.Op, e.Kind, e.Phase = Op(b&31), Kind(b>>5&3), Phase(b>>7)
 			if !e.Op.Valid() || !e.Kind.Valid() {
-				return Event{}, 0, r.corrupt("op/kind/phase byte %#02x at payload byte %d: op %d or kind %d undefined", b, r.pos-1, e.Op, e.Kind)
+				return Event{}, 0, false, r.corrupt("op/kind/phase byte %#02x at payload byte %d: op %d or kind %d undefined", b, r.pos-1, e.Op, e.Kind)
 			}
 		}
 		if m&fieldThread != 0 {
 			var err error
 			if e.Thread, err = r.byte("thread"); err != nil {
-				return Event{}, 0, err
+				return Event{}, 0, false, err
 			}
 		}
 		if m&fieldNeurons != 0 {
 			lo, err := r.svarint("neuron_lo delta", 32)
 			if err != nil {
-				return Event{}, 0, err
+				return Event{}, 0, false, err
 			}
 			hi, err := r.svarint("neuron_hi delta", 32)
 			if err != nil {
-				return Event{}, 0, err
+				return Event{}, 0, false, err
 			}
 			e.NeuronLo += uint32(lo)
 			e.NeuronHi += uint32(hi)
@@ -792,14 +920,14 @@ func (r *Reader) record(src, n int) (Event, uint64, error) {
 	if rep == 3 {
 		v, err := r.uvarint("repeat count")
 		if err != nil {
-			return Event{}, 0, err
+			return Event{}, 0, false, err
 		}
 		if v > MaxBlockEvents {
-			return Event{}, 0, r.corrupt("repeat count %d exceeds %d", v+3, MaxBlockEvents)
+			return Event{}, 0, false, r.corrupt("repeat count %d exceeds %d", v+3, MaxBlockEvents)
 		}
 		rep = v + 3
 	}
-	return e, rep, nil
+	return e, rep, m&fieldFork != 0, nil
 }
 
 // SeekToken positions the reader at the first event, in file order, whose

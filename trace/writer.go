@@ -51,8 +51,9 @@ type Writer struct {
 	nTensors    int
 
 	c      coder
-	hist   []Event // the block's events so far
-	buf    []byte  // block header placeholder + payload
+	steady [slotCount]bool // by physical slot: its last event was near its prediction
+	hist   []Event         // the block's events so far
+	buf    []byte          // block header placeholder + payload
 	first  uint32
 	min    uint32
 	max    uint32
@@ -111,6 +112,7 @@ func NewWriter(w io.Writer, h Header, opts WriterOptions) (*Writer, error) {
 
 func (w *Writer) resetBlock() {
 	w.c.reset()
+	w.steady = [slotCount]bool{}
 	w.hist = w.hist[:0]
 	w.buf = w.buf[:blockHeaderSize]
 	w.runSrc = noRun
@@ -161,10 +163,10 @@ func (w *Writer) Emit(e Event) {
 			w.repeat(&e)
 			return
 		}
-	} else if src != noRun && slotRepeats(&e, &w.c.slots[w.c.order[src]]) {
+	} else if src != noRun && slotRepeats(&e, w.c.slot(src)) {
 		if src == 0 {
 			// Continuing the front slot leaves its strides as they are.
-			w.c.slots[w.c.order[0]].ev = e
+			w.c.slot(0).ev = e
 		} else {
 			w.c.update(src, e)
 		}
@@ -327,11 +329,12 @@ func (w *Writer) record(e Event) {
 	// since coding through a slot also teaches the slots the new stream.
 	best, bestCost := 0, math.MaxInt
 	for k := range slotCount {
-		c := slotCost(&e, &w.c.slots[w.c.order[k]])
+		c := slotCost(&e, w.c.slot(k))
 		if c == 1 {
 			w.open(k)
 			w.buf = append(w.buf, byte(k))
 			w.c.update(k, e)
+			w.steady[w.c.order.at(0)] = true
 			return
 		}
 		if c < bestCost {
@@ -347,13 +350,33 @@ func (w *Writer) record(e Event) {
 		}
 	}
 	w.open(best)
-	w.buf = appendRecord(w.buf, best, e, bestP)
+	if best < slotCount && sameStream(&e, &w.c.slot(best).ev) {
+		if far(e.Addr-bestP.Addr) && (w.steady[w.c.order.at(uint(best))] || w.c.slot(slotCount-1).ev.Size == 0) {
+			// The update would move a stream that its stride predicts
+			// well far away, or a slot is still free: the stream may
+			// well continue (a sequential walk interrupted by a random
+			// access), so the event starts a new one instead. A slot
+			// that took a far event stays the home of such events
+			// (random accesses), which then cost no fork.
+			w.buf = appendRecord(w.buf, best, e, bestP, fieldFork)
+			w.c.fork(e)
+			w.steady[w.c.order.at(0)] = false
+			w.runSrc = 0
+			return
+		}
+		w.buf = appendRecord(w.buf, best, e, bestP, 0)
+		w.c.update(best, e)
+		w.steady[w.c.order.at(0)] = !far(e.Addr - bestP.Addr)
+		return
+	}
+	w.buf = appendRecord(w.buf, best, e, bestP, 0)
 	if best < slotCount {
 		w.c.update(best, e)
 	} else {
 		w.c.periods[best-srcPeriod0].learn(w.hist, n, &e)
 		w.c.fork(e)
 	}
+	w.steady[w.c.order.at(0)] = false
 }
 
 // open starts a record through src at the end of the payload.
@@ -414,13 +437,23 @@ func fieldsCost(e, p *Event, tok, lo, hi uint32) int {
 	return 0
 }
 
-// appendRecord encodes e against its prediction p from source src.
-func appendRecord(dst []byte, src int, e, p Event) []byte {
+// forkDistance is the address correction from which the writer forks
+// an event of a slot's stream into a new slot rather than moving the
+// slot there.
+const forkDistance = 1 << 16
+
+// far reports whether an address correction d (two's complement) is at
+// least forkDistance either way.
+func far(d uint64) bool { return d+forkDistance-1 > 2*forkDistance-2 }
+
+// appendRecord encodes e against its prediction p from source src; m0
+// holds extra field mask bits (fieldFork).
+func appendRecord(dst []byte, src int, e, p Event, m0 byte) []byte {
 	h := byte(src)
 	if e.Addr != p.Addr {
 		h |= recAddr
 	}
-	var m byte
+	m := m0
 	if e.Size != p.Size {
 		m |= fieldSize
 	}
