@@ -208,6 +208,9 @@ const mruStart mru = 0xba9876543210
 // at returns the slot at position k (k < slotCount).
 func (o mru) at(k uint) uint { return uint(o>>(4*(k&15))) & 15 }
 
+// first returns the slot at position 0.
+func (o mru) first() uint { return uint(o) & 15 }
+
 // front moves the slot at position k to position 0; positions 0..k-1
 // shift down by one.
 func (o mru) front(k uint) mru {
@@ -221,13 +224,15 @@ func (o mru) front(k uint) mru {
 // maps a record's slot number to a physical slot. Both sides also keep
 // the block's events so far, which the period registers refer to.
 type coder struct {
-	slots   [slotCount]slot
+	// slots has room for every nibble value so that indexing it with
+	// one needs no bounds check; the last four are never used.
+	slots   [16]slot
 	order   mru
 	periods [2]period
 }
 
 func (c *coder) reset() {
-	c.slots = [slotCount]slot{}
+	c.slots = [16]slot{}
 	c.order = mruStart
 	c.periods[0].d, c.periods[1].d = 0, 0
 }
@@ -256,24 +261,24 @@ func sameStream(a, b *Event) bool {
 // update records that e was coded through MRU position k: it advances
 // slot k if e continues its stream, else forks e into the least recently
 // used slot; the touched slot moves to the front.
-func (c *coder) update(k int, e Event) {
+func (c *coder) update(k int, e *Event) {
 	s := c.slot(k)
-	if !sameStream(&e, &s.ev) {
+	if !sameStream(e, &s.ev) {
 		c.fork(e)
 		return
 	}
 	s.stride = e.Addr - s.ev.Addr
 	s.nstride = e.NeuronLo - s.ev.NeuronLo
 	s.tstride = e.Token - s.ev.Token
-	s.ev = e
+	s.ev = *e
 	c.order = c.order.front(uint(k))
 }
 
 // fork starts a stream with e in the least recently used slot, which
 // moves to the front: its next event is expected right after e, with the
 // next neuron range of the same width.
-func (c *coder) fork(e Event) {
-	c.slots[c.order.at(slotCount-1)] = slot{ev: e, stride: uint64(e.Size), nstride: e.NeuronHi - e.NeuronLo}
+func (c *coder) fork(e *Event) {
+	c.slots[c.order.at(slotCount-1)] = slot{ev: *e, stride: uint64(e.Size), nstride: e.NeuronHi - e.NeuronLo}
 	c.order = c.order.front(slotCount - 1)
 }
 

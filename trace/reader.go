@@ -573,10 +573,10 @@ func (r *Reader) decodeBlock(dst []Event, total int) ([]Event, error) {
 			n++
 			if fork {
 				// A new stream: its repeats continue it at position 0.
-				r.c.fork(e)
+				r.c.fork(&e)
 				src = 0
 			} else {
-				r.c.update(src, e)
+				r.c.update(src, &e)
 			}
 			n, err = r.repeatSlot(dst, n, src, int(rep), start)
 		} else {
@@ -584,7 +584,7 @@ func (r *Reader) decodeBlock(dst []Event, total int) ([]Event, error) {
 			if h&(recAddr|recFields) != 0 {
 				// A corrected event starts a stream in the slots.
 				pr.learn(dst, n, &e)
-				r.c.fork(e)
+				r.c.fork(&e)
 			}
 			dst[n] = e
 			n++

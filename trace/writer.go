@@ -51,9 +51,9 @@ type Writer struct {
 	nTensors    int
 
 	c      coder
-	steady [slotCount]bool // by physical slot: its last event was near its prediction
-	hist   []Event         // the block's events so far
-	buf    []byte          // block header placeholder + payload
+	steady [16]bool // by physical slot: its last event was near its prediction
+	hist   []Event  // the block's events so far
+	buf    []byte   // block header placeholder + payload
 	first  uint32
 	min    uint32
 	max    uint32
@@ -112,7 +112,7 @@ func NewWriter(w io.Writer, h Header, opts WriterOptions) (*Writer, error) {
 
 func (w *Writer) resetBlock() {
 	w.c.reset()
-	w.steady = [slotCount]bool{}
+	w.steady = [16]bool{}
 	w.hist = w.hist[:0]
 	w.buf = w.buf[:blockHeaderSize]
 	w.runSrc = noRun
@@ -127,7 +127,7 @@ func (w *Writer) Events() uint64 { return w.total }
 // Err returns the first error met, if any.
 func (w *Writer) Err() error { return w.err }
 
-func (w *Writer) check(e Event) error {
+func (w *Writer) check(e *Event) error {
 	switch {
 	case !e.Op.Valid():
 		return fmt.Errorf("op %d is not a defined op", uint8(e.Op))
@@ -168,12 +168,12 @@ func (w *Writer) Emit(e Event) {
 			// Continuing the front slot leaves its strides as they are.
 			w.c.slot(0).ev = e
 		} else {
-			w.c.update(src, e)
+			w.c.update(src, &e)
 		}
 		w.repeat(&e)
 		return
 	}
-	w.emitRecord(e)
+	w.emitRecord(&e)
 }
 
 // slotRepeats reports whether e is slot s's prediction.
@@ -217,15 +217,15 @@ func (w *Writer) repeat(e *Event) {
 	}
 }
 
-func (w *Writer) emitRecord(e Event) {
+func (w *Writer) emitRecord(e *Event) {
 	if err := w.check(e); err != nil {
-		w.err = fmt.Errorf("trace: event %d (%v): %w", w.total, e, err)
+		w.err = fmt.Errorf("trace: event %d (%v): %w", w.total, *e, err)
 		return
 	}
 	w.flushRun()
 	w.setPeriods()
 	w.record(e)
-	w.note(&e)
+	w.note(e)
 	if len(w.hist) >= w.blockEvents || len(w.buf)-blockHeaderSize >= blockPayloadSoft {
 		w.flushBlock()
 	}
@@ -291,6 +291,9 @@ func (w *Writer) hints(e *Event) {
 // setPeriods writes control records for the registers whose proposed
 // period changed.
 func (w *Writer) setPeriods() {
+	if w.want == [2]int{} {
+		return
+	}
 	for r := range w.want {
 		d := w.want[r]
 		if d == 0 || d == w.c.periods[r].d || d > len(w.hist) {
@@ -311,14 +314,15 @@ func (w *Writer) setPeriods() {
 }
 
 // record codes e through the source that predicts it most cheaply.
-func (w *Writer) record(e Event) {
+func (w *Writer) record(e *Event) {
 	n := len(w.hist)
 	// An exact prediction is a 1-byte record; periods first, as their
 	// runs are the longest.
 	var pp [2]Event
+	periods := w.c.periods[0].d|w.c.periods[1].d != 0 // none in foreign traces
 	for r := range w.c.periods {
-		if pr := &w.c.periods[r]; pr.d != 0 {
-			if pp[r] = predictPeriod(w.hist, n, pr); e == pp[r] {
+		if pr := &w.c.periods[r]; periods && pr.d != 0 {
+			if pp[r] = predictPeriod(w.hist, n, pr); *e == pp[r] {
 				w.open(srcPeriod0 + r)
 				w.buf = append(w.buf, byte(srcPeriod0+r))
 				return
@@ -327,30 +331,65 @@ func (w *Writer) record(e Event) {
 	}
 	// Otherwise an exact slot, or the cheapest source; slots first,
 	// since coding through a slot also teaches the slots the new stream.
-	best, bestCost := 0, math.MaxInt
+	best, bestCost, addrOnly := 0, math.MaxInt, false
+	o := w.c.order
 	for k := range slotCount {
-		c := slotCost(&e, w.c.slot(k))
+		s := &w.c.slots[o.first()]
+		o >>= 4
+		c, f := slotCost(e, s, bestCost)
 		if c == 1 {
 			w.open(k)
 			w.buf = append(w.buf, byte(k))
 			w.c.update(k, e)
-			w.steady[w.c.order.at(0)] = true
+			w.steady[w.c.order.first()] = true
 			return
 		}
 		if c < bestCost {
-			best, bestCost = k, c
+			best, bestCost, addrOnly = k, c, f == 0
+		}
+		if s.ev.Size == 0 {
+			// The empty slots come last (reader.go, slotRecords) and
+			// all predict the same: the first one stands for all.
+			break
 		}
 	}
-	bestP := w.c.predict(best)
 	for r := range w.c.periods {
-		if w.c.periods[r].d != 0 {
-			if c := recordCost(&e, &pp[r]); c < bestCost {
-				best, bestCost, bestP = srcPeriod0+r, c, pp[r]
+		if periods && w.c.periods[r].d != 0 {
+			if c := recordCost(e, &pp[r]); c < bestCost {
+				best, bestCost = srcPeriod0+r, c
 			}
 		}
 	}
+	if best < slotCount && addrOnly {
+		// Only the address differs from the slot's prediction (the
+		// common record of record-style traces): the event continues
+		// the slot's stream, with the same token and neuron strides.
+		phys := w.c.order.at(uint(best))
+		s := &w.c.slots[phys]
+		d := e.Addr - (s.ev.Addr + s.stride)
+		w.open(best)
+		if far(d) && (w.steady[phys] || w.c.slot(slotCount-1).ev.Size == 0) {
+			w.buf = append(w.buf, byte(best)|recAddr|recFields, fieldFork)
+			w.buf = binary.AppendUvarint(w.buf, zigzag(int64(d)))
+			w.c.fork(e)
+			w.steady[w.c.order.first()] = false
+			w.runSrc = 0
+			return
+		}
+		w.buf = append(w.buf, byte(best)|recAddr)
+		w.buf = binary.AppendUvarint(w.buf, zigzag(int64(d)))
+		s.stride = e.Addr - s.ev.Addr
+		s.ev = *e
+		w.c.order = w.c.order.front(uint(best))
+		w.steady[phys] = !far(d)
+		return
+	}
+	bestP := w.c.predict(best)
+	if best >= slotCount {
+		bestP = pp[best-srcPeriod0]
+	}
 	w.open(best)
-	if best < slotCount && sameStream(&e, &w.c.slot(best).ev) {
+	if best < slotCount && sameStream(e, &w.c.slot(best).ev) {
 		if far(e.Addr-bestP.Addr) && (w.steady[w.c.order.at(uint(best))] || w.c.slot(slotCount-1).ev.Size == 0) {
 			// The update would move a stream that its stride predicts
 			// well far away, or a slot is still free: the stream may
@@ -358,25 +397,25 @@ func (w *Writer) record(e Event) {
 			// access), so the event starts a new one instead. A slot
 			// that took a far event stays the home of such events
 			// (random accesses), which then cost no fork.
-			w.buf = appendRecord(w.buf, best, e, bestP, fieldFork)
+			w.buf = appendRecord(w.buf, best, e, &bestP, fieldFork)
 			w.c.fork(e)
-			w.steady[w.c.order.at(0)] = false
+			w.steady[w.c.order.first()] = false
 			w.runSrc = 0
 			return
 		}
-		w.buf = appendRecord(w.buf, best, e, bestP, 0)
+		w.buf = appendRecord(w.buf, best, e, &bestP, 0)
 		w.c.update(best, e)
-		w.steady[w.c.order.at(0)] = !far(e.Addr - bestP.Addr)
+		w.steady[w.c.order.first()] = !far(e.Addr - bestP.Addr)
 		return
 	}
-	w.buf = appendRecord(w.buf, best, e, bestP, 0)
+	w.buf = appendRecord(w.buf, best, e, &bestP, 0)
 	if best < slotCount {
 		w.c.update(best, e)
 	} else {
-		w.c.periods[best-srcPeriod0].learn(w.hist, n, &e)
+		w.c.periods[best-srcPeriod0].learn(w.hist, n, e)
 		w.c.fork(e)
 	}
-	w.steady[w.c.order.at(0)] = false
+	w.steady[w.c.order.first()] = false
 }
 
 // open starts a record through src at the end of the payload.
@@ -396,14 +435,21 @@ func recordCost(e, p *Event) int {
 }
 
 // slotCost is recordCost against slot s's prediction, read in place as it
-// runs for every slot of every event that no run or period predicts.
-func slotCost(e *Event, s *slot) int {
+// runs for every slot of every event that no run or period predicts, and
+// the part of it that is not the header and address (fieldsCost). A slot
+// whose address correction alone costs limit or more cannot be the
+// cheapest: its cost is only known to be at least limit (f is -1).
+func slotCost(e *Event, s *slot, limit int) (c, f int) {
 	p := &s.ev
 	n := 1
 	if a := p.Addr + s.stride; e.Addr != a {
 		n += uvarintLen(zigzag(int64(e.Addr - a)))
 	}
-	return n + fieldsCost(e, p, p.Token+s.tstride, p.NeuronLo+s.nstride, p.NeuronHi+s.nstride)
+	if n >= limit {
+		return n, -1
+	}
+	f = fieldsCost(e, p, p.Token+s.tstride, p.NeuronLo+s.nstride, p.NeuronHi+s.nstride)
+	return n + f, f
 }
 
 // fieldsCost is the length of the field mask and the fields of e against
@@ -448,7 +494,7 @@ func far(d uint64) bool { return d+forkDistance-1 > 2*forkDistance-2 }
 
 // appendRecord encodes e against its prediction p from source src; m0
 // holds extra field mask bits (fieldFork).
-func appendRecord(dst []byte, src int, e, p Event, m0 byte) []byte {
+func appendRecord(dst []byte, src int, e, p *Event, m0 byte) []byte {
 	h := byte(src)
 	if e.Addr != p.Addr {
 		h |= recAddr
@@ -498,7 +544,7 @@ func appendRecord(dst []byte, src int, e, p Event, m0 byte) []byte {
 		dst = binary.AppendUvarint(dst, zigzag(int64(e.Layer-p.Layer)))
 	}
 	if m&fieldOKP != 0 {
-		dst = append(dst, packOKP(e))
+		dst = append(dst, packOKP(*e))
 	}
 	if m&fieldThread != 0 {
 		dst = append(dst, e.Thread)
