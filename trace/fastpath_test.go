@@ -2,6 +2,7 @@ package trace
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -79,69 +80,83 @@ func TestNextBufferSizes(t *testing.T) {
 	}
 }
 
-// randomSlotPayload builds a payload of mostly well-formed slot records:
-// field changes that fork streams (threads) and teach token and neuron
-// strides, address corrections, repeats of every code, and now and then
-// a random byte.
-func randomSlotPayload(rng interface{ IntN(int) int }) []byte {
-	var p []byte
-	for range 1 + rng.IntN(40) {
-		k := byte(rng.IntN(slotCount))
-		rep := byte(rng.IntN(4))
-		switch c := rng.IntN(10); {
-		case c < 3:
-			h := k | recFields | rep<<recRepeatSh
-			if rng.IntN(2) == 0 {
-				h |= recAddr
-			}
-			m := byte(rng.IntN(2)*fieldSize | rng.IntN(2)*fieldToken | rng.IntN(2)*fieldThread | rng.IntN(2)*fieldNeurons | rng.IntN(4)/3*fieldFork)
-			p = append(p, h, m)
-			if h&recAddr != 0 {
+// randomRecord appends a random, mostly well-formed record: field
+// changes that fork streams (threads) and teach token and neuron strides,
+// address corrections, repeats of every code, and now and then a random
+// byte.
+func randomRecord(rng interface{ IntN(int) int }, p []byte) []byte {
+	k := byte(rng.IntN(4))
+	if rng.IntN(4) == 0 {
+		k = byte(rng.IntN(slotCount))
+	}
+	rep := byte(rng.IntN(4))
+	switch c := rng.IntN(10); {
+	case c < 3:
+		h := k | recFields | rep<<recRepeatSh
+		if rng.IntN(2) == 0 {
+			h |= recAddr
+		}
+		m := byte(rng.IntN(2)*fieldSize | rng.IntN(2)*fieldToken | rng.IntN(2)*fieldThread | rng.IntN(2)*fieldNeurons | rng.IntN(4)/3*fieldFork)
+		p = append(p, h, m)
+		if h&recAddr != 0 {
+			p = append(p, byte(rng.IntN(128)))
+		}
+		if m&fieldSize != 0 {
+			p = append(p, byte(1+rng.IntN(100)))
+		}
+		if m&fieldToken != 0 {
+			p = append(p, byte(rng.IntN(5)))
+		}
+		if m&fieldThread != 0 {
+			p = append(p, byte(rng.IntN(4)))
+		}
+		if m&fieldNeurons != 0 {
+			p = append(p, byte(rng.IntN(9)), byte(rng.IntN(9)))
+		}
+	case c < 9:
+		h := k | rep<<recRepeatSh
+		if rng.IntN(2) == 0 {
+			h |= recAddr
+			p = append(p, h)
+			if rng.IntN(4) == 0 {
+				p = append(p, 0x80|byte(rng.IntN(128)), byte(rng.IntN(128)))
+			} else {
 				p = append(p, byte(rng.IntN(128)))
 			}
-			if m&fieldSize != 0 {
-				p = append(p, byte(1+rng.IntN(100)))
-			}
-			if m&fieldToken != 0 {
-				p = append(p, byte(rng.IntN(5)))
-			}
-			if m&fieldThread != 0 {
-				p = append(p, byte(rng.IntN(4)))
-			}
-			if m&fieldNeurons != 0 {
-				p = append(p, byte(rng.IntN(9)), byte(rng.IntN(9)))
-			}
-		case c < 9:
-			h := k | rep<<recRepeatSh
-			if rng.IntN(2) == 0 {
-				h |= recAddr
-				p = append(p, h)
-				if rng.IntN(4) == 0 {
-					p = append(p, 0x80|byte(rng.IntN(128)), byte(rng.IntN(128)))
-				} else {
-					p = append(p, byte(rng.IntN(128)))
-				}
-			} else {
-				p = append(p, h)
-			}
-		default:
-			p = append(p, byte(rng.IntN(256)))
-			continue
+		} else {
+			p = append(p, h)
 		}
-		if rep == 3 {
-			p = append(p, byte(rng.IntN(6)))
-		}
+	default:
+		return append(p, byte(rng.IntN(256)))
+	}
+	if rep == 3 {
+		p = append(p, byte(rng.IntN(6)))
 	}
 	return p
 }
 
 // TestSlotRecordsRandomPayloads checks the slot-record loop against the
-// general path on random record sequences, with event counts below,
-// at and above what they decode to.
+// general path on random record sequences: payloads grown record by
+// record as long as they decode (read whole, they also check the token
+// range the decoder keeps), then with a random record more, with event
+// counts below, at and above what they decode to.
 func TestSlotRecordsRandomPayloads(t *testing.T) {
 	rng := newRand(12)
-	for range 20000 {
-		p := randomSlotPayload(rng)
-		checkSlotRecords(t, p, 1+rng.IntN(150), 1)
+	for range 400 {
+		// A first event of size 1 at position 0 fills a slot.
+		p := []byte{recFields, fieldSize, 1}
+		n := 1
+		for range 30 {
+			q := randomRecord(rng, p)
+			ev, err := decodePayload(t, q, MaxBlockEvents, 1, true)
+			if err != nil && strings.Contains(err.Error(), "payload ends after") {
+				p, n = q, len(ev)
+			}
+			checkSlotRecords(t, p, n, 1)
+			checkSlotRecords(t, q, 1+rng.IntN(n+20), 1)
+		}
+		if _, err := decodePayload(t, p, n, 1, false); err != nil {
+			t.Fatalf("payload %x of %d events: %v", p, n, err)
+		}
 	}
 }

@@ -137,24 +137,35 @@ func FuzzPayload(f *testing.F) {
 		checkReader(t, wrapPayload(payload, uint32(events), int(tensors)))
 		// Again with the block header's tokens matching the events, so
 		// that payloads which decode are read cleanly and re-encoded.
-		if tok, ok := payloadTokens(payload, int(events), int(tensors)); ok && tok != [3]uint32{} {
+		if tok, ok := payloadTokens(t, payload, int(events), int(tensors)); ok && tok != [3]uint32{} {
 			checkReader(t, wrapPayloadTokens(payload, uint32(events), int(tensors), tok))
 		}
 	})
 }
 
 // decodePayload decodes a block payload of the given event count, with
-// or without the slot-record loop.
-func decodePayload(payload []byte, events, nTensors int, generalOnly bool) ([]Event, error) {
+// or without the slot-record loop. It checks the token range the decoder
+// kept against the events.
+func decodePayload(t testing.TB, payload []byte, events, nTensors int, generalOnly bool) ([]Event, error) {
 	r := &Reader{header: &Header{Tensors: make([]TensorSym, nTensors)}, payload: payload, starts: make([]uint64, 1), generalOnly: generalOnly}
-	return r.decodeBlock(nil, events)
+	ev, err := r.decodeBlock(nil, events)
+	if err == nil {
+		lo, hi := ev[0].Token, ev[0].Token
+		for _, e := range ev {
+			lo, hi = min(lo, e.Token), max(hi, e.Token)
+		}
+		if r.tlo != lo || r.thi != hi {
+			t.Fatalf("decoder's token range [%d, %d], events' [%d, %d]", r.tlo, r.thi, lo, hi)
+		}
+	}
+	return ev, err
 }
 
 // checkSlotRecords decodes a payload with and without the slot-record
 // loop: events and errors must be the same.
 func checkSlotRecords(t *testing.T, payload []byte, events, nTensors int) {
-	fast, ferr := decodePayload(payload, events, nTensors, false)
-	ref, rerr := decodePayload(payload, events, nTensors, true)
+	fast, ferr := decodePayload(t, payload, events, nTensors, false)
+	ref, rerr := decodePayload(t, payload, events, nTensors, true)
 	if fmt.Sprint(ferr) != fmt.Sprint(rerr) {
 		t.Fatalf("decode error %v, general path %v", ferr, rerr)
 	}
@@ -171,8 +182,8 @@ func checkSlotRecords(t *testing.T, payload []byte, events, nTensors int) {
 
 // payloadTokens decodes a block payload and returns the first, min and
 // max token of its events, or false if it does not decode.
-func payloadTokens(payload []byte, events, nTensors int) ([3]uint32, bool) {
-	ev, err := decodePayload(payload, events, nTensors, false)
+func payloadTokens(t testing.TB, payload []byte, events, nTensors int) ([3]uint32, bool) {
+	ev, err := decodePayload(t, payload, events, nTensors, false)
 	if err != nil {
 		return [3]uint32{}, false
 	}

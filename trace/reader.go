@@ -63,6 +63,9 @@ type Reader struct {
 	// generalOnly (tests) decodes every record through the general
 	// path, the reference the slot-record loop is checked against.
 	generalOnly bool
+	// tlo and thi are the smallest and largest token decoded in the
+	// block, kept by the decoding loops.
+	tlo, thi uint32
 }
 
 // Open opens the trace file path. Close releases it.
@@ -423,29 +426,17 @@ func (r *Reader) loadBlock(direct []Event) (int, error) {
 	if err != nil {
 		return 0, r.named(err)
 	}
-	if msg := checkTokens(ev, ie); msg != "" {
-		return 0, r.named(corruptf(i, ie.offset, good, "%s", msg))
+	// The token fields must be the events' so that SeekToken can trust
+	// them; the decoder tracked the smallest and largest token.
+	if ev[0].Token != ie.first || r.tlo != ie.min || r.thi != ie.max {
+		return 0, r.named(corruptf(i, ie.offset, good, "block header says tokens first %d min %d max %d, its events have %d, %d, %d",
+			ie.first, ie.min, ie.max, ev[0].Token, r.tlo, r.thi))
 	}
 	if direct != nil {
 		return total, nil
 	}
 	r.events = ev
 	return 0, nil
-}
-
-// checkTokens checks the block header's token fields against the events,
-// so that SeekToken can trust them.
-func checkTokens(events []Event, ie indexEntry) string {
-	lo, hi := events[0].Token, events[0].Token
-	for i := range events {
-		t := events[i].Token
-		lo = min(lo, t)
-		hi = max(hi, t)
-	}
-	if events[0].Token != ie.first || lo != ie.min || hi != ie.max {
-		return fmt.Sprintf("block header says tokens first %d min %d max %d, its events have %d, %d, %d", ie.first, ie.min, ie.max, events[0].Token, lo, hi)
-	}
-	return ""
 }
 
 // Next decodes up to len(buf) events into buf (which must not be empty;
@@ -520,6 +511,7 @@ func (r *Reader) grow(dst []Event, need, total int) []Event {
 // error it returns the events decoded before the failing record.
 func (r *Reader) decodeBlock(dst []Event, total int) ([]Event, error) {
 	r.c.reset()
+	r.tlo, r.thi = ^uint32(0), 0
 	p := r.payload
 	nt := len(r.header.Tensors)
 	pos, n := 0, 0
@@ -568,6 +560,7 @@ func (r *Reader) decodeBlock(dst []Event, total int) ([]Event, error) {
 		if need := n + 1 + int(rep); need > len(dst) {
 			dst = r.grow(dst[:n], need, total)
 		}
+		r.tlo, r.thi = min(r.tlo, e.Token), max(r.thi, e.Token)
 		if src < slotCount {
 			dst[n] = e
 			n++
@@ -650,21 +643,24 @@ func (c *coder) slotRecords(p []byte, pos int, dst []Event, n int) (int, int) {
 		if rep >= uint64(len(dst)-n) {
 			break
 		}
+		// A slot holds an event of this block, whose token the block's
+		// token range already has: without a token stride, the events
+		// of this record leave the range as it is. Records through
+		// slots with one are left to the general path, which keeps the
+		// range.
 		s := &c.slots[c.order.at(k)]
-		if s.ev.Size == 0 {
+		if s.ev.Size == 0 || s.tstride != 0 {
 			break
 		}
-		// The repeats take the slots at positions k-1, k-2, ... in turn
-		// (streams in round robin). None is empty: every change of the
-		// order moves a slot that then holds an event to the front, so
-		// the slots holding events always come first.
+		if k > 0 && rep > 0 && !c.noTokenStrides(k, rep) {
+			break
+		}
 		pos = q
 		s.stride += d
 		e := &s.ev
 		e.Addr += s.stride
 		e.NeuronLo += s.nstride
 		e.NeuronHi += s.nstride
-		e.Token += s.tstride
 		dst[n] = *e
 		n++
 		if k == 0 {
@@ -673,7 +669,6 @@ func (c *coder) slotRecords(p []byte, pos int, dst []Event, n int) (int, int) {
 				e.Addr += s.stride
 				e.NeuronLo += s.nstride
 				e.NeuronHi += s.nstride
-				e.Token += s.tstride
 				dst[n] = *e
 				n++
 			}
@@ -686,7 +681,6 @@ func (c *coder) slotRecords(p []byte, pos int, dst []Event, n int) (int, int) {
 			e.Addr += s.stride
 			e.NeuronLo += s.nstride
 			e.NeuronHi += s.nstride
-			e.Token += s.tstride
 			dst[n] = *e
 			n++
 			o = o.front(k)
@@ -694,6 +688,19 @@ func (c *coder) slotRecords(p []byte, pos int, dst []Event, n int) (int, int) {
 		c.order = o
 	}
 	return pos, n
+}
+
+// noTokenStrides reports whether the slots that the repeats of a record
+// through position k > 0 take in turn, at positions k-1, k-2, ... (the
+// streams in round robin), have no token stride. None of them is empty:
+// every change of the order moves a slot that then holds an event to the
+// front, so the slots holding events always come first.
+func (c *coder) noTokenStrides(k uint, rep uint64) bool {
+	var t uint32
+	for j := uint(1); j <= k && uint64(j) <= rep; j++ {
+		t |= c.slots[c.order.at(k-j)].tstride
+	}
+	return t == 0
 }
 
 // control applies the control record at r.pos, met after n events.
@@ -730,14 +737,17 @@ func (r *Reader) repeatSlot(dst []Event, n, k, rep, start int) (int, error) {
 		// One slot advancing by its strides: the common run.
 		s := r.c.slot(0)
 		e := s.ev
+		lo, hi := r.tlo, r.thi
 		for i := n; i < n+rep; i++ {
 			e.Addr += s.stride
 			e.NeuronLo += s.nstride
 			e.NeuronHi += s.nstride
 			e.Token += s.tstride
 			dst[i] = e
+			lo, hi = min(lo, e.Token), max(hi, e.Token)
 		}
 		s.ev = e
+		r.tlo, r.thi = lo, hi
 		return n + rep, nil
 	}
 	// Streams taking turns (threads' chunks): each repeat advances the
@@ -756,6 +766,7 @@ func (r *Reader) repeatSlot(dst []Event, n, k, rep, start int) (int, error) {
 		s.ev.Token += s.tstride
 		dst[n] = s.ev
 		n++
+		r.tlo, r.thi = min(r.tlo, s.ev.Token), max(r.thi, s.ev.Token)
 		r.c.order = r.c.order.front(uint(k))
 	}
 	return n, nil
@@ -773,10 +784,12 @@ func (r *Reader) repeatPeriod(dst []Event, n int, pr *period, rep, nt, start int
 		}
 		dst[n] = e
 		n++
+		r.tlo, r.thi = min(r.tlo, e.Token), max(r.thi, e.Token)
 	}
 	// Then a + (a - b) in place: the hot loop of a decoded token.
 	d := pr.d
 	ev := dst[:n+rep]
+	lo, hi := r.tlo, r.thi
 	for i := n; i < len(ev); i++ {
 		a, b, e := &ev[i-d], &ev[i-2*d], &ev[i]
 		*e = *a
@@ -790,7 +803,9 @@ func (r *Reader) repeatPeriod(dst []Event, n int, pr *period, rep, nt, start int
 		if e.Size == 0 || e.Tensor != NoTensor && int(e.Tensor) >= nt {
 			return i, r.corrupt("record at payload byte %d: repeat %d predicts size %d, tensor %d", start, i, e.Size, e.Tensor)
 		}
+		lo, hi = min(lo, e.Token), max(hi, e.Token)
 	}
+	r.tlo, r.thi = lo, hi
 	return n + rep, nil
 }
 
