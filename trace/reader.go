@@ -603,26 +603,34 @@ func (r *Reader) decodeBlock(dst []Event, total int) ([]Event, error) {
 // Anything else, including every malformed record, stops the loop before
 // changing any state and is left to the general path, which reports it.
 func (c *coder) slotRecords(p []byte, pos int, dst []Event, n int) (int, int) {
+	o := c.order
 	for pos < len(p) {
 		h := p[pos]
-		k := uint(h & recSrcMask)
-		if k >= slotCount || h&recFields != 0 {
+		// A slot source (0..11) without a field mask.
+		if h&(recFields|recSrcMask) >= slotCount {
 			break
 		}
+		k := uint(h & recSrcMask)
 		q := pos + 1
 		var d uint64
 		if h&recAddr != 0 {
-			if q >= len(p) {
-				break
-			}
-			if b := p[q]; b < 0x80 {
-				d = uint64(b)
-				q++
-			} else if q+1 < len(p) && p[q+1] < 0x80 {
-				d = uint64(b&0x7f) | uint64(p[q+1])<<7
-				q += 2
+			// Address corrections of record-style traces take 1 to 3
+			// bytes.
+			if q+2 < len(p) && (p[q] < 0x80 || p[q+1] < 0x80 || p[q+2] < 0x80) {
+				b0, b1, b2 := uint64(p[q]), uint64(p[q+1]), uint64(p[q+2])
+				switch {
+				case b0 < 0x80:
+					d = b0
+					q++
+				case b1 < 0x80:
+					d = b0&0x7f | b1<<7
+					q += 2
+				default:
+					d = b0&0x7f | (b1&0x7f)<<7 | b2<<14
+					q += 3
+				}
 			} else {
-				v, m := binary.Uvarint(p[q:])
+				v, m := uvarintAt(p, q)
 				if m <= 0 {
 					break
 				}
@@ -633,7 +641,7 @@ func (c *coder) slotRecords(p []byte, pos int, dst []Event, n int) (int, int) {
 		}
 		rep := uint64(h >> recRepeatSh)
 		if rep == 3 {
-			v, m := binary.Uvarint(p[q:])
+			v, m := uvarintAt(p, q)
 			if m <= 0 || v > MaxBlockEvents {
 				break
 			}
@@ -648,11 +656,11 @@ func (c *coder) slotRecords(p []byte, pos int, dst []Event, n int) (int, int) {
 		// of this record leave the range as it is. Records through
 		// slots with one are left to the general path, which keeps the
 		// range.
-		s := &c.slots[c.order.at(k)]
+		s := &c.slots[o.at(k)]
 		if s.ev.Size == 0 || s.tstride != 0 {
 			break
 		}
-		if k > 0 && rep > 0 && !c.noTokenStrides(k, rep) {
+		if k > 0 && rep > 0 && !c.noTokenStrides(o, k, rep) {
 			break
 		}
 		pos = q
@@ -674,7 +682,7 @@ func (c *coder) slotRecords(p []byte, pos int, dst []Event, n int) (int, int) {
 			}
 			continue
 		}
-		o := c.order.front(k)
+		o = o.front(k)
 		for range rep {
 			s := &c.slots[o.at(k)]
 			e := &s.ev
@@ -685,20 +693,26 @@ func (c *coder) slotRecords(p []byte, pos int, dst []Event, n int) (int, int) {
 			n++
 			o = o.front(k)
 		}
-		c.order = o
 	}
+	c.order = o
 	return pos, n
 }
+
+// uvarintAt is binary.Uvarint(p[q:]) out of line, so that the rare long
+// varints do not crowd the registers of the slot-record loop.
+//
+//go:noinline
+func uvarintAt(p []byte, q int) (uint64, int) { return binary.Uvarint(p[q:]) }
 
 // noTokenStrides reports whether the slots that the repeats of a record
 // through position k > 0 take in turn, at positions k-1, k-2, ... (the
 // streams in round robin), have no token stride. None of them is empty:
 // every change of the order moves a slot that then holds an event to the
 // front, so the slots holding events always come first.
-func (c *coder) noTokenStrides(k uint, rep uint64) bool {
+func (c *coder) noTokenStrides(o mru, k uint, rep uint64) bool {
 	var t uint32
 	for j := uint(1); j <= k && uint64(j) <= rep; j++ {
-		t |= c.slots[c.order.at(k-j)].tstride
+		t |= c.slots[o.at(k-j)].tstride
 	}
 	return t == 0
 }
