@@ -92,6 +92,8 @@ type Session struct {
 
 	mm     matTask
 	events []trace.Event // queued for the sink (see emit)
+	// rowNext and rowEnd are emitRows' per-thread cursors.
+	rowNext, rowEnd []int
 	attn   attnTask
 
 	// actAddr are the trace addresses of the activation buffers (see
@@ -155,6 +157,8 @@ func (m *Model) NewSession(opt Options) (*Session, error) {
 	s := &Session{m: m, opt: opt, chunk: chunk, pool: newPool(opt.Threads)}
 	if opt.Sink != nil {
 		s.events = make([]trace.Event, 0, eventQueue)
+		s.rowNext = make([]int, opt.Threads)
+		s.rowEnd = make([]int, opt.Threads)
 	}
 	s.kvCells = c.Layers * c.KVHeads * opt.Ctx * c.HeadDim
 	if opt.KVF32 {
@@ -376,8 +380,8 @@ func (s *Session) emit(e trace.Event) {
 }
 
 // eventQueue is the number of events queued before the sink is called
-// (128 KiB of events: stays in L2 between the engine and the sink).
-const eventQueue = 4096
+// (8 KiB of events: stays in L1 between the engine and the sink).
+const eventQueue = 256
 
 func (s *Session) flushEvents() {
 	if len(s.events) == 0 {
@@ -553,7 +557,7 @@ func (s *Session) emitRows(w *weight, layer int16, op trace.Op, tok uint32) {
 	neurons := op == trace.OpFFNGate || op == trace.OpFFNUp
 	// next[t] is thread t's next unreported row; its share ends at
 	// split's bound.
-	var next, end [maxTraceThreads]int
+	next, end := s.rowNext, s.rowEnd
 	for t := 0; t < threads; t++ {
 		next[t], end[t] = split(w.Rows, threads, t)
 	}
