@@ -142,15 +142,28 @@ func decodeBF16(dst []float32, row []byte, lo int) {
 	}
 }
 
-// floatLanes runs decode over row in chunks and calls step on each chunk
-// of weights with the matching activations; chunks are whole 32-element
-// steps except possibly the last.
-func floatLanes(decode func(dst []float32, row []byte, lo int), row []byte, y []float32, n int, step func(w, y []float32, lo int)) {
-	var buf [256]float32
-	for lo := 0; lo < n; lo += 256 {
-		m := min(256, n-lo)
-		decode(buf[:m], row, lo)
-		step(buf[:m], y[lo:lo+m], lo)
+// floatKind selects the decoder of a float row; decodeRow calls it
+// directly: through a func value the chunk buffer escapes to the heap.
+type floatKind uint8
+
+const (
+	kindF32 floatKind = iota
+	kindF16
+	kindBF16
+)
+
+// floatChunk is how many elements of a float row are decoded at a time;
+// a multiple of 32, so chunks are whole lane steps.
+const floatChunk = 256
+
+func decodeRow(k floatKind, dst []float32, row []byte, lo int) {
+	switch k {
+	case kindF32:
+		decodeF32(dst, row, lo)
+	case kindF16:
+		decodeF16(dst, row, lo)
+	default:
+		decodeBF16(dst, row, lo)
 	}
 }
 
@@ -193,7 +206,12 @@ func dotF32Generic(row []byte, a *Act) float32 {
 		return dotF32VecDot(w, a.f[:n])
 	}
 	var l [32]float32
-	floatLanes(decodeF32, row, a.f, np, func(w, y []float32, _ int) { laneFMA(&l, w, y) })
+	var buf [floatChunk]float32
+	for lo := 0; lo < np; lo += floatChunk {
+		m := min(floatChunk, np-lo)
+		decodeRow(kindF32, buf[:m], row, lo)
+		laneFMA(&l, buf[:m], a.f[lo:lo+m])
+	}
 	s := reduce32(&l)
 	for i := np; i < n; i++ {
 		s = fma32(f32At(row, i), a.f[i], s)
@@ -219,7 +237,12 @@ func dotF16Generic(row []byte, a *Act) float32 {
 	n := a.n
 	np := n &^ 31
 	var l [32]float32
-	floatLanes(decodeF16, row, a.f, np, func(w, y []float32, _ int) { laneAdd(&l, w, y) })
+	var buf [floatChunk]float32
+	for lo := 0; lo < np; lo += floatChunk {
+		m := min(floatChunk, np-lo)
+		decodeRow(kindF16, buf[:m], row, lo)
+		laneAdd(&l, buf[:m], a.f[lo:lo+m])
+	}
 	s := float64(reduce32(&l))
 	for i := np; i < n; i++ {
 		s += float64(float32(f16Table[le16(row[2*i:])] * a.f[i]))
@@ -235,7 +258,12 @@ func dotBF16Generic(row []byte, a *Act) float32 {
 	n := a.n
 	np := n &^ 31
 	var l [32]float32
-	floatLanes(decodeBF16, row, a.f, np, func(w, y []float32, _ int) { laneFMA(&l, w, y) })
+	var buf [floatChunk]float32
+	for lo := 0; lo < np; lo += floatChunk {
+		m := min(floatChunk, np-lo)
+		decodeRow(kindBF16, buf[:m], row, lo)
+		laneFMA(&l, buf[:m], a.f[lo:lo+m])
+	}
 	s := float64(reduceBF16(&l))
 	for i := np; i < n; i++ {
 		s += float64(float32(BF16ToF32(le16(row[2*i:])) * a.f[i]))
@@ -252,18 +280,23 @@ func tinyF32Generic(row []byte, a *Act) float32 {
 	if w, ok := f32View(row, n); ok {
 		return dotF32Tiny(w, a.f[:n])
 	}
-	return tinyFMA(decodeF32, row, a)
+	return tinyFMA(kindF32, row, a)
 }
 
-func tinyBF16Generic(row []byte, a *Act) float32 { return tinyFMA(decodeBF16, row, a) }
+func tinyBF16Generic(row []byte, a *Act) float32 { return tinyFMA(kindBF16, row, a) }
 
-func tinyFMA(decode func(dst []float32, row []byte, lo int), row []byte, a *Act) float32 {
+func tinyFMA(kind floatKind, row []byte, a *Act) float32 {
 	var l [8]float32
-	floatLanes(decode, row, a.f, a.n, func(w, y []float32, _ int) {
-		for i := range w {
-			l[i&7] = fma32(w[i], y[i], l[i&7])
+	var buf [floatChunk]float32
+	for lo := 0; lo < a.n; lo += floatChunk {
+		m := min(floatChunk, a.n-lo)
+		decodeRow(kind, buf[:m], row, lo)
+		y := a.f[lo : lo+m]
+		// Chunks are a multiple of 8 long, so i&7 is the lane of lo+i.
+		for i, w := range buf[:m] {
+			l[i&7] = fma32(w, y[i], l[i&7])
 		}
-	})
+	}
 	return hsum8(&l)
 }
 
@@ -285,11 +318,15 @@ func dotF32Tiny(x, y []float32) float32 {
 
 func tinyF16Generic(row []byte, a *Act) float32 {
 	var l [8]float32
-	floatLanes(decodeF16, row, a.f, a.n, func(w, y []float32, _ int) {
-		for i := range w {
-			l[i&7] += float32(w[i] * y[i])
+	var buf [floatChunk]float32
+	for lo := 0; lo < a.n; lo += floatChunk {
+		m := min(floatChunk, a.n-lo)
+		decodeRow(kindF16, buf[:m], row, lo)
+		y := a.f[lo : lo+m]
+		for i, w := range buf[:m] {
+			l[i&7] += float32(w * y[i])
 		}
-	})
+	}
 	return hsum8(&l)
 }
 

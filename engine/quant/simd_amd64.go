@@ -143,11 +143,24 @@ func matVecSIMD(m Matrix, p Path, a *Act, out []float32, rowLo, rowHi int) {
 			}
 			r = rowLo + 4*q
 		case p == PathVecDot && vec2Kernels[m.Type] != nil:
-			f := vec2Kernels[m.Type]
 			h := (rowHi - rowLo) / 2
+			// A direct call per type (not through vec2Kernels) lets res
+			// stay on the stack: an indirect call would make it escape.
 			var res [2]float32
 			for i := 0; i < h; i++ {
-				f(&m.Data[(rowLo+i)*m.RowBytes], h*m.RowBytes, a, &res)
+				x, stride, nb := &m.Data[(rowLo+i)*m.RowBytes], h*m.RowBytes, a.n/32
+				switch m.Type {
+				case gguf.Q8_0:
+					dotQ8_0Vec2AVX2(x, stride, &a.qs[0], &a.d[0], nb, &res)
+				case gguf.Q4_0:
+					dotQ4_0Vec2AVX2(x, stride, &a.qs[0], &a.d[0], nb, &res)
+				case gguf.Q5_0:
+					dotQ5_0Vec2AVX2(x, stride, &a.qs[0], &a.d[0], nb, &res)
+				case gguf.Q4_1:
+					dotQ4_1Vec2AVX2(x, stride, &a.qs[0], &a.d[0], &a.s[0], nb, &res)
+				case gguf.Q5_1:
+					dotQ5_1Vec2AVX2(x, stride, &a.qs[0], &a.d[0], &a.s[0], nb, &res)
+				}
 				out[rowLo+i], out[rowLo+h+i] = res[0], res[1]
 			}
 			r = rowLo + 2*h
@@ -184,11 +197,12 @@ func matMulTileSIMD(m Matrix, p Path, acts []*Act, out [][]float32, r0, r1 int) 
 		}
 		return
 	}
-	f := tinyX4Kernels[m.Type]
-	if p != PathTiny || f == nil || m.Cols == 0 {
+	if p != PathTiny || tinyX4Kernels[m.Type] == nil || m.Cols == 0 {
 		matMulTileGeneric(m, p, acts, out, r0, r1)
 		return
 	}
+	// Direct calls per type keep res on the stack (an indirect call
+	// would make it escape).
 	var res [4]float32
 	for j := 0; j < len(acts); j += 4 {
 		var y [4]*float32
@@ -196,7 +210,15 @@ func matMulTileSIMD(m Matrix, p Path, acts []*Act, out [][]float32, r0, r1 int) 
 			y[k] = &acts[min(j+k, len(acts)-1)].f[0]
 		}
 		for r := r0; r < r1; r++ {
-			f(&m.Data[r*m.RowBytes], y[0], y[1], y[2], y[3], m.Cols, &res)
+			x := &m.Data[r*m.RowBytes]
+			switch m.Type {
+			case gguf.F32:
+				tinyF32x4AVX2(x, y[0], y[1], y[2], y[3], m.Cols, &res)
+			case gguf.F16:
+				tinyF16x4AVX2(x, y[0], y[1], y[2], y[3], m.Cols, &res)
+			case gguf.BF16:
+				tinyBF16x4AVX2(x, y[0], y[1], y[2], y[3], m.Cols, &res)
+			}
 			for k := 0; k < 4 && j+k < len(acts); k++ {
 				out[j+k][r] = res[k]
 			}
