@@ -313,7 +313,7 @@ func (r *refLlama) forward(toks []int32, pos0, from int) [][]float32 {
 		ffnBatch := batch && !(li == len(m.layers)-1 && n-from == 1)
 		g, u := r.mat(&l.gate, h2, ffnBatch), r.mat(&l.up, h2, ffnBatch)
 		for i := range g {
-			siluMul(g[i], g[i], u[i])
+			siluMul(g[i], g[i], u[i], new([64]float32))
 		}
 		d := r.mat(&l.down, g, ffnBatch)
 		for i := range x {

@@ -35,11 +35,12 @@ func expf(x float32) float32 { return float32(math.Exp(float64(x))) }
 const simdLanes = 8
 
 // siluMul computes h[i] = silu(g[i]) * u[i] with ggml's silu
-// x/(1+exp(0-x)) followed by a separate multiply (h may be g).
-func siluMul(h, g, u []float32) {
+// x/(1+exp(0-x)) followed by a separate multiply (h may be g). e is
+// scratch space owned by the caller (on the stack it would escape through
+// quant's kernel dispatch and cost an allocation per call).
+func siluMul(h, g, u []float32, e *[64]float32) {
 	n := len(g)
 	vec := n - n%simdLanes
-	var e [64]float32
 	for lo := 0; lo < n; lo += len(e) {
 		m := min(len(e), n-lo)
 		for i := range e[:m] {

@@ -90,11 +90,12 @@ type Session struct {
 	q16         [][]uint16  // per thread: f16 query
 	p16         [][]uint16  // per thread: f16 probabilities
 
-	mm     matTask
-	events []trace.Event // queued for the sink (see emit)
+	mm          matTask
+	events      []trace.Event // queued for the sink (see emit)
+	siluScratch [64]float32
 	// rowNext and rowEnd are emitRows' per-thread cursors.
 	rowNext, rowEnd []int
-	attn   attnTask
+	attn            attnTask
 
 	// actAddr are the trace addresses of the activation buffers (see
 	// activationSlot), packed page-aligned in the activation region as a
@@ -342,7 +343,7 @@ func (s *Session) forward(toks []int32, from int) {
 		s.matMul(&l.gate, s.xb[:n], c.Embd, s.hb[:n], l.gateb, L, trace.OpFFNGate, slotGate, batchToken)
 		s.matMul(&l.up, s.xb[:n], c.Embd, s.hb2[:n], l.upb, L, trace.OpFFNUp, slotUp, batchToken)
 		for i := 0; i < n; i++ {
-			siluMul(s.hb[i], s.hb[i], s.hb2[i])
+			siluMul(s.hb[i], s.hb[i], s.hb2[i], &s.siluScratch)
 		}
 		s.matMul(&l.down, s.hb[:n], c.FF, s.xb2[:n], l.downb, L, trace.OpFFNDown, slotProj, batchToken)
 		for i := 0; i < n; i++ {

@@ -39,9 +39,9 @@ func useSIMD() {
 	kernels[gguf.Q4_K] = kquant(dotQ4_KAVX2)
 	kernels[gguf.Q5_K] = kquant(dotQ5_KAVX2)
 	kernels[gguf.Q6_K] = kquant(dotQ6_KAVX2)
-	tinyKernels[gguf.F32] = tiny1(tinyF32x4AVX2)
-	tinyKernels[gguf.F16] = tiny1(tinyF16x4AVX2)
-	tinyKernels[gguf.BF16] = tiny1(tinyBF16x4AVX2)
+	tinyKernels[gguf.F32] = tinyF32One
+	tinyKernels[gguf.F16] = tinyF16One
+	tinyKernels[gguf.BF16] = tinyBF16One
 	matMulTile = matMulTileSIMD
 	matVec = matVecSIMD
 	expSum = expSumSIMD
@@ -108,13 +108,27 @@ func kquant(f func(x *byte, yq *int8, yd *float32, bsums *int16, nsb int) float3
 
 type tinyX4 func(x *byte, y0, y1, y2, y3 *float32, n int, out *[4]float32)
 
-func tiny1(f tinyX4) kernel {
-	return func(row []byte, a *Act) float32 {
-		var out [4]float32
-		y := fptr(a.f)
-		f(ptr(row), y, y, y, y, a.n, &out)
-		return out[0]
-	}
+// The single-activation tinyBLAS kernels call the four-activation
+// assembly directly: through a func value, out would escape to the heap.
+func tinyF32One(row []byte, a *Act) float32 {
+	var out [4]float32
+	y := fptr(a.f)
+	tinyF32x4AVX2(ptr(row), y, y, y, y, a.n, &out)
+	return out[0]
+}
+
+func tinyF16One(row []byte, a *Act) float32 {
+	var out [4]float32
+	y := fptr(a.f)
+	tinyF16x4AVX2(ptr(row), y, y, y, y, a.n, &out)
+	return out[0]
+}
+
+func tinyBF16One(row []byte, a *Act) float32 {
+	var out [4]float32
+	y := fptr(a.f)
+	tinyBF16x4AVX2(ptr(row), y, y, y, y, a.n, &out)
+	return out[0]
 }
 
 var tinyX4Kernels = [gguf.NumTypes]tinyX4{
