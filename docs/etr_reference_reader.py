@@ -114,7 +114,13 @@ for bi in range(nb):
             d,j=uv(p,j); assert 1<=d<=len(blk)
             regs[(h>>4)&1]=[d,len(blk)-d,[dict(addr=0,size=0,token=(h>>5)&1,lo=0,hi=0,tensor=0,layer=0) for _ in range(15)]]
             continue
-        assert s!=14 and (s<12 or regs[s-12] is not None)
+        if s==14:  # address run of (h>>4)+1 entries: slot position, address correction
+            for _ in range((h>>4)+1):
+                z,j=uv(p,j); k=z&3; y=z>>2
+                e=pred_slot(k); e['addr']=(e['addr']+((y>>1)^-(y&1)))&M64
+                valid(e); upd_slot(k,e); blk.append(e)
+            continue
+        assert s<12 or regs[s-12] is not None
         e=predict(s); m=0
         if h&0x20: m=p[j]; j+=1; assert s<12 or m<0x80  # the fork bit needs a slot source
         if h&0x10: d,j=sv(p,j); e['addr']=(e['addr']+d)&M64

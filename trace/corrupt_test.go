@@ -12,10 +12,12 @@ import (
 	"testing"
 )
 
-// smallTrace is a multi-block trace of the tiny model: ~40 blocks.
+// smallTrace is a multi-block trace of the tiny model, then record-style
+// events (forks, address runs): ~45 blocks.
 func smallTrace(t testing.TB) (Header, []Event, []byte) {
 	m := newEngineModel(tinyShape)
-	events := m.events(1, 1, 2)
+	events := append(m.events(1, 1, 2), simRecords(80)...)
+	events = append(events, lackeyRecords(newRand(6), 80)...)
 	return m.h, events, encode(t, m.h, events, WriterOptions{BlockEvents: 40})
 }
 
@@ -337,7 +339,15 @@ func TestPayloads(t *testing.T) {
 		{"no tensors at all", []byte{0x20, 0x01, 0x01}, 1, [3]uint32{}, 0, nil, "tensor 0 outside"},
 		{"token delta too wide", []byte{0x20, 0x03, 0x01, 0x80, 0x80, 0x80, 0x80, 0x10}, 1, [3]uint32{}, 1, nil, "does not fit in 32 bits"},
 		{"cut-off varint", []byte{0x30, 0x01, 0x01, 0x80}, 1, [3]uint32{}, 1, nil, "varint"},
-		{"reserved source", []byte{0x0e}, 1, [3]uint32{}, 1, nil, "source 14 is reserved"},
+		// Streams of threads 1 and 2 (the second forked at address
+		// 1000), then an address run of 3 (0x2e): entry 1 (position 1,
+		// exact) continues thread 1 at 8, entry 1 again thread 2 at
+		// 1008, entry 0x21 (position 1, address +4) thread 1 at 20.
+		{"address run", []byte{0x20, 0x21, 0x08, 0x01, 0x30, 0x20, 0xc0, 0x0f, 0x02, 0x2e, 0x01, 0x01, 0x21}, 5, [3]uint32{}, 1,
+			[]Event{t1(Event{Size: 8}), {Addr: 1000, Size: 8, Thread: 2}, t1(Event{Addr: 8, Size: 8}), {Addr: 1008, Size: 8, Thread: 2}, t1(Event{Addr: 20, Size: 8})}, ""},
+		{"address run past the block", []byte{0x20, 0x01, 0x01, 0x1e, 0x00, 0x00}, 2, [3]uint32{}, 1, nil, "holds 2 events, only 1 left"},
+		{"address run from an empty slot", []byte{0x20, 0x01, 0x01, 0x0e, 0x01}, 2, [3]uint32{}, 1, nil, "empty slot at position 1"},
+		{"cut-off address run entry", []byte{0x20, 0x01, 0x01, 0x0e, 0x80}, 2, [3]uint32{}, 1, nil, "varint"},
 		{"period before it is set", []byte{0x0c}, 1, [3]uint32{}, 1, nil, "period register 0 used before it was set"},
 		{"period 0", []byte{0x20, 0x01, 0x01, 0x0f, 0x00, 0x0c}, 2, [3]uint32{}, 1, nil, "period 0"},
 		{"period longer than the events", []byte{0x20, 0x01, 0x01, 0x0f, 0x02, 0x0c}, 2, [3]uint32{}, 1, nil, "period 2"},

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 	"testing"
 )
@@ -90,6 +91,20 @@ func randomRecord(rng interface{ IntN(int) int }, p []byte) []byte {
 		k = byte(rng.IntN(slotCount))
 	}
 	rep := byte(rng.IntN(4))
+	if rng.IntN(5) == 0 {
+		// An address run: entries of positions 0 to 3 (most of them
+		// filled), small corrections and now and then a longer varint.
+		c := 1 + rng.IntN(runMax)
+		p = append(p, srcRun|byte(c-1)<<4)
+		for range c {
+			z := uint64(rng.IntN(runPositions)) | uint64(rng.IntN(64))<<runPosBits
+			if rng.IntN(8) == 0 {
+				z |= uint64(rng.IntN(1<<20)) << runPosBits
+			}
+			p = binary.AppendUvarint(p, z)
+		}
+		return p
+	}
 	switch c := rng.IntN(10); {
 	case c < 3:
 		h := k | recFields | rep<<recRepeatSh

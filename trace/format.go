@@ -69,10 +69,16 @@ const (
 	fieldFork    = 0x80
 
 	// Sources above the slot positions.
-	srcPeriod0  = slotCount     // period register 0
-	srcPeriod1  = slotCount + 1 // period register 1
-	srcReserved = slotCount + 2
-	srcControl  = slotCount + 3
+	srcPeriod0 = slotCount     // period register 0
+	srcPeriod1 = slotCount + 1 // period register 1
+	srcRun     = slotCount + 2 // an address run
+	// An address run: the header's high nibble is its length less one,
+	// and each entry names a slot position below runPositions in its low
+	// bits (docs/trace-format.md, "Address runs").
+	runMax       = 16
+	runPositions = 4
+	runPosBits   = 2
+	srcControl   = slotCount + 3
 	// Control record bits above the source.
 	ctlRegister  = 0x10
 	ctlTokenStep = 0x20
@@ -205,8 +211,9 @@ type mru uint64
 // mruStart is positions 0..11 holding slots 0..11.
 const mruStart mru = 0xba9876543210
 
-// at returns the slot at position k (k < slotCount).
-func (o mru) at(k uint) uint { return uint(o>>(4*(k&15))) & 15 }
+// at returns the slot at position k (k < slotCount). The shift counts
+// are masked to 63 so that the compiler emits plain shifts.
+func (o mru) at(k uint) uint { return uint(o>>(k<<2&63)) & 15 }
 
 // first returns the slot at position 0.
 func (o mru) first() uint { return uint(o) & 15 }
@@ -214,9 +221,9 @@ func (o mru) first() uint { return uint(o) & 15 }
 // front moves the slot at position k to position 0; positions 0..k-1
 // shift down by one.
 func (o mru) front(k uint) mru {
-	sh := 4 * (k & 15)
+	sh := k << 2 & 63
 	below := o & (1<<sh - 1)
-	return o&^(1<<(sh+4)-1) | below<<4 | o>>sh&15
+	return o&^(1<<sh<<4-1) | below<<4 | o>>sh&15
 }
 
 // coder is the prediction state shared, bit for bit, by writer and

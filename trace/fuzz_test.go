@@ -207,6 +207,8 @@ func readerSeeds(tb testing.TB) [][]byte {
 	engine := encode(tb, m.h, m.events(1, 1, 2)[:600], WriterOptions{BlockEvents: 64})
 	// Passes that repeat, so the period registers are set and used.
 	passes := encode(tb, m.h, m.engineEvents(2, 4, 2), WriterOptions{BlockEvents: 400})
+	// One small access per event: forks and address runs.
+	records := encode(tb, Header{}, append(simRecords(200), lackeyRecords(newRand(1), 200)...), WriterOptions{BlockEvents: 150})
 	return [][]byte{
 		encode(tb, Header{}, nil, WriterOptions{}),
 		one,
@@ -214,6 +216,7 @@ func readerSeeds(tb testing.TB) [][]byte {
 		engine[:len(engine)/2],
 		one[:len(one)-trailerSize],
 		passes,
+		records,
 	}
 }
 
@@ -221,7 +224,7 @@ func readerSeeds(tb testing.TB) [][]byte {
 func payloadSeeds(tb testing.TB) []payloadSeed {
 	m := newEngineModel(tinyShape)
 	var out []payloadSeed
-	for _, evs := range [][]Event{m.events(1, 0, 2)[:300], randomEvents(newRand(5), 40, len(m.h.Tensors)), m.engineEvents(2, 3, 2)} {
+	for _, evs := range [][]Event{m.events(1, 0, 2)[:300], randomEvents(newRand(5), 40, len(m.h.Tensors)), m.engineEvents(2, 3, 2), simRecords(300), lackeyRecords(newRand(2), 300)} {
 		data := encode(tb, m.h, evs, WriterOptions{})
 		r, err := NewReader(bytes.NewReader(data), int64(len(data)))
 		if err != nil {

@@ -520,7 +520,17 @@ func (r *Reader) decodeBlock(dst []Event, total int) ([]Event, error) {
 		// engine blocks) are a slot's prediction with at most an address
 		// correction: decoded in one loop, without calls.
 		if !r.generalOnly {
-			pos, n = r.c.slotRecords(p, pos, dst, n)
+			pos, n = r.slotRecords(pos, dst, n)
+			if pos < len(p) && p[pos]&recSrcMask == srcRun {
+				var ok bool
+				var err error
+				if pos, n, ok, err = r.runRecord(pos, dst, n); err != nil {
+					return dst[:n], err
+				}
+				if ok {
+					continue
+				}
+			}
 		}
 		if n == total {
 			break
@@ -538,8 +548,20 @@ func (r *Reader) decodeBlock(dst []Event, total int) ([]Event, error) {
 			}
 			pos = r.pos
 			continue
-		case src == srcReserved:
-			return dst[:n], r.corrupt("record at payload byte %d: source %d is reserved", pos, src)
+		case src == srcRun:
+			c := int(h>>4) + 1
+			if c > total-n {
+				return dst[:n], r.corrupt("address run at payload byte %d holds %d events, only %d left in the block", pos, c, total-n)
+			}
+			if n+c > len(dst) {
+				dst = r.grow(dst[:n], n+c, total)
+			}
+			var err error
+			if n, err = r.addressRun(c, dst, n); err != nil {
+				return dst[:n], err
+			}
+			pos = r.pos
+			continue
 		case src >= srcPeriod0 && r.c.periods[src-srcPeriod0].d == 0:
 			return dst[:n], r.corrupt("record at payload byte %d: period register %d used before it was set", pos, src-srcPeriod0)
 		}
@@ -602,53 +624,62 @@ func (r *Reader) decodeBlock(dst []Event, total int) ([]Event, error) {
 // event holds a valid one, so the only check is that it is not empty.
 // Anything else, including every malformed record, stops the loop before
 // changing any state and is left to the general path, which reports it.
-func (c *coder) slotRecords(p []byte, pos int, dst []Event, n int) (int, int) {
+func (r *Reader) slotRecords(pos int, dst []Event, n int) (int, int) {
+	c := &r.c
+	p := r.payload
 	o := c.order
-	for pos < len(p) {
-		h := p[pos]
+	// b and out advance over the records and the events, which keeps
+	// the loop's state in registers.
+	b := p[pos:]
+	out := dst[n:]
+loop:
+	for len(b) > 0 {
+		h := b[0]
 		// A slot source (0..11) without a field mask.
 		if h&(recFields|recSrcMask) >= slotCount {
 			break
 		}
 		k := uint(h & recSrcMask)
-		q := pos + 1
+		q := b[1:]
 		var d uint64
 		if h&recAddr != 0 {
-			// Address corrections of record-style traces take 1 to 3
-			// bytes.
-			if q+2 < len(p) && (p[q] < 0x80 || p[q+1] < 0x80 || p[q+2] < 0x80) {
-				b0, b1, b2 := uint64(p[q]), uint64(p[q+1]), uint64(p[q+2])
-				switch {
-				case b0 < 0x80:
-					d = b0
-					q++
-				case b1 < 0x80:
-					d = b0&0x7f | b1<<7
-					q += 2
-				default:
-					d = b0&0x7f | (b1&0x7f)<<7 | b2<<14
-					q += 3
-				}
-			} else {
-				v, m := uvarintAt(p, q)
-				if m <= 0 {
-					break
-				}
-				d = v
-				q += m
+			// Corrections of record-style traces take 1 to 3 bytes;
+			// longer ones (and cut-off ones) are left to the general
+			// path, as a call here would make the loop keep its state
+			// in memory.
+			if len(q) < 3 {
+				break
+			}
+			b0, b1, b2 := uint64(q[0]), uint64(q[1]), uint64(q[2])
+			switch {
+			case b0 < 0x80:
+				d, q = b0, q[1:]
+			case b1 < 0x80:
+				d, q = b0&0x7f|b1<<7, q[2:]
+			case b2 < 0x80:
+				d, q = b0&0x7f|(b1&0x7f)<<7|b2<<14, q[3:]
+			default:
+				break loop
 			}
 			d = uint64(unzigzag(d))
 		}
 		rep := uint64(h >> recRepeatSh)
 		if rep == 3 {
-			v, m := uvarintAt(p, q)
-			if m <= 0 || v > MaxBlockEvents {
+			// Counts up to 2^14+2 in 1 or 2 bytes.
+			if len(q) < 2 {
 				break
 			}
-			rep = v + 3
-			q += m
+			b0, b1 := uint64(q[0]), uint64(q[1])
+			switch {
+			case b0 < 0x80:
+				rep, q = b0+3, q[1:]
+			case b1 < 0x80:
+				rep, q = b0&0x7f|b1<<7+3, q[2:]
+			default:
+				break loop
+			}
 		}
-		if rep >= uint64(len(dst)-n) {
+		if rep >= uint64(len(out)) {
 			break
 		}
 		// A slot holds an event of this block, whose token the block's
@@ -663,46 +694,154 @@ func (c *coder) slotRecords(p []byte, pos int, dst []Event, n int) (int, int) {
 		if k > 0 && rep > 0 && !c.noTokenStrides(o, k, rep) {
 			break
 		}
-		pos = q
+		b = q
 		s.stride += d
 		e := &s.ev
 		e.Addr += s.stride
 		e.NeuronLo += s.nstride
 		e.NeuronHi += s.nstride
-		dst[n] = *e
-		n++
+		out[0] = *e
+		out = out[1:]
 		if k == 0 {
 			// One stream advancing by its strides: the common run.
-			for range rep {
+			run := out[:rep]
+			for i := range run {
 				e.Addr += s.stride
 				e.NeuronLo += s.nstride
 				e.NeuronHi += s.nstride
-				dst[n] = *e
-				n++
+				run[i] = *e
 			}
+			out = out[rep:]
 			continue
 		}
 		o = o.front(k)
-		for range rep {
+		run := out[:rep]
+		for i := range run {
 			s := &c.slots[o.at(k)]
 			e := &s.ev
 			e.Addr += s.stride
 			e.NeuronLo += s.nstride
 			e.NeuronHi += s.nstride
-			dst[n] = *e
-			n++
+			run[i] = *e
 			o = o.front(k)
 		}
+		out = out[rep:]
 	}
 	c.order = o
-	return pos, n
+	return len(p) - len(b), len(dst) - len(out)
 }
 
-// uvarintAt is binary.Uvarint(p[q:]) out of line, so that the rare long
-// varints do not crowd the registers of the slot-record loop.
-//
-//go:noinline
-func uvarintAt(p []byte, q int) (uint64, int) { return binary.Uvarint(p[q:]) }
+// runRecord decodes the address run at p[pos] into dst[n:] for
+// slotRecords. It leaves the run to the general path (ok false, no state
+// changed) when its events do not fit in dst or a slot of positions 0 to
+// 3 has a token stride: without one, the run's events have tokens the
+// block's token range already holds. Entries that fail are reported as
+// the general path reports them, after the same events.
+func (r *Reader) runRecord(pos int, dst []Event, n int) (int, int, bool, error) {
+	c := &r.c
+	p := r.payload
+	cnt := int(p[pos]>>4) + 1
+	if cnt > len(dst)-n {
+		return pos, n, false, nil
+	}
+	// The entries' positions (0 to 3) hold the same four slots
+	// throughout the run: moving one of them to the front permutes
+	// them. Those holding events come first (slotRecords), f of them.
+	o := c.order
+	f := uint(0)
+	var tstrides uint32
+	for ; f < runPositions; f++ {
+		s := &c.slots[o.at(f)]
+		if s.ev.Size == 0 {
+			break
+		}
+		tstrides |= s.tstride
+	}
+	if tstrides != 0 {
+		return pos, n, false, nil
+	}
+	// b and out advance over the entries and the events, which keeps
+	// the loop's state in registers.
+	b := p[pos+1:]
+	out := dst[n : n+cnt]
+	slots := &c.slots
+	for len(out) > 0 && len(b) >= 3 {
+		// Entries of 1 to 3 bytes here; a longer or cut-off one, or
+		// one through an empty slot, ends the loop (a call here would
+		// make it keep its state in memory) and the general path
+		// decodes the rest of the run.
+		b0, b1, b2 := uint64(b[0]), uint64(b[1]), uint64(b[2])
+		entry := b
+		var z uint64
+		switch {
+		case b0 < 0x80:
+			z, b = b0, b[1:]
+		case b1 < 0x80:
+			z, b = b0&0x7f|b1<<7, b[2:]
+		case b2 < 0x80:
+			z, b = b0&0x7f|(b1&0x7f)<<7|b2<<14, b[3:]
+		default:
+			goto rest
+		}
+		k := uint(z & (runPositions - 1))
+		if k >= f {
+			b = entry
+			goto rest
+		}
+		s := &slots[o.at(k)]
+		s.stride += uint64(unzigzag(z >> runPosBits))
+		e := &s.ev
+		e.Addr += s.stride
+		e.NeuronLo += s.nstride
+		e.NeuronHi += s.nstride
+		out[0] = *e
+		out = out[1:]
+		o = o.front(k)
+	}
+	if len(out) == 0 {
+		c.order = o
+		return len(p) - len(b), n + cnt, true, nil
+	}
+rest:
+	c.order = o
+	done := cnt - len(out)
+	r.pos = len(p) - len(b)
+	n, err := r.addressEntries(pos, cnt-done, dst, n+done)
+	return r.pos, n, true, err
+}
+
+// addressRun decodes the cnt entries of the address run at r.pos into
+// dst[n:] (room was made by the caller) and returns the new count: each
+// is the prediction of a slot with a corrected address, then that slot's
+// update.
+func (r *Reader) addressRun(cnt int, dst []Event, n int) (int, error) {
+	r.pos++
+	return r.addressEntries(r.pos-1, cnt, dst, n)
+}
+
+// addressEntries decodes cnt entries of the address run at payload byte
+// start from r.pos on, as addressRun.
+func (r *Reader) addressEntries(start, cnt int, dst []Event, n int) (int, error) {
+	for range cnt {
+		z, err := r.uvarint("address run entry")
+		if err != nil {
+			return n, err
+		}
+		k := int(z & (runPositions - 1))
+		e := r.c.predict(k)
+		if e.Size == 0 {
+			return n, r.corrupt("address run at payload byte %d: entry %#x predicts from the empty slot at position %d", start, z, k)
+		}
+		e.Addr += uint64(unzigzag(z >> runPosBits))
+		dst[n] = e
+		n++
+		r.tlo, r.thi = min(r.tlo, e.Token), max(r.thi, e.Token)
+		// Only the address differs from the prediction: the event
+		// continues the slot's stream.
+		r.c.update(k, &e)
+	}
+	return n, nil
+}
 
 // noTokenStrides reports whether the slots that the repeats of a record
 // through position k > 0 take in turn, at positions k-1, k-2, ... (the

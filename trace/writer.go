@@ -61,6 +61,23 @@ type Writer struct {
 	runPos int    // offset in buf of the last record's header byte
 	run    uint64 // repeats pending after that record
 
+	// Address runs. lastPos is the offset of the last record when it
+	// can be an address-run entry (a slot position below runPositions,
+	// an address correction lastD), -1 otherwise; it is one (lastEntry)
+	// or a record that may become one; lastEnd is where it ends, so
+	// that anything appended after it closes it. runHdr is the offset
+	// of the open run's header, runLen its entries.
+	lastPos   int
+	lastEnd   int
+	lastK     int
+	lastD     uint64
+	lastEntry bool
+	runHdr    int
+	runLen    int
+	// entryReps counts the repeats of the last entry coded as exact
+	// entries after it (see Emit).
+	entryReps int
+
 	// Period finding (see hints).
 	lastTok    uint32
 	lastLayer  int16
@@ -117,6 +134,7 @@ func (w *Writer) resetBlock() {
 	w.buf = w.buf[:blockHeaderSize]
 	w.runSrc = noRun
 	w.run = 0
+	w.lastPos, w.lastEntry, w.runHdr = -1, false, -1
 	w.passStart, w.layerStart = -1, -1
 	w.want = [2]int{}
 }
@@ -164,6 +182,26 @@ func (w *Writer) Emit(e Event) {
 			return
 		}
 	} else if src != noRun && slotRepeats(&e, w.c.slot(src)) {
+		if w.lastEntry && w.lastPos >= 0 && w.lastEnd == len(w.buf) {
+			// The open record is a run entry, which has no repeat
+			// count. One or two repeats are cheapest as exact entries
+			// (a byte each, and the run goes on); from the third on,
+			// the entry and its repeats become a record with a count.
+			if w.entryReps < 2 && w.runLen < runMax {
+				w.entryReps++
+				w.runLen++
+				w.buf[w.runHdr] = srcRun | byte(w.runLen-1)<<4
+				w.buf = append(w.buf, byte(src))
+				w.lastEnd = len(w.buf)
+				w.c.update(src, &e)
+				w.note(&e)
+				if len(w.hist) >= w.blockEvents {
+					w.flushBlock()
+				}
+				return
+			}
+			w.entryToRecord()
+		}
 		if src == 0 {
 			// Continuing the front slot leaves its strides as they are.
 			w.c.slot(0).ev = e
@@ -338,8 +376,7 @@ func (w *Writer) record(e *Event) {
 		o >>= 4
 		c, f := slotCost(e, s, bestCost)
 		if c == 1 {
-			w.open(k)
-			w.buf = append(w.buf, byte(k))
+			w.addrRecord(k, 0)
 			w.c.update(k, e)
 			w.steady[w.c.order.first()] = true
 			return
@@ -367,8 +404,8 @@ func (w *Writer) record(e *Event) {
 		phys := w.c.order.at(uint(best))
 		s := &w.c.slots[phys]
 		d := e.Addr - (s.ev.Addr + s.stride)
-		w.open(best)
 		if far(d) && (w.steady[phys] || w.c.slot(slotCount-1).ev.Size == 0) {
+			w.open(best)
 			w.buf = append(w.buf, byte(best)|recAddr|recFields, fieldFork)
 			w.buf = binary.AppendUvarint(w.buf, zigzag(int64(d)))
 			w.c.fork(e)
@@ -376,8 +413,7 @@ func (w *Writer) record(e *Event) {
 			w.runSrc = 0
 			return
 		}
-		w.buf = append(w.buf, byte(best)|recAddr)
-		w.buf = binary.AppendUvarint(w.buf, zigzag(int64(d)))
+		w.addrRecord(best, d)
 		s.stride = e.Addr - s.ev.Addr
 		s.ev = *e
 		w.c.order = w.c.order.front(uint(best))
@@ -422,6 +458,87 @@ func (w *Writer) record(e *Event) {
 func (w *Writer) open(src int) {
 	w.runSrc = src
 	w.runPos = len(w.buf)
+	w.lastPos, w.lastEntry = -1, false
+}
+
+// addrRecord codes an event that is the prediction of slot position k
+// with its address moved by d (0: exact): an entry of the open address
+// run, or of a new one that takes in the record before if that was such
+// an event too (a run pays its header from its second entry on), or a
+// record of its own. Repeats of an entry turn it back into a record
+// (entryToRecord).
+func (w *Writer) addrRecord(k int, d uint64) {
+	z := zigzag(int64(d))
+	if k >= runPositions || z >= 1<<(64-runPosBits) {
+		w.plainAddrRecord(k, d)
+		w.lastPos = -1
+		return
+	}
+	if w.lastPos >= 0 && w.lastEnd == len(w.buf) {
+		switch {
+		case w.lastEntry && w.runLen < runMax:
+			w.runLen++
+			w.buf[w.runHdr] = srcRun | byte(w.runLen-1)<<4
+			w.appendEntry(k, d)
+			return
+		case !w.lastEntry && w.buf[w.lastPos]>>recRepeatSh == 0 &&
+			1+uvarintLen(zigzag(int64(w.lastD))<<runPosBits|uint64(w.lastK))+uvarintLen(z<<runPosBits|uint64(k)) <= w.lastEnd-w.lastPos+addrRecordLen(d):
+			// Only if the run costs no more than the two records.
+			pk, pd := w.lastK, w.lastD
+			w.buf = w.buf[:w.lastPos]
+			w.runHdr, w.runLen = len(w.buf), 2
+			w.buf = append(w.buf, srcRun|1<<4)
+			w.buf = binary.AppendUvarint(w.buf, zigzag(int64(pd))<<runPosBits|uint64(pk))
+			w.appendEntry(k, d)
+			return
+		}
+	}
+	w.plainAddrRecord(k, d)
+	w.lastPos, w.lastEnd, w.lastK, w.lastD, w.lastEntry = w.runPos, len(w.buf), k, d, false
+}
+
+// appendEntry appends the run entry of slot position k and address
+// correction d; a repeat that follows continues position k.
+func (w *Writer) appendEntry(k int, d uint64) {
+	w.runSrc = k
+	w.lastPos, w.lastK, w.lastD, w.lastEntry, w.entryReps = len(w.buf), k, d, true, 0
+	w.buf = binary.AppendUvarint(w.buf, zigzag(int64(d))<<runPosBits|uint64(k))
+	w.lastEnd = len(w.buf)
+}
+
+// addrRecordLen is the length of a record with address correction d and
+// no repeats.
+func addrRecordLen(d uint64) int {
+	if d == 0 {
+		return 1
+	}
+	return 1 + uvarintLen(zigzag(int64(d)))
+}
+
+// plainAddrRecord appends a record through slot position k with address
+// correction d.
+func (w *Writer) plainAddrRecord(k int, d uint64) {
+	w.open(k)
+	if d == 0 {
+		w.buf = append(w.buf, byte(k))
+		return
+	}
+	w.buf = append(w.buf, byte(k)|recAddr)
+	w.buf = binary.AppendUvarint(w.buf, zigzag(int64(d)))
+}
+
+// entryToRecord turns the last run entry and the exact entries of its
+// repeats that follow it into a record of its own with that many
+// repeats pending, which can hold more.
+func (w *Writer) entryToRecord() {
+	w.buf = w.buf[:w.lastPos]
+	if w.runLen -= 1 + w.entryReps; w.runLen == 0 {
+		w.buf = w.buf[:w.runHdr]
+	} else {
+		w.buf[w.runHdr] = srcRun | byte(w.runLen-1)<<4
+	}
+	w.plainAddrRecord(w.lastK, w.lastD)
+	w.run = uint64(w.entryReps)
 }
 
 // recordCost is len(appendRecord(nil, _, e, p)) without the repeat count:
