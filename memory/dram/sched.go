@@ -22,10 +22,12 @@ import (
 // request: stepScan's order exactly. Each bank's priority key packs
 // that order (RD/WR flag, request age, bank index), so a step is two
 // branch-free passes over the banks: the least V_b, then the least key
-// among the banks ready by x. Up to 16 banks per channel the passes
-// read every bank unrolled and compute V_b from L_b and G_c on the
-// fly; beyond, they visit the banks with a candidate and V_b is kept
-// per bank (setG updates a class's banks).
+// among the banks ready by x. V_b is kept per bank: place sets it with
+// L_b, setG updates the banks of a class whose G_c changed (a step
+// changes few: the issuing bank, and the banks of the classes its
+// command constrains), so the passes only read it. Up to 16 banks per
+// channel the passes read every bank unrolled; beyond, they visit the
+// banks with a candidate.
 //
 // The state changes incrementally:
 //   - a bank's candidate changes only when the bank or its queue does.
@@ -105,8 +107,7 @@ type sched struct {
 	crank  [64]int32 // per class: its rank
 
 	// Per bank: V_b = max(L_b, G_c) of its candidate, MaxInt64 without
-	// one and for the sentinel 64 (kept beyond 16 banks; up to 16,
-	// scratch for stepFast's passes).
+	// one and for the sentinel 64.
 	v [65]int64
 
 	// Per class: its banks, G_c (clamped at 0: it only meets L_b >= 0
@@ -188,24 +189,14 @@ func (c *channel) actChanged(rank int32) {
 	}
 }
 
-// setG sets G_c of class ci (g >= 0); beyond 16 banks also the V_b of
-// its banks (up to 16, stepFast computes every V_b).
+// setG sets G_c of class ci (g >= 0) and the V_b of its banks.
 func (c *channel) setG(ci int, g int64) {
 	ci &= 63
 	c.g[ci] = g
-	if c.nb <= 16 {
-		return
-	}
 	for m := c.members[ci]; m != 0; m &= m - 1 {
 		bi := bits.TrailingZeros64(m) & 63
 		c.v[bi] = max(c.cl[bi], g)
 	}
-}
-
-// vOf computes V_b = max(L_b, G_c) of bank bi.
-func (c *channel) vOf(bi int) int64 {
-	bi &= 63
-	return max(c.cl[bi], c.g[c.ccls[bi]])
 }
 
 // casChanged recomputes G_c of the RD/WR classes after a column command
@@ -334,15 +325,12 @@ func (c *channel) stepFast(limit int64) bool {
 	nb := c.nb
 	switch {
 	case nb <= 8:
-		v0, v1, v2, v3 = c.vOf(0), c.vOf(1), c.vOf(2), c.vOf(3)
-		v4, v5, v6, v7 = c.vOf(4), c.vOf(5), c.vOf(6), c.vOf(7)
+		v := &c.v
+		v0, v1, v2, v3 = v[0], v[1], v[2], v[3]
+		v4, v5, v6, v7 = v[4], v[5], v[6], v[7]
 		minV = min(min(min(v0, v1), min(v2, v3)), min(min(v4, v5), min(v6, v7)))
 	case nb <= 16:
 		v := &c.v
-		v[0], v[1], v[2], v[3] = c.vOf(0), c.vOf(1), c.vOf(2), c.vOf(3)
-		v[4], v[5], v[6], v[7] = c.vOf(4), c.vOf(5), c.vOf(6), c.vOf(7)
-		v[8], v[9], v[10], v[11] = c.vOf(8), c.vOf(9), c.vOf(10), c.vOf(11)
-		v[12], v[13], v[14], v[15] = c.vOf(12), c.vOf(13), c.vOf(14), c.vOf(15)
 		m0 := min(min(min(v[0], v[1]), min(v[2], v[3])), min(min(v[4], v[5]), min(v[6], v[7])))
 		m1 := min(min(min(v[8], v[9]), min(v[10], v[11])), min(min(v[12], v[13]), min(v[14], v[15])))
 		minV = min(m0, m1)
@@ -495,7 +483,7 @@ func (c *channel) stepRefresh(limit int64) bool {
 	var bestSeq uint64
 	for m := c.cand; m != 0; m &= m - 1 {
 		bi := bits.TrailingZeros64(m) & 63
-		v := c.vOf(bi)
+		v := c.v[bi]
 		b := &c.banks[bi]
 		kind := int(b.cKind)
 		t := max(v, floor)
