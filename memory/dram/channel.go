@@ -285,8 +285,12 @@ func (c *channel) makeRoom(write bool, at int64) int64 {
 	if write {
 		queued, room = &c.nWrites, c.p.wq
 	}
+	// Every step counts as a stall; cmdFree never decreases, so the
+	// request enters at the last issued command's cmdFree.
+	steps := uint64(0)
+	issued := false
 	for *queued >= room {
-		c.d.st.queueFullStalls++
+		steps++
 		if c.fast {
 			if !c.stepFast(math.MaxInt64) {
 				break
@@ -294,6 +298,10 @@ func (c *channel) makeRoom(write bool, at int64) int64 {
 		} else if !c.stepScan(math.MaxInt64) {
 			break
 		}
+		issued = true
+	}
+	c.d.st.queueFullStalls += steps
+	if issued {
 		at = max(at, c.cmdFree)
 	}
 	return at
