@@ -55,7 +55,13 @@ type bank struct {
 	casOK  int64 // earliest RD/WR (ACT + tRCD)
 	preOK  int64 // earliest PRE (tRAS, tRTP, write recovery)
 	actOK  int64 // earliest ACT (tRP, tRC, refresh)
+	// rowCnt counts queued requests per direction and row modulo 64, so
+	// a search for a row hit runs only when one may exist.
+	rowCnt [128]uint16 // [rowIndex(dir, row)]
 }
+
+// rowIndex is the rowCnt entry of a direction and row.
+func rowIndex(dir int, row int32) int { return (dir<<6 | int(row&63)) & 127 }
 
 type rank struct {
 	lastACT   int64
@@ -97,9 +103,6 @@ type channel struct {
 	// searches the write buffer only when a write to its block may wait.
 	wfilt     []uint16
 	wfiltBits uint
-	// rowCnt counts queued requests per bank, direction and row modulo
-	// 64, so a search for a row hit runs only when one may exist.
-	rowCnt []uint16 // [bank<<7 | dir<<6 | row&63]
 
 	nReads, nWrites int
 	writeMode       bool
@@ -178,7 +181,6 @@ func newChannel(d *DRAM, id int) *channel {
 		c.wfiltBits++
 	}
 	c.wfilt = make([]uint16, 1<<c.wfiltBits)
-	c.rowCnt = make([]uint16, nb<<7)
 	c.nbg = o.BankGroups
 	c.actMemo = make([]memo, p.ranks*o.BankGroups)
 	c.casMemo = make([]memo, p.ranks*o.BankGroups*2)
@@ -241,7 +243,7 @@ func (c *channel) submit(r Request, bank int, row int32, block, seq uint64) {
 	if row == b.openRow {
 		b.noHit[dir] = false
 	}
-	c.rowCnt[bank<<7|dir<<6|int(row&63)]++
+	b.rowCnt[rowIndex(dir, row)]++
 	// The youngest request changes the bank's next command only if the
 	// bank had none of its kind, or it hits a row a PRE would close.
 	// (A bank without a valid candidate must be marked for the fast
@@ -355,7 +357,7 @@ func (c *channel) dequeue(i int32) {
 		b.tail[dir] = q.prev
 	}
 	b.n[dir]--
-	c.rowCnt[int(q.bank)<<7|dir<<6|int(q.row&63)]--
+	b.rowCnt[rowIndex(dir, q.row)]--
 	if q.write {
 		c.wfilt[c.wfiltIndex(q.block)]--
 		c.nWrites--
@@ -666,7 +668,7 @@ func (c *channel) pick(b *bank, wantWrite bool) {
 // the open row, or -1.
 func (c *channel) hit(b *bank, write bool) int32 {
 	dir := dirOf(write)
-	if b.noHit[dir] || c.rowCnt[int(b.id)<<7|dir<<6|int(b.openRow&63)] == 0 {
+	if b.noHit[dir] || b.rowCnt[rowIndex(dir, b.openRow)] == 0 {
 		return -1
 	}
 	for i := b.head[dir]; i >= 0; i = c.reqs[i].next {

@@ -617,7 +617,7 @@ func (c *channel) fastCAS(bi int, t int64) {
 		b.tail[dir] = prev
 	}
 	b.n[dir]--
-	c.rowCnt[bi<<7|dir<<6|int(q.row&63)]--
+	b.rowCnt[rowIndex(dir, q.row)]--
 	if write {
 		c.wfilt[c.wfiltIndex(q.block)]--
 		c.nWrites--
