@@ -29,6 +29,7 @@ const (
 )
 
 type bank struct {
+	rk      *rank // &channel.ranks[rank]
 	id      int32
 	openRow int32
 	rank    int32
@@ -167,6 +168,9 @@ func newChannel(d *DRAM, id int) *channel {
 		if p.refresh == 0 {
 			r.refDue = math.MaxInt64
 		}
+	}
+	for i := range c.banks {
+		c.banks[i].rk = &c.ranks[c.banks[i].rank]
 	}
 	c.setMinDue()
 	c.reqs = make([]req, p.rq+p.wq)
@@ -810,7 +814,7 @@ func (c *channel) closed(r *rank, t int64) {
 
 func (c *channel) issueACT(b *bank, q *req, t int64) {
 	p := c.p
-	r := &c.ranks[b.rank]
+	r := b.rk
 	c.touch(r, t)
 	b.openRow = q.row
 	b.noHit = [2]bool{}
@@ -834,7 +838,7 @@ func (c *channel) issueACT(b *bank, q *req, t int64) {
 
 func (c *channel) issuePRE(b *bank, t int64) {
 	p := c.p
-	r := &c.ranks[b.rank]
+	r := b.rk
 	c.touch(r, t)
 	b.openRow = -1
 	b.fresh = false
@@ -849,7 +853,7 @@ func (c *channel) issueCAS(b *bank, i int32, t int64) {
 	p := c.p
 	d := c.d
 	q := &c.reqs[i]
-	r := &c.ranks[b.rank]
+	r := b.rk
 	c.touch(r, t)
 	b.fresh = false
 	dur := int64(q.bursts) * p.burst

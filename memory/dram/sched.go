@@ -408,7 +408,7 @@ func (c *channel) stepFast(limit int64) bool {
 	c.cmdFree = x + p.CmdPRE
 	c.lb = c.cmdFree
 	c.d.st.pres++
-	c.closed(&c.ranks[b.rank], x)
+	c.closed(b.rk, x)
 	b.cKind = cmdACT
 	l := max(b.actOK, q.at)
 	b.cLocal = l
@@ -429,7 +429,7 @@ func (c *channel) fastACT(bi int, t int64) {
 	if q.class == classNone {
 		q.class = classMiss
 	}
-	r := &c.ranks[b.rank]
+	r := b.rk
 	b.openRow = q.row
 	b.noHit = [2]bool{}
 	b.fresh, b.freshWrite = true, q.write
@@ -548,7 +548,7 @@ func (c *channel) fastCAS(bi int, t int64) {
 		class = classHit
 	}
 	rank := b.rank
-	r := &c.ranks[rank]
+	r := b.rk
 	b.fresh = false
 	bursts := int64(q.bursts)
 	dur := bursts * p.burst
