@@ -201,7 +201,11 @@ func fill(s []int64, v int64) []int64 {
 
 // run simulates the channel up to (not including) time t.
 func (c *channel) run(t int64) {
-	for c.step(t - 1) {
+	if c.fast {
+		c.stepsFast(t-1, &c.nReads, 0) // until none is due
+	} else {
+		for c.stepScan(t - 1) {
+		}
 	}
 	c.now = max(c.now, t)
 }
@@ -293,18 +297,23 @@ func (c *channel) makeRoom(write bool, at int64) int64 {
 	}
 	// Every step counts as a stall; cmdFree never decreases, so the
 	// request enters at the last issued command's cmdFree.
-	steps := uint64(0)
-	issued := false
-	for *queued >= room {
-		steps++
-		if c.fast {
-			if !c.stepFast(math.MaxInt64) {
+	var steps uint64
+	var issued bool
+	if c.fast && *queued >= room {
+		n, stopped := c.stepsFast(math.MaxInt64, queued, room)
+		steps = uint64(n)
+		if stopped {
+			steps++
+		}
+		issued = n > 0
+	} else {
+		for *queued >= room {
+			steps++
+			if !c.stepScan(math.MaxInt64) {
 				break
 			}
-		} else if !c.stepScan(math.MaxInt64) {
-			break
+			issued = true
 		}
-		issued = true
 	}
 	c.d.st.queueFullStalls += steps
 	if issued {

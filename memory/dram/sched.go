@@ -303,8 +303,22 @@ func (c *channel) unplace(bi int) {
 
 // stepFast is step with the class structure (see the top of this file).
 func (c *channel) stepFast(limit int64) bool {
+	n, _ := c.stepsFast(limit, &c.nReads, math.MaxInt)
+	return n > 0
+}
+
+// stepsFast issues commands as stepFast does while *queued >= room
+// (checked after each command; the caller checks before the first) and
+// returns how many it issued and whether it stopped because no command
+// could issue by limit. A loop rather than a call per command: the
+// saturated controller spends its time here.
+func (c *channel) stepsFast(limit int64, queued *int, room int) (issued int, stopped bool) {
+next:
+	if *queued < room && issued > 0 {
+		return issued, false
+	}
 	if limit < c.lb || limit < c.cmdFree {
-		return false
+		return issued, true
 	}
 	if c.writeMode != c.regWrite {
 		c.regWrite = c.writeMode
@@ -321,14 +335,11 @@ func (c *channel) stepFast(limit int64) bool {
 	// is MaxInt64 past the last bank), min and max without branches (see
 	// opaque).
 	var minV int64
-	var v0, v1, v2, v3, v4, v5, v6, v7 int64
 	nb := c.nb
 	switch {
 	case nb <= 8:
 		v := &c.v
-		v0, v1, v2, v3 = v[0], v[1], v[2], v[3]
-		v4, v5, v6, v7 = v[4], v[5], v[6], v[7]
-		minV = min(min(min(v0, v1), min(v2, v3)), min(min(v4, v5), min(v6, v7)))
+		minV = min(min(min(v[0], v[1]), min(v[2], v[3])), min(min(v[4], v[5]), min(v[6], v[7])))
 	case nb <= 16:
 		v := &c.v
 		m0 := min(min(min(v[0], v[1]), min(v[2], v[3])), min(min(v[4], v[5]), min(v[6], v[7])))
@@ -346,22 +357,30 @@ func (c *channel) stepFast(limit int64) bool {
 		minV = min(m0, m1)
 	}
 	if minV == math.MaxInt64 {
-		return c.stepScan(limit) // nothing to do but refresh, if anything
+		// Nothing to do but refresh, if anything.
+		if !c.stepScan(limit) {
+			return issued, true
+		}
+		issued++
+		goto next
 	}
 	x := max(max(minV, c.cmdFree), c.modeAt)
 	if x >= c.minDue {
-		return c.stepRefresh(limit)
+		if !c.stepRefresh(limit) {
+			return issued, true
+		}
+		issued++
+		goto next
 	}
 	if x > limit {
 		c.lb = x
-		return false
+		return issued, true
 	}
 	k0, k1 := uint64(math.MaxUint64), uint64(math.MaxUint64)
 	switch {
 	case nb <= 8:
-		pk := &c.pk
-		k0 = min(min(keyAt(pk[0], v0, x), keyAt(pk[1], v1, x)), min(keyAt(pk[2], v2, x), keyAt(pk[3], v3, x)))
-		k1 = min(min(keyAt(pk[4], v4, x), keyAt(pk[5], v5, x)), min(keyAt(pk[6], v6, x), keyAt(pk[7], v7, x)))
+		k0 = min(min(c.keyOf(0, x), c.keyOf(1, x)), min(c.keyOf(2, x), c.keyOf(3, x)))
+		k1 = min(min(c.keyOf(4, x), c.keyOf(5, x)), min(c.keyOf(6, x), c.keyOf(7, x)))
 	case nb <= 16:
 		k0 = min(min(min(c.keyOf(0, x), c.keyOf(1, x)), min(c.keyOf(2, x), c.keyOf(3, x))),
 			min(min(c.keyOf(4, x), c.keyOf(5, x)), min(c.keyOf(6, x), c.keyOf(7, x))))
@@ -389,11 +408,13 @@ func (c *channel) stepFast(limit int64) bool {
 			c.casChanged(rank)
 		}
 		c.lb = c.cmdFree
-		return true
+		issued++
+		goto next
 	case key&(1<<6) == 0: // ACT
 		c.fastACT(best, x)
 		c.lb = c.cmdFree
-		return true
+		issued++
+		goto next
 	}
 	// PRE: the bank's next candidate is ACT for the same request (the
 	// oldest of its direction), with the same key but for the PRE bit.
@@ -414,7 +435,8 @@ func (c *channel) stepFast(limit int64) bool {
 	b.cLocal = l
 	c.pk[best] &^= 1 << 6 // an ACT's key (keyFor)
 	c.place(best, int(c.actCls[best]), l)
-	return true
+	issued++
+	goto next
 }
 
 // fastACT issues the ACT candidate of bank bi at t and registers the
@@ -522,8 +544,6 @@ func (c *channel) vAt(bi int) int64 {
 	return c.v[bi]
 }
 
-// keyAt returns priority key k if V_b = v <= x, else MaxUint64.
-func keyAt(k uint64, v, x int64) uint64 { return k | uint64((x-v)>>63) }
 
 // keyOf returns bank bi's priority key if its V_b <= x, else MaxUint64.
 func (c *channel) keyOf(bi int, x int64) uint64 {
