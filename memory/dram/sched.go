@@ -544,7 +544,6 @@ func (c *channel) vAt(bi int) int64 {
 	return c.v[bi]
 }
 
-
 // keyOf returns bank bi's priority key if its V_b <= x, else MaxUint64.
 func (c *channel) keyOf(bi int, x int64) uint64 {
 	if bi > 64 {
