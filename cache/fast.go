@@ -1,6 +1,11 @@
 package cache
 
-import "github.com/edgeprof/edgeprof/trace"
+import (
+	"math/bits"
+	"unsafe"
+
+	"github.com/edgeprof/edgeprof/trace"
+)
 
 // The fast path: a specialized replay loop for the hierarchy users run
 // most and Cachegrind models, in which every level is inline lru,
@@ -15,7 +20,11 @@ import "github.com/edgeprof/edgeprof/trace"
 // level's kind. Its loops are specialized further for a 4-way first
 // level of 64-byte lines (firstRun4, firstLines4) and a single core over
 // an 8-way second level (lower2), the example and Cachegrind's
-// usual geometry; other geometries take firstPass and lowerPass.
+// usual geometry; other geometries take firstPass and lowerPass. On
+// amd64 the loops of firstRun4 and lower2Run are in assembly
+// (fast_amd64.s), as Go's register allocator spills and reloads much of
+// their state on every iteration; their Go versions run elsewhere and in
+// TestFastLoopsDifferential.
 //
 // Any other hierarchy, including one using a policy registered outside
 // this package, takes the general path.
@@ -32,9 +41,12 @@ const missBatch = 512
 
 // missRec is a first-level miss waiting for the levels below.
 type missRec struct {
-	key  uint64 // line | fValid, with fDirty for a store
-	old  uint64 // the first level's tag word the fill replaced (valid, dirty flags and line)
-	pend uint64 // first-level hits of the core between its previous miss and this one
+	key uint64 // line | fValid, with fDirty for a store
+	old uint64 // the first level's tag word the fill replaced (valid, dirty flags and line)
+	// lat is the time the core spent in the first level since its
+	// previous miss, this miss included ((hits+1) * latency), plus
+	// fastState.below.
+	lat  uint64
 	core int
 }
 
@@ -45,6 +57,79 @@ type fastState struct {
 	// pend counts, per core, the first-level hits not yet added to the
 	// core's time.
 	pend []uint64
+	// below is the second level's latency when lower2 serves the misses
+	// (it then adds nothing for the second level itself), else 0.
+	below uint64
+	// The state of lower2 and memPass: the memory requests not yet made
+	// (nq of them), the core's time when the lower pass began plus the
+	// stalls memPass has added, the latency of the pass so far, and the
+	// counters, kept in memory as adding to them is one instruction.
+	mem   [memBatch]memReq
+	nq    int
+	now   uint64
+	at    uint64
+	clock uint64
+	cnt   [numCnt]uint64
+	// The assembly loops' arguments (fast_amd64.go): addresses as
+	// integers, of arrays the hierarchy keeps alive.
+	aRecs, aEnd, aMem, aQlim, aSets, aSig uintptr
+	aK                                    int
+	aMask                                 uint64
+	bEv, bEnd, bSets, bSig, bLastTag      uintptr
+	bThread, bMask, bClock, bPend, bLat   uint64
+	bWrites, bSlow                        uint64
+	bCore                                 int
+}
+
+// useAsm selects the assembly versions of the fast path's loops where
+// there are some; tests clear it to run the Go versions.
+var useAsm = haveAsm
+
+// The sizes the assembly loops step by.
+const (
+	missRecSize = 32
+	memReqSize  = 16
+)
+
+// Compile-time checks of those sizes: a negative array length does not
+// compile.
+var (
+	_ [missRecSize - unsafe.Sizeof(missRec{})]struct{}
+	_ [unsafe.Sizeof(missRec{}) - missRecSize]struct{}
+	_ [memReqSize - unsafe.Sizeof(memReq{})]struct{}
+	_ [unsafe.Sizeof(memReq{}) - memReqSize]struct{}
+)
+
+// maxSets bounds the sets of a level of 64-byte lines (maxCacheBytes / 64
+// / 4), so that a set index masked with maxSets-1 is provably in bounds
+// of an array of maxSets sets.
+const maxSets = 1 << 26
+
+// Counters of lower2, indices into fastState.cnt.
+const (
+	cntWrites      = iota // first-level misses by stores
+	cntEvictions1         // valid first-level victims
+	cntWritebacks1        // dirty first-level victims
+	cntMisses2
+	cntWriteMisses2
+	cntEvictions2
+	cntWritebacks2
+	numCnt
+)
+
+// sets4 views the tags of an inline-lru level of 4 ways as one array per
+// set, tags then stamps, so that a set costs one bounds check.
+func sets4(l *Level) [][8]uint64 {
+	return unsafe.Slice((*[8]uint64)(unsafe.Pointer(unsafe.SliceData(l.tags))), l.sets)
+}
+
+// b2u is 1 for true and 0 for false, without a branch.
+func b2u(b bool) uint64 {
+	var x uint64
+	if b {
+		x = 1
+	}
+	return x
 }
 
 // runFast replays events on the fast path, in two passes that give the
@@ -57,6 +142,9 @@ type fastState struct {
 // spills on every reference and runs at about half the speed.
 func (h *Hierarchy) runFast(events []trace.Event) {
 	f := h.fs
+	if h.lower2OK() {
+		f.below = h.path[0][1].latPS
+	}
 	for i := 0; i < len(events); {
 		if f.n == len(f.recs) {
 			h.lowerPass()
@@ -65,14 +153,18 @@ func (h *Hierarchy) runFast(events []trace.Event) {
 			i = h.firstPass(events, i, len(events))
 			continue
 		}
-		i = h.firstRun4(events, i)
+		var slow bool
+		i, slow = h.firstRun4(events, i)
 		if i == len(events) || f.n == len(f.recs) {
 			continue
 		}
 		// Event i spans lines, or is a hint, or comes from another
-		// thread (the next round takes it).
+		// thread (the next round takes it), or needs a search of its
+		// set (slow).
 		e := &events[i]
 		switch {
+		case slow:
+			i = h.firstPass(events, i, i+1)
 		case e.Kind > trace.Write:
 			i++ // a hint, and no level prefetches
 		case e.Addr&63+uint64(e.Size) <= 64:
@@ -97,23 +189,37 @@ func (h *Hierarchy) runFast(events []trace.Event) {
 
 // firstRun4 is the first pass for the common case: a 4-way first level
 // of 64-byte lines and events of one line. It stops at the first event
-// that is not such a reference of the thread of events[i] or that misses
-// when the queue is full, and returns its index.
-func (h *Hierarchy) firstRun4(events []trace.Event, i int) int {
+// that is not such a reference of the thread of events[i], or that misses
+// when the queue is full, or whose lane matches two ways of which the
+// first does not hold the line (slow: firstPass takes it), and returns
+// its index.
+//
+// The loop has no calls: Go keeps values live across a call on the
+// stack, and reloads them on every iteration.
+func (h *Hierarchy) firstRun4(events []trace.Event, i int) (int, bool) {
+	if useAsm {
+		return h.firstRun4Asm(events, i)
+	}
 	f := h.fs
 	thread := events[i].Thread
 	c := int(h.coreOf[thread])
 	l := h.top[c]
-	tags, sig := l.tags, l.sig
-	mask, clock := l.setMask, l.clock
-	last, pend := h.last[c], f.pend[c]
-	// The core's last line is the line in tags[last]: it stays in the
+	sets := sets4(l)
+	sig := l.sig[:len(sets)]
+	mask := uint64(len(sets) - 1)
+	lat, below := l.latPS, f.below
+	clock := l.clock
+	n, pend := uint(f.n), f.pend[c]
+	recs := &f.recs
+	// The core's last line is the line in *lastTag: it stays in the
 	// level until the core's next miss in its set. Comparing keys rather
-	// than loading tags[last] keeps the next reference's test independent
+	// than loading the tag keeps the next reference's test independent
 	// of this one's lookup, so the processor can overlap them.
-	lastKey := tags[last] &^ fDirty
+	lastTag := &l.tags[h.last[c]]
+	lastKey := *lastTag &^ fDirty
 	i0 := i
 	var writes uint64
+	slow := false
 	for ; i < len(events); i++ {
 		e := &events[i]
 		if e.Thread != thread || e.Kind > trace.Write || e.Addr&63+uint64(e.Size) > 64 {
@@ -126,42 +232,48 @@ func (h *Hierarchy) firstRun4(events []trace.Event, i int) int {
 		dirty := wr << 62 // fDirty for a store
 		if key != lastKey {
 			set := key & mask
-			base := int(set) * 8
-			s := (*[8]uint64)(tags[base : base+8])
+			s := &sets[set]
 			sg := sig[set]
-			w := sigFind4(sg, key)
-			if w >= 0 && s[w&3]&^fDirty != key {
-				w = find4(tags, base, key) // two lines share a lane
-			}
-			if w < 0 {
-				if f.n == len(f.recs) {
+			lane := lane16(key)
+			x := sg ^ lane*ones16
+			m := (x - ones16) &^ x & high16
+			// The first way whose lane matches, or way 0 if none does
+			// (then it cannot hold the line either).
+			w := uint64(bits.TrailingZeros64(m)>>4) & 3
+			if s[w]&^fDirty != key {
+				if m&(m-1) != 0 {
+					slow = true // another way's lane matches too
 					break
 				}
-				w = int(min2(min2(s[4], s[5]), min2(s[6], s[7])) & 3)
-				f.recs[f.n] = missRec{key: key | dirty, old: s[w], pend: pend, core: c}
-				f.n++
-				s[w] = key | dirty
-				sh := uint(w) * 16
-				sig[set] = sg&^(0xffff<<sh) | lane16(key)<<sh
-				clock++
-				s[4+w] = clock<<8 | uint64(w)
+				if n >= uint(len(recs)) {
+					break
+				}
+				v := min2(min2(s[4], s[5]), min2(s[6], s[7])) & 3
+				recs[n] = missRec{key: key | dirty, old: s[v], lat: (pend+1)*lat + below, core: c}
+				n++
 				pend = 0
+				s[v] = key | dirty
+				sh := v * 16
+				sig[set] = sg&^(0xffff<<sh) | lane<<sh
+				clock++
+				s[4+v] = clock<<8 | v
 				writes += wr
-				lastKey, last = key, base+w
+				lastKey, lastTag = key, &s[v]
 				continue
 			}
-			lastKey, last = key, base+w&3
 			clock++
-			s[4+w&3] = clock<<8 | uint64(w&3)
+			s[4+w] = clock<<8 | w
+			lastKey, lastTag = key, &s[w]
 		}
-		tags[last] |= dirty
+		*lastTag |= dirty
 		writes += wr
 		pend++
 	}
-	h.last[c], f.pend[c], l.clock = last, pend, clock
+	f.n, f.pend[c], l.clock = int(n), pend, clock
+	h.last[c] = int(uintptr(unsafe.Pointer(lastTag))-uintptr(unsafe.Pointer(&l.tags[0]))) / 8
 	l.st.ReadAccesses += uint64(i-i0) - writes
 	l.st.WriteAccesses += writes
-	return i
+	return i, slow
 }
 
 // firstLines4 replays one demand event of up to 4 KiB (65 lines) in a
@@ -204,7 +316,7 @@ func (h *Hierarchy) firstLines4(e *trace.Event) {
 			}
 			if w < 0 {
 				w = int(min2(min2(s[4], s[5]), min2(s[6], s[7])) & 3)
-				f.recs[f.n] = missRec{key: key | dirty, old: s[w], pend: pend, core: c}
+				f.recs[f.n] = missRec{key: key | dirty, old: s[w], lat: (pend+1)*l.latPS + f.below, core: c}
 				f.n++
 				s[w] = key | dirty
 				sh := uint(w) * 16
@@ -279,7 +391,7 @@ func (h *Hierarchy) firstPass(events []trace.Event, i, end int) int {
 						h.lowerPass() // an event of more lines than the queue holds
 					}
 					w = l.victimFast(base + ways)
-					f.recs[f.n] = missRec{key: key | dirty, old: tags[base+w], pend: pend, core: c}
+					f.recs[f.n] = missRec{key: key | dirty, old: tags[base+w], lat: (pend+1)*l.latPS + f.below, core: c}
 					f.n++
 					pend = 0
 					l.setLine(int(ln&mask), w, base+w, key|dirty)
@@ -317,7 +429,7 @@ func (h *Hierarchy) lowerPass() {
 	f := h.fs
 	recs := f.recs[:f.n]
 	f.n = 0
-	if h.n == 2 && h.cfg.Cores == 1 && h.lineShift == 6 && h.levels[1][0].ways == 8 {
+	if h.lower2OK() {
 		h.lower2(recs)
 		return
 	}
@@ -336,7 +448,7 @@ func (h *Hierarchy) lowerPass() {
 		}
 		l1.st.Fills++
 		l1.st.Evictions += r.old >> 63 // the valid bit
-		now := h.now[c] + (r.pend+1)*l1.latPS
+		now := h.now[c] + r.lat        // below is 0 here
 		i := 1
 		for ; i < n; i++ {
 			l := path[i]
@@ -386,124 +498,218 @@ func (h *Hierarchy) lowerPass() {
 	}
 }
 
+// memReq is a memory request of lower2, made later by memPass: a line
+// (with memWrite for a write-back) and the latency the core had
+// accumulated within the lower pass when it made the request.
+type memReq struct {
+	line uint64
+	at   uint64
+}
+
+// memWrite marks a write-back in memReq.line (whose bits from 58 up
+// memPass ignores: lines of 64 bytes have 58 bits).
+const memWrite = 1 << 62
+
+// memBatch bounds the memory requests lower2 queues before memPass makes
+// them; a first-level miss adds at most three.
+const memBatch = 256
+
+// lower2OK reports whether lower2 serves the first-level misses: one
+// core and two levels, the second of 8 ways, 64-byte lines.
+func (h *Hierarchy) lower2OK() bool {
+	return h.n == 2 && h.cfg.Cores == 1 && h.lineShift == 6 && h.levels[1][0].ways == 8
+}
+
 // lower2 is lowerPass for one core and two levels, the second of 8 ways:
-// the configuration of most runs and of Cachegrind. The second level's
-// lookup (by signature), victim choice and fill are inline, and the
-// counters are kept in registers.
+// the configuration of most runs and of Cachegrind. lower2Run serves the
+// misses, lower2Slow the few it cannot, and memPass makes the memory
+// requests they queue.
 func (h *Hierarchy) lower2(recs []missRec) {
-	l1, l2 := h.path[0][0], h.path[0][1]
-	tags, sig := l2.tags, l2.sig
-	mask, clock := l2.setMask, l2.clock
-	lat1, lat2 := l1.latPS, l2.latPS
-	now := h.now[0]
-	// The counters live in an array, which Go keeps in memory: adding to
-	// it is one instruction, while as separate variables they would be
-	// spilled and reloaded around every use.
-	var cnt [7]uint64
-	const (
-		writes = iota
-		evictions
-		writebacks1
-		miss2
-		wmiss2
-		evictions2
-		writebacks2
-	)
-	for k := range recs {
-		r := &recs[k]
-		key := r.key &^ fDirty
-		wr := r.key >> 62 & 1 // 1 for a store
-		cnt[writes] += wr
-		cnt[evictions] += r.old >> 63
-		now += (r.pend+1)*lat1 + lat2
-		set := key & mask
-		base := int(set) * 16
-		s := (*[16]uint64)(tags[base : base+16])
-		sg := sig[set]
-		w := sigFind8(sg, key)
-		if w >= 0 && s[w&7]&^fDirty != key {
-			w = find8(tags, base, key) // two lines share a lane
-		}
-		if w >= 0 {
-			clock++
-			s[8+w&7] = clock<<8 | uint64(w&7)
-		} else {
-			cnt[wmiss2] += wr
-			cnt[miss2]++
-			if d := h.mem.Access(key<<6, 64, trace.Read, 0, now); d > now {
-				now = d
-			}
-			// The way with the oldest stamp, and its tag, selected
-			// together (conditional moves, no branch).
-			t0, t1, t2, t3, t4, t5, t6, t7 := s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
-			m1, m2, m3, m4, m5, m6, m7 := s[9], s[10], s[11], s[12], s[13], s[14], s[15]
-			m, t := s[8], t0
-			if m1 < m {
-				m, t = m1, t1
-			}
-			if m2 < m {
-				m, t = m2, t2
-			}
-			if m3 < m {
-				m, t = m3, t3
-			}
-			if m4 < m {
-				m, t = m4, t4
-			}
-			if m5 < m {
-				m, t = m5, t5
-			}
-			if m6 < m {
-				m, t = m6, t6
-			}
-			if m7 < m {
-				m, t = m7, t7
-			}
-			w = int(m & 7)
-			cnt[evictions2] += t >> 63 // the valid bit
-			if t&fDirty != 0 {
-				cnt[writebacks2]++
-				h.memAccess(Line(t&lineMask), trace.Write, 0, now)
-			}
-			s[w] = key
-			sh := uint(w) * 8
-			sig[set] = sg&^(0xff<<sh) | lane8(key)<<sh
-			clock++
-			s[8+w] = clock<<8 | uint64(w)
-		}
-		if r.old&fDirty != 0 {
-			// writeData(1, ...): the write-back hits the second level or
-			// goes on to memory.
-			cnt[writebacks1]++
-			v := r.old&^flagBits | fValid
-			vset := v & mask
-			vb := int(vset) * 16
-			w := sigFind8(sig[vset], v)
-			if w >= 0 && tags[vb+w&7]&^fDirty != v {
-				w = find8(tags, vb, v)
-			}
-			if w >= 0 {
-				tags[vb+w&7] |= fDirty
-			} else {
-				h.memAccess(Line(v&lineMask), trace.Write, 0, now+lat2)
-			}
+	f := h.fs
+	f.now, f.at, f.nq = h.now[0], 0, 0
+	f.cnt = [numCnt]uint64{}
+	for k := 0; k < len(recs); {
+		k = h.lower2Run(recs, k)
+		switch {
+		case k == len(recs):
+		case f.nq > len(f.mem)-3:
+			// lower2Slow may queue three.
+			h.memPass()
+		default:
+			h.lower2Slow(&recs[k])
+			k++
 		}
 	}
-	h.now[0] = now
-	l2.clock = clock
-	n := uint64(len(recs))
-	l1.st.WriteMisses += cnt[writes]
-	l1.st.ReadMisses += n - cnt[writes]
+	h.memPass()
+	h.now[0] = f.now + f.at
+	l1, l2 := h.path[0][0], h.path[0][1]
+	n, cnt := uint64(len(recs)), &f.cnt
+	l1.st.WriteMisses += cnt[cntWrites]
+	l1.st.ReadMisses += n - cnt[cntWrites]
 	l1.st.Fills += n
-	l1.st.Evictions += cnt[evictions]
-	l1.st.Writebacks += cnt[writebacks1]
-	l2.st.WriteAccesses += cnt[writes]
-	l2.st.ReadAccesses += n - cnt[writes]
-	l2.st.WriteMisses += cnt[wmiss2]
-	l2.st.ReadMisses += cnt[miss2] - cnt[wmiss2]
-	l2.st.Fills += cnt[miss2]
-	l2.st.Evictions += cnt[evictions2]
-	l2.st.Writebacks += cnt[writebacks2]
+	l1.st.Evictions += cnt[cntEvictions1]
+	l1.st.Writebacks += cnt[cntWritebacks1]
+	l2.st.WriteAccesses += cnt[cntWrites]
+	l2.st.ReadAccesses += n - cnt[cntWrites]
+	l2.st.WriteMisses += cnt[cntWriteMisses2]
+	l2.st.ReadMisses += cnt[cntMisses2] - cnt[cntWriteMisses2]
+	l2.st.Fills += cnt[cntMisses2]
+	l2.st.Evictions += cnt[cntEvictions2]
+	l2.st.Writebacks += cnt[cntWritebacks2]
+}
+
+// lower2Run serves recs from k on as simpleMiss would, queueing the
+// memory requests, and returns the index of the first it did not serve:
+// one whose first-level victim is dirty, or whose line has a lane
+// matching two ways of which the first does not hold it, or the first
+// when the queue has no room for two more requests (lower2Slow or
+// memPass take over).
+//
+// It does the work of a second-level hit and of a miss at once and keeps
+// the one that applies (selected by masks, no branch): the way is the
+// matching way or the victim, the tag word the old one or the new line,
+// and the queue slots are written either way but kept only for a miss.
+// Whether a reference hits is data the host's branch predictor cannot
+// guess; a mispredicted branch costs more than the victim search done
+// for nothing. Whether the second level hits does not depend on time,
+// so only memPass needs the fetches' completion times.
+//
+// The loop body is one basic block with exits, the running state
+// (clock, latency, queue length, counters) lives in f, and the stamps
+// are reduced in a chain: with more values live at once, Go spills and
+// reloads a dozen of them on every iteration.
+func (h *Hierarchy) lower2Run(recs []missRec, k int) int {
+	if useAsm {
+		return h.lower2RunAsm(recs, k)
+	}
+	f := h.fs
+	l2 := h.path[0][1]
+	sets := (*[maxSets][16]uint64)(unsafe.Pointer(unsafe.SliceData(l2.tags)))
+	sig := (*[maxSets]uint64)(unsafe.Pointer(unsafe.SliceData(l2.sig)))
+	mask := uint64(l2.sets-1) & (maxSets - 1)
+	f.clock = l2.clock
+	for _, r := range recs[k:] {
+		if f.nq > len(f.mem)-2 || r.old&fDirty != 0 {
+			break
+		}
+		key := r.key &^ fDirty
+		set := key & mask
+		s := &sets[set]
+		sg := sig[set]
+		lane := lane8(key)
+		x := sg ^ lane*ones8
+		m := (x - ones8) &^ x & high8
+		// The first way whose lane matches, or way 0 if none does (then
+		// it cannot hold the line either).
+		w := uint64(bits.TrailingZeros64(m)>>3) & 7
+		old := s[w]
+		if old&^fDirty != key && m&(m-1) != 0 {
+			break // another way's lane matches too
+		}
+		hit := b2u(old&^fDirty == key)
+		sel := -hit // all ones for a hit
+		// The way with the oldest stamp (stamps are below 2^63).
+		v := s[8]
+		v = min(v, s[9])
+		v = min(v, s[10])
+		v = min(v, s[11])
+		v = min(v, s[12])
+		v = min(v, s[13])
+		v = min(v, s[14])
+		v = min(v, s[15])
+		v = (v ^ (v^w)&sel) & 7
+		old = s[v]
+		miss := hit ^ 1
+		f.at += r.lat
+		wr := r.key >> 62 & 1 // 1 for a store
+		f.cnt[cntWrites] += wr
+		f.cnt[cntEvictions1] += r.old >> 63
+		f.cnt[cntMisses2] += miss
+		f.cnt[cntWriteMisses2] += miss & wr
+		f.cnt[cntEvictions2] += old >> 63 & miss
+		wb := old >> 62 & miss // a dirty second-level victim
+		f.cnt[cntWritebacks2] += wb
+		nq := uint(f.nq) & (memBatch - 1)
+		f.mem[nq] = memReq{line: key &^ fValid, at: f.at}
+		nq = (nq + uint(miss)) & (memBatch - 1)
+		f.mem[nq] = memReq{line: old&lineMask | memWrite, at: f.at}
+		f.nq = int(nq + uint(wb))
+		s[v] = key ^ (key^old)&sel
+		sh := v * 8
+		sig[set] = sg&^(0xff<<sh) | lane<<sh
+		f.clock++
+		s[8+v] = f.clock<<8 | v
+		k++
+	}
+	l2.clock = f.clock
+	return k
+}
+
+// lower2Slow serves one miss as lower2Run does, searching the sets way by
+// way.
+func (h *Hierarchy) lower2Slow(r *missRec) {
+	f := h.fs
+	l2 := h.path[0][1]
+	tags := l2.tags
+	key := r.key &^ fDirty
+	wr := r.key >> 62 & 1
+	f.at += r.lat
+	f.cnt[cntWrites] += wr
+	f.cnt[cntEvictions1] += r.old >> 63
+	set := int(key & l2.setMask)
+	base := set * 16
+	if w := l2.findFast(set, base, key); w >= 0 {
+		l2.clock++
+		tags[base+8+w] = l2.clock<<8 | uint64(w)
+	} else {
+		f.cnt[cntMisses2]++
+		f.cnt[cntWriteMisses2] += wr
+		f.push(key&^fValid, f.at)
+		idx := base + l2.victimFast(base+8)
+		t := tags[idx]
+		f.cnt[cntEvictions2] += t >> 63
+		if t&fDirty != 0 {
+			f.cnt[cntWritebacks2]++
+			f.push(t&lineMask|memWrite, f.at)
+		}
+		l2.setLine(set, idx-base, idx, key)
+		l2.clock++
+		tags[idx+8] = l2.clock<<8 | uint64(idx-base)
+	}
+	if r.old&fDirty != 0 {
+		f.cnt[cntWritebacks1]++
+		v := r.old&^flagBits | fValid
+		vset := int(v & l2.setMask)
+		vb := vset * 16
+		if w := l2.findFast(vset, vb, v); w >= 0 {
+			tags[vb+w] |= fDirty
+		} else {
+			f.push(v&lineMask|memWrite, f.at+l2.latPS)
+		}
+	}
+}
+
+// push queues a memory request for memPass.
+func (f *fastState) push(line, at uint64) {
+	f.mem[f.nq] = memReq{line: line, at: at}
+	f.nq++
+}
+
+// memPass makes the queued memory requests of lower2 in order, for core
+// 0 at f.now plus the latency accumulated when each was queued, and adds
+// to f.now the time by which a fetch completes later than that.
+func (h *Hierarchy) memPass() {
+	f, mem := h.fs, h.mem
+	now := f.now
+	for _, r := range f.mem[:f.nq] {
+		t := now + r.at
+		if r.line&memWrite != 0 {
+			mem.Access(r.line<<6, 64, trace.Write, 0, t)
+		} else if d := mem.Access(r.line<<6, 64, trace.Read, 0, t); d > t {
+			now += d - t
+		}
+	}
+	f.now, f.nq = now, 0
 }
 
 // find8 is findFast for 8 ways.

@@ -316,3 +316,72 @@ func TestSignatureClear(t *testing.T) {
 		}
 	}
 }
+
+// TestFastLoopsDifferential: the loops for a 4-way first level and an
+// 8-way second level of 64-byte lines on one core (firstRun4, lower2Run
+// and lower2Slow, in assembly where there is some and in Go) give what
+// the general path gives, on small caches where lines share lanes and
+// dirty victims are common.
+func TestFastLoopsDifferential(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	defer func(u bool) { useAsm = u }(useAsm)
+	for trial := 0; trial < 60; trial++ {
+		sets1, sets2 := 1<<rng.IntN(9), 1<<rng.IntN(11)
+		cfg := HierarchyConfig{Cores: 1, CyclePS: 1 + uint64(rng.IntN(900)), Levels: []Config{
+			{Name: "L1", SizeBytes: sets1 * 4 * 64, Ways: 4, LineBytes: 64, LatencyCycles: 1 + rng.IntN(5), Replacement: "lru", WriteAllocate: true},
+			{Name: "L2", SizeBytes: sets2 * 8 * 64, Ways: 8, LineBytes: 64, LatencyCycles: 1 + rng.IntN(20), Replacement: "lru", WriteAllocate: true},
+		}}
+		seed := rng.Uint64()
+		ev := diffTrace(rand.New(rand.NewPCG(seed, 1)), 5000, 1)
+		// Mostly one-line references over a range the caches cannot hold.
+		for i := range ev {
+			if rng.IntN(4) != 0 {
+				ev[i].Addr, ev[i].Size = uint64(rng.IntN(1<<22)), 8
+				if rng.IntN(3) == 0 {
+					ev[i].Kind = trace.Write
+				} else {
+					ev[i].Kind = trace.Read
+				}
+			}
+		}
+		var want string
+		for _, path := range []string{"general", "go", "asm"} {
+			mem := &logMemory{}
+			c := cfg
+			c.Memory = mem
+			h, err := NewHierarchy(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !h.fast || !h.lower2OK() {
+				t.Fatalf("trial %d: fast %v, lower2 %v, want both", trial, h.fast, h.lower2OK())
+			}
+			switch path {
+			case "general":
+				generalOnly(h)
+			case "go":
+				useAsm = false
+			case "asm":
+				if !haveAsm {
+					continue
+				}
+				useAsm = true
+			}
+			replay(h, rand.New(rand.NewPCG(seed, 2)), ev)
+			got := snapshot(h, mem)
+			if path == "general" {
+				want = got
+				continue
+			}
+			checkInvariants(t, h)
+			if got != want {
+				gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
+				i := 0
+				for i < min(len(gl), len(wl)) && gl[i] == wl[i] {
+					i++
+				}
+				t.Fatalf("trial %d, %s loops (%d and %d sets): differ from the general path at line %d:\n got %s\nwant %s", trial, path, sets1, sets2, i, gl[min(i, len(gl)-1)], wl[min(i, len(wl)-1)])
+			}
+		}
+	}
+}

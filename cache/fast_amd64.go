@@ -1,0 +1,84 @@
+package cache
+
+import (
+	"runtime"
+	"unsafe"
+
+	"github.com/edgeprof/edgeprof/trace"
+)
+
+// haveAsm: the fast path's loops have assembly versions (fast_amd64.s).
+const haveAsm = true
+
+// lower2Loop is lower2Run's loop over f.recs[f.aK:], from the state set
+// up by lower2RunAsm; it leaves f.aK at the first record it did not serve.
+//
+//go:noescape
+func lower2Loop(f *fastState)
+
+// lower2RunAsm is lower2Run by lower2Loop.
+func (h *Hierarchy) lower2RunAsm(recs []missRec, k int) int {
+	f := h.fs
+	l2 := h.path[0][1]
+	base := uintptr(unsafe.Pointer(&f.recs[0]))
+	f.aRecs, f.aK, f.aEnd = base, k, base+uintptr(len(recs))*missRecSize
+	f.aMem = uintptr(unsafe.Pointer(&f.mem[0]))
+	f.aQlim = f.aMem + (memBatch-2)*memReqSize
+	f.aSets = uintptr(unsafe.Pointer(&l2.tags[0]))
+	f.aSig = uintptr(unsafe.Pointer(&l2.sig[0]))
+	f.aMask = l2.setMask
+	f.clock = l2.clock
+	lower2Loop(f)
+	l2.clock = f.clock
+	return f.aK
+}
+
+// first4Loop is firstRun4's loop from the state set up by firstRun4Asm;
+// it leaves f.bEv at the first event it did not replay.
+//
+//go:noescape
+func first4Loop(f *fastState)
+
+// firstRun4Asm is firstRun4 by first4Loop.
+func (h *Hierarchy) firstRun4Asm(events []trace.Event, i int) (int, bool) {
+	f := h.fs
+	thread := events[i].Thread
+	c := int(h.coreOf[thread])
+	l := h.top[c]
+	ev := uintptr(unsafe.Pointer(&events[0]))
+	f.bEv, f.bEnd = ev+uintptr(i)*eventSize, ev+uintptr(len(events))*eventSize
+	f.bThread = uint64(thread)
+	f.bSets = uintptr(unsafe.Pointer(&l.tags[0]))
+	f.bSig = uintptr(unsafe.Pointer(&l.sig[0]))
+	f.bMask = l.setMask
+	f.bLastTag = uintptr(unsafe.Pointer(&l.tags[h.last[c]]))
+	f.bClock, f.bPend, f.bLat, f.bCore = l.clock, f.pend[c], l.latPS, c
+	f.bWrites, f.bSlow = 0, 0
+	f.aRecs = uintptr(unsafe.Pointer(&f.recs[0]))
+	first4Loop(f)
+	end := int((f.bEv - ev) / eventSize)
+	runtime.KeepAlive(events)
+	h.last[c] = int((f.bLastTag - f.bSets) / 8)
+	l.clock, f.pend[c] = f.bClock, f.bPend
+	l.st.ReadAccesses += uint64(end-i) - f.bWrites
+	l.st.WriteAccesses += f.bWrites
+	return end, f.bSlow != 0
+}
+
+// The layout of trace.Event that first4Loop reads.
+const (
+	eventSize   = 32
+	eventThread = 28
+	eventKind   = 30
+)
+
+var (
+	_ [eventSize - unsafe.Sizeof(trace.Event{})]struct{}
+	_ [unsafe.Sizeof(trace.Event{}) - eventSize]struct{}
+	_ [eventThread - unsafe.Offsetof(trace.Event{}.Thread)]struct{}
+	_ [unsafe.Offsetof(trace.Event{}.Thread) - eventThread]struct{}
+	_ [eventKind - unsafe.Offsetof(trace.Event{}.Kind)]struct{}
+	_ [unsafe.Offsetof(trace.Event{}.Kind) - eventKind]struct{}
+	_ [unsafe.Offsetof(trace.Event{}.Size) - 8]struct{}
+	_ [8 - unsafe.Offsetof(trace.Event{}.Size)]struct{}
+)

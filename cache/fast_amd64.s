@@ -1,0 +1,328 @@
+#include "go_asm.h"
+#include "textflag.h"
+
+// The loops of lower2Run and firstRun4 (fast_amd64.go), register for
+// register: Go's register allocator spills and reloads much of their
+// state on every iteration, which doubles their instruction counts. Each
+// does exactly what its Go version (lower2RunGo, firstRun4Go) does, and
+// the differential tests run both.
+
+#define CNT(i) (fastState_cnt+8*i)(DI)
+
+// func lower2Loop(f *fastState)
+//
+// Registers: DI f, R8 the next miss record, BX the next queue slot, R11
+// the signatures, R15 the latency so far; AX CX DX SI R9 R10 R12 R13
+// scratch.
+TEXT ·lower2Loop(SB), NOSPLIT, $0-8
+	MOVQ f+0(FP), DI
+	MOVQ fastState_aK(DI), R8
+	SHLQ $5, R8
+	ADDQ fastState_aRecs(DI), R8
+	MOVQ fastState_nq(DI), BX
+	SHLQ $4, BX
+	ADDQ fastState_aMem(DI), BX
+	MOVQ fastState_aSig(DI), R11
+	MOVQ fastState_at(DI), R15
+
+loop:
+	CMPQ R8, fastState_aEnd(DI)
+	JCC  out
+	CMPQ BX, fastState_aQlim(DI)
+	JHI  out
+	MOVQ 8(R8), AX          // the first level's victim
+	BTQ  $62, AX
+	JCS  out                // dirty: lower2Slow writes it back
+	MOVQ 0(R8), SI
+	BTRQ $62, SI            // SI: key (line | fValid)
+	MOVQ SI, DX
+	ANDQ fastState_aMask(DI), DX
+	SHLQ $3, DX             // DX: set * 8, the signature's offset
+	MOVQ DX, R12
+	SHLQ $4, R12
+	ADDQ fastState_aSets(DI), R12 // R12: the set's tags, then stamps
+
+	// The lane of key (lane8) and the ways whose lanes match.
+	MOVQ  $0x9e3779b97f4a7c15, R13
+	IMULQ SI, R13
+	SHRQ  $57, R13
+	ORQ   $0x80, R13        // R13: lane
+	MOVQ  $0x0101010101010101, R9
+	IMULQ R13, R9
+	XORQ  (R11)(DX*1), R9
+	MOVQ  $0xfefefefefefefeff, R10
+	ADDQ  R9, R10
+	NOTQ  R9
+	ANDQ  R10, R9
+	MOVQ  $0x8080808080808080, R10
+	ANDQ  R10, R9           // R9: a high bit per matching lane
+	BSFQ  R9, CX            // undefined if none matches: any way misses then
+	ANDQ  $0x38, CX         // CX: 8 * the first matching way
+	MOVQ  (R12)(CX*1), R10
+	BTRQ  $62, R10
+	XORL  AX, AX
+	CMPQ  R10, SI
+	SETEQ AL                // AX: 1 for a hit
+	LEAQ  -1(R9), R10
+	TESTQ R9, R10
+	JNE   twolanes
+
+found:
+	NEGQ AX                 // AX: all ones for a hit
+	MOVQ 8(R8), R9
+	SHRQ $63, R9
+	ADDQ R9, CNT(const_cntEvictions1)
+	MOVQ 0(R8), R9
+	SHRQ $62, R9
+	ANDQ $1, R9
+	ADDQ R9, CNT(const_cntWrites)
+
+	// The way with the oldest stamp.
+	MOVQ    64(R12), R10
+	CMPQ    R10, 72(R12)
+	CMOVQHI 72(R12), R10
+	CMPQ    R10, 80(R12)
+	CMOVQHI 80(R12), R10
+	CMPQ    R10, 88(R12)
+	CMOVQHI 88(R12), R10
+	CMPQ    R10, 96(R12)
+	CMOVQHI 96(R12), R10
+	CMPQ    R10, 104(R12)
+	CMOVQHI 104(R12), R10
+	CMPQ    R10, 112(R12)
+	CMOVQHI 112(R12), R10
+	CMPQ    R10, 120(R12)
+	CMOVQHI 120(R12), R10
+	ANDQ    $7, R10
+	SHLQ    $3, R10
+
+	// CX: 8 * (the hit way, or the victim).
+	XORQ R10, CX
+	ANDQ AX, CX
+	XORQ R10, CX
+	MOVQ (R12)(CX*1), R10   // R10: the way's tag word
+
+	// Its new tag word: the same for a hit, key for a miss.
+	MOVQ R10, R9
+	XORQ SI, R9
+	ANDQ AX, R9
+	XORQ SI, R9
+	MOVQ R9, (R12)(CX*1)
+
+	// Its lane (unchanged by a hit).
+	MOVQ (R11)(DX*1), R9
+	RORQ CX, R9
+	MOVB R13, R9
+	ROLQ CX, R9
+	MOVQ R9, (R11)(DX*1)
+
+	// Its stamp.
+	INCQ fastState_clock(DI)
+	MOVQ fastState_clock(DI), R9
+	SHLQ $8, R9
+	MOVQ CX, R13
+	SHRQ $3, R13
+	ORQ  R13, R9
+	MOVQ R9, 64(R12)(CX*1)
+
+	// Counters; AX: 1 for a miss.
+	INCQ AX
+	ADDQ AX, CNT(const_cntMisses2)
+	MOVQ 0(R8), R9
+	SHRQ $62, R9
+	ANDQ AX, R9
+	ADDQ R9, CNT(const_cntWriteMisses2)
+	MOVQ R10, R9
+	SHRQ $63, R9
+	ANDQ AX, R9
+	ADDQ R9, CNT(const_cntEvictions2)
+	MOVQ R10, R9
+	SHRQ $62, R9
+	ANDQ AX, R9             // R9: 1 for a dirty victim
+	ADDQ R9, CNT(const_cntWritebacks2)
+
+	// The fetch and the victim's write-back, kept for a miss and a dirty
+	// victim.
+	ADDQ 16(R8), R15
+	MOVQ SI, 0(BX)
+	MOVQ R15, 8(BX)
+	SHLQ $4, AX
+	ADDQ AX, BX
+	BTSQ $62, R10           // memWrite
+	MOVQ R10, 0(BX)
+	MOVQ R15, 8(BX)
+	SHLQ $4, R9
+	ADDQ R9, BX
+
+	ADDQ $const_missRecSize, R8
+	JMP  loop
+
+twolanes:
+	// Two or more lanes match: unless the first way holds key, the
+	// search goes on in lower2Slow.
+	TESTQ AX, AX
+	JNE   found
+
+out:
+	SUBQ fastState_aRecs(DI), R8
+	SHRQ $5, R8
+	MOVQ R8, fastState_aK(DI)
+	SUBQ fastState_aMem(DI), BX
+	SHRQ $4, BX
+	MOVQ BX, fastState_nq(DI)
+	MOVQ R15, fastState_at(DI)
+	RET
+
+// func first4Loop(f *fastState)
+//
+// Registers: DI f, R8 the next event, R11 the signatures, R13 the tag
+// word of the core's last line, R15 its key; AX BX CX DX SI R9 R10 R12
+// scratch. The rest of the loop's state lives in f.
+TEXT ·first4Loop(SB), NOSPLIT, $0-8
+	MOVQ f+0(FP), DI
+	MOVQ fastState_bEv(DI), R8
+	MOVQ fastState_bSig(DI), R11
+	MOVQ fastState_bLastTag(DI), R13
+	MOVQ (R13), R15
+	BTRQ $62, R15
+
+next:
+	CMPQ    R8, fastState_bEnd(DI)
+	JCC     done
+	MOVBQZX const_eventThread(R8), AX
+	CMPQ    AX, fastState_bThread(DI)
+	JNE     done
+	MOVBQZX const_eventKind(R8), CX
+	CMPQ    CX, $1
+	JHI     done                // a hint
+	MOVQ    0(R8), SI
+	MOVLQZX 8(R8), AX
+	MOVQ    SI, DX
+	ANDQ    $63, DX
+	ADDQ    AX, DX
+	CMPQ    DX, $64
+	JHI     done                // more than one line
+	ADDQ    CX, fastState_bWrites(DI)
+	SHLQ    $62, CX             // CX: fDirty for a store
+	SHRQ    $6, SI
+	BTSQ    $63, SI             // SI: key
+	CMPQ    SI, R15
+	JEQ     same
+
+	MOVQ SI, DX
+	ANDQ fastState_bMask(DI), DX
+	SHLQ $3, DX                 // DX: set * 8, the signature's offset
+	MOVQ DX, R10
+	SHLQ $3, R10
+	ADDQ fastState_bSets(DI), R10 // R10: the set's tags, then stamps
+
+	// The lane of key (lane16) and the ways whose lanes match.
+	MOVQ  $0x9e3779b97f4a7c15, R9
+	IMULQ SI, R9
+	SHRQ  $49, R9
+	ORQ   $0x8000, R9           // R9: lane
+	MOVQ  $0x0001000100010001, AX
+	IMULQ R9, AX
+	XORQ  (R11)(DX*1), AX
+	MOVQ  $0xfffefffefffeffff, R12
+	ADDQ  AX, R12
+	NOTQ  AX
+	ANDQ  R12, AX
+	MOVQ  $0x8000800080008000, R12
+	ANDQ  R12, AX               // AX: a high bit per matching lane
+	BSFQ  AX, R12               // undefined if none matches: any way misses then
+	SHRQ  $1, R12
+	ANDQ  $0x18, R12            // R12: 8 * the first matching way
+	MOVQ  (R10)(R12*1), BX
+	BTRQ  $62, BX
+	CMPQ  BX, SI
+	JNE   miss
+
+	// A hit: the way's stamp.
+	INCQ fastState_bClock(DI)
+	MOVQ fastState_bClock(DI), BX
+	SHLQ $8, BX
+	MOVQ R12, AX
+	SHRQ $3, AX
+	ORQ  AX, BX
+	MOVQ BX, 32(R10)(R12*1)
+	LEAQ (R10)(R12*1), R13
+	MOVQ SI, R15
+
+same:
+	ORQ  CX, (R13)
+	INCQ fastState_bPend(DI)
+	ADDQ $const_eventSize, R8
+	JMP  next
+
+miss:
+	LEAQ  -1(AX), BX
+	TESTQ AX, BX
+	JNE   slow                  // another way's lane matches too
+	MOVQ  fastState_n(DI), BX
+	CMPQ  BX, $const_missBatch
+	JCC   full
+
+	// The way with the oldest stamp.
+	MOVQ    32(R10), R12
+	CMPQ    R12, 40(R10)
+	CMOVQHI 40(R10), R12
+	CMPQ    R12, 48(R10)
+	CMOVQHI 48(R10), R12
+	CMPQ    R12, 56(R10)
+	CMOVQHI 56(R10), R12
+	ANDQ    $3, R12
+	SHLQ    $3, R12             // R12: 8 * the victim's way
+
+	// The miss record.
+	SHLQ $5, BX
+	ADDQ fastState_aRecs(DI), BX
+	MOVQ (R10)(R12*1), AX
+	MOVQ AX, 8(BX)
+	MOVQ SI, AX
+	ORQ  CX, AX
+	MOVQ AX, 0(BX)
+	MOVQ AX, (R10)(R12*1)
+	MOVQ fastState_bPend(DI), AX
+	INCQ AX
+	IMULQ fastState_bLat(DI), AX
+	ADDQ fastState_below(DI), AX
+	MOVQ AX, 16(BX)
+	MOVQ fastState_bCore(DI), AX
+	MOVQ AX, 24(BX)
+	MOVQ $0, fastState_bPend(DI)
+	INCQ fastState_n(DI)
+
+	// The way's lane.
+	MOVQ R12, CX
+	SHLQ $1, CX
+	MOVQ (R11)(DX*1), AX
+	RORQ CX, AX
+	MOVW R9, AX
+	ROLQ CX, AX
+	MOVQ AX, (R11)(DX*1)
+
+	// Its stamp.
+	INCQ fastState_bClock(DI)
+	MOVQ fastState_bClock(DI), BX
+	SHLQ $8, BX
+	MOVQ R12, AX
+	SHRQ $3, AX
+	ORQ  AX, BX
+	MOVQ BX, 32(R10)(R12*1)
+	LEAQ (R10)(R12*1), R13
+	MOVQ SI, R15
+	ADDQ $const_eventSize, R8
+	JMP  next
+
+slow:
+	MOVQ $1, fastState_bSlow(DI)
+
+full:
+	SHRQ $62, CX
+	SUBQ CX, fastState_bWrites(DI)
+
+done:
+	MOVQ R8, fastState_bEv(DI)
+	MOVQ R13, fastState_bLastTag(DI)
+	RET
