@@ -74,7 +74,7 @@ type fastState struct {
 	// integers, of arrays the hierarchy keeps alive.
 	aRecs, aEnd, aMem, aQlim, aSets, aSig uintptr
 	aK                                    int
-	aMask                                 uint64
+	aMask, aLat2                          uint64
 	bEv, bEnd, bSets, bSig, bLastTag      uintptr
 	bThread, bMask, bClock, bPend, bLat   uint64
 	bWrites, bSlow                        uint64

@@ -12,6 +12,10 @@ const haveAsm = true
 
 // lower2Loop is lower2Run's loop over f.recs[f.aK:], from the state set
 // up by lower2RunAsm; it leaves f.aK at the first record it did not serve.
+// Unlike the Go loop it also writes dirty first-level victims back
+// (searching every way whose lane matches), so it leaves only records
+// with an ambiguous lane to lower2Slow; the queue then needs room for
+// three requests per record.
 //
 //go:noescape
 func lower2Loop(f *fastState)
@@ -23,7 +27,8 @@ func (h *Hierarchy) lower2RunAsm(recs []missRec, k int) int {
 	base := uintptr(unsafe.Pointer(&f.recs[0]))
 	f.aRecs, f.aK, f.aEnd = base, k, base+uintptr(len(recs))*missRecSize
 	f.aMem = uintptr(unsafe.Pointer(&f.mem[0]))
-	f.aQlim = f.aMem + (memBatch-2)*memReqSize
+	f.aQlim = f.aMem + (memBatch-3)*memReqSize
+	f.aLat2 = l2.latPS
 	f.aSets = uintptr(unsafe.Pointer(&l2.tags[0]))
 	f.aSig = uintptr(unsafe.Pointer(&l2.sig[0]))
 	f.aMask = l2.setMask
@@ -46,7 +51,10 @@ func (h *Hierarchy) firstRun4Asm(events []trace.Event, i int) (int, bool) {
 	c := int(h.coreOf[thread])
 	l := h.top[c]
 	ev := uintptr(unsafe.Pointer(&events[0]))
-	f.bEv, f.bEnd = ev+uintptr(i)*eventSize, ev+uintptr(len(events))*eventSize
+	// An assembly function cannot be preempted: a bounded run keeps the
+	// pause it can cause a garbage collection short (about a millisecond).
+	end := min(len(events), i+maxAsmRun)
+	f.bEv, f.bEnd = ev+uintptr(i)*eventSize, ev+uintptr(end)*eventSize
 	f.bThread = uint64(thread)
 	f.bSets = uintptr(unsafe.Pointer(&l.tags[0]))
 	f.bSig = uintptr(unsafe.Pointer(&l.sig[0]))
@@ -56,7 +64,7 @@ func (h *Hierarchy) firstRun4Asm(events []trace.Event, i int) (int, bool) {
 	f.bWrites, f.bSlow = 0, 0
 	f.aRecs = uintptr(unsafe.Pointer(&f.recs[0]))
 	first4Loop(f)
-	end := int((f.bEv - ev) / eventSize)
+	end = int((f.bEv - ev) / eventSize)
 	runtime.KeepAlive(events)
 	h.last[c] = int((f.bLastTag - f.bSets) / 8)
 	l.clock, f.pend[c] = f.bClock, f.bPend
@@ -64,6 +72,9 @@ func (h *Hierarchy) firstRun4Asm(events []trace.Event, i int) (int, bool) {
 	l.st.WriteAccesses += f.bWrites
 	return end, f.bSlow != 0
 }
+
+// maxAsmRun bounds the events one call of first4Loop replays.
+const maxAsmRun = 1 << 16
 
 // The layout of trace.Event that first4Loop reads.
 const (

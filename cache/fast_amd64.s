@@ -30,9 +30,6 @@ loop:
 	JCC  out
 	CMPQ BX, fastState_aQlim(DI)
 	JHI  out
-	MOVQ 8(R8), AX          // the first level's victim
-	BTQ  $62, AX
-	JCS  out                // dirty: lower2Slow writes it back
 	MOVQ 0(R8), SI
 	BTRQ $62, SI            // SI: key (line | fValid)
 	MOVQ SI, DX
@@ -56,7 +53,7 @@ loop:
 	ANDQ  R10, R9
 	MOVQ  $0x8080808080808080, R10
 	ANDQ  R10, R9           // R9: a high bit per matching lane
-	BSFQ  R9, CX            // undefined if none matches: any way misses then
+	TZCNTQ R9, CX           // (BSF without BMI1: undefined if none matches; any way misses then)
 	ANDQ  $0x38, CX         // CX: 8 * the first matching way
 	MOVQ  (R12)(CX*1), R10
 	BTRQ  $62, R10
@@ -77,30 +74,40 @@ found:
 	ANDQ $1, R9
 	ADDQ R9, CNT(const_cntWrites)
 
-	// The way with the oldest stamp.
+	// The way with the oldest stamp, by pairs (R9 is renamed each time,
+	// so the pairs' minima overlap).
 	MOVQ    64(R12), R10
 	CMPQ    R10, 72(R12)
 	CMOVQHI 72(R12), R10
-	CMPQ    R10, 80(R12)
-	CMOVQHI 80(R12), R10
-	CMPQ    R10, 88(R12)
-	CMOVQHI 88(R12), R10
-	CMPQ    R10, 96(R12)
-	CMOVQHI 96(R12), R10
-	CMPQ    R10, 104(R12)
-	CMOVQHI 104(R12), R10
-	CMPQ    R10, 112(R12)
-	CMOVQHI 112(R12), R10
-	CMPQ    R10, 120(R12)
-	CMOVQHI 120(R12), R10
+	MOVQ    80(R12), R9
+	CMPQ    R9, 88(R12)
+	CMOVQHI 88(R12), R9
+	CMPQ    R10, R9
+	CMOVQHI R9, R10
+	MOVQ    96(R12), R9
+	CMPQ    R9, 104(R12)
+	CMOVQHI 104(R12), R9
+	CMPQ    R10, R9
+	CMOVQHI R9, R10
+	MOVQ    112(R12), R9
+	CMPQ    R9, 120(R12)
+	CMOVQHI 120(R12), R9
+	CMPQ    R10, R9
+	CMOVQHI R9, R10
 	ANDQ    $7, R10
 	SHLQ    $3, R10
+
+	// The way's tag word: both candidates are loaded and one selected,
+	// which keeps a load off the path from the outcome.
+	MOVQ    (R12)(R10*1), R9
+	TESTQ   AX, AX
+	CMOVQNE (R12)(CX*1), R9
 
 	// CX: 8 * (the hit way, or the victim).
 	XORQ R10, CX
 	ANDQ AX, CX
 	XORQ R10, CX
-	MOVQ (R12)(CX*1), R10   // R10: the way's tag word
+	MOVQ R9, R10            // R10: the way's tag word
 
 	// Its new tag word: the same for a hit, key for a miss.
 	MOVQ R10, R9
@@ -154,8 +161,63 @@ found:
 	SHLQ $4, R9
 	ADDQ R9, BX
 
+	// A dirty first-level victim is written back into the second level
+	// if that holds it (after the fill), else to memory.
+	MOVQ 8(R8), SI
+	BTRQ $62, SI            // SI: the victim's key
+	JCS  victim
+
+nextrec:
 	ADDQ $const_missRecSize, R8
 	JMP  loop
+
+victim:
+	INCQ  CNT(const_cntWritebacks1)
+	MOVQ  SI, DX
+	ANDQ  fastState_aMask(DI), DX
+	SHLQ  $3, DX
+	MOVQ  DX, R12
+	SHLQ  $4, R12
+	ADDQ  fastState_aSets(DI), R12
+	MOVQ  $0x9e3779b97f4a7c15, R13
+	IMULQ SI, R13
+	SHRQ  $57, R13
+	ORQ   $0x80, R13
+	MOVQ  $0x0101010101010101, R9
+	IMULQ R13, R9
+	XORQ  (R11)(DX*1), R9
+	MOVQ  $0xfefefefefefefeff, R10
+	ADDQ  R9, R10
+	NOTQ  R9
+	ANDQ  R10, R9
+	MOVQ  $0x8080808080808080, R10
+	ANDQ  R10, R9           // R9: a high bit per matching lane
+
+vsearch:
+	TESTQ  R9, R9
+	JEQ    vmiss
+	TZCNTQ R9, CX
+	ANDQ   $0x38, CX
+	MOVQ   (R12)(CX*1), R10
+	BTRQ   $62, R10
+	CMPQ   R10, SI
+	JEQ    vhit
+	LEAQ   -1(R9), R10
+	ANDQ   R10, R9          // the next matching lane
+	JMP    vsearch
+
+vhit:
+	BTSQ $62, (R12)(CX*1)   // fDirty
+	JMP  nextrec
+
+vmiss:
+	BTSQ $62, SI            // memWrite
+	MOVQ SI, 0(BX)
+	MOVQ R15, AX
+	ADDQ fastState_aLat2(DI), AX
+	MOVQ AX, 8(BX)
+	ADDQ $const_memReqSize, BX
+	JMP  nextrec
 
 twolanes:
 	// Two or more lanes match: unless the first way holds key, the
@@ -230,7 +292,7 @@ next:
 	ANDQ  R12, AX
 	MOVQ  $0x8000800080008000, R12
 	ANDQ  R12, AX               // AX: a high bit per matching lane
-	BSFQ  AX, R12               // undefined if none matches: any way misses then
+	TZCNTQ AX, R12              // (BSF without BMI1: undefined if none matches; any way misses then)
 	SHRQ  $1, R12
 	ANDQ  $0x18, R12            // R12: 8 * the first matching way
 	MOVQ  (R10)(R12*1), BX
@@ -263,14 +325,15 @@ miss:
 	CMPQ  BX, $const_missBatch
 	JCC   full
 
-	// The way with the oldest stamp.
+	// The way with the oldest stamp, by pairs.
 	MOVQ    32(R10), R12
 	CMPQ    R12, 40(R10)
 	CMOVQHI 40(R10), R12
-	CMPQ    R12, 48(R10)
-	CMOVQHI 48(R10), R12
-	CMPQ    R12, 56(R10)
-	CMOVQHI 56(R10), R12
+	MOVQ    48(R10), AX
+	CMPQ    AX, 56(R10)
+	CMOVQHI 56(R10), AX
+	CMPQ    R12, AX
+	CMOVQHI AX, R12
 	ANDQ    $3, R12
 	SHLQ    $3, R12             // R12: 8 * the victim's way
 
