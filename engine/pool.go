@@ -31,6 +31,11 @@ type pool struct {
 	mu       sync.Mutex
 	wake     *sync.Cond
 	sleepers int // workers parked in wake.Wait (guarded by mu)
+	// The caller parks too when its wait outlasts spinRounds polls, as
+	// when a worker's OS thread was descheduled on a busy machine:
+	// spinning then would only keep that thread off the CPU.
+	finished      *sync.Cond
+	callerParking atomic.Bool
 }
 
 // spinRounds is how many polls a worker makes before parking (with a
@@ -44,6 +49,7 @@ const (
 func newPool(n int) *pool {
 	p := &pool{n: n}
 	p.wake = sync.NewCond(&p.mu)
+	p.finished = sync.NewCond(&p.mu)
 	for i := 1; i < n; i++ {
 		go p.worker(i)
 	}
@@ -58,7 +64,11 @@ func (p *pool) worker(thread int) {
 			return
 		}
 		p.task.do(thread)
-		p.pending.Add(-1)
+		if p.pending.Add(-1) == 0 && p.callerParking.Load() {
+			p.mu.Lock()
+			p.finished.Signal()
+			p.mu.Unlock()
+		}
 	}
 }
 
@@ -102,6 +112,19 @@ func (p *pool) run(t task) {
 	for i := 1; p.pending.Load() != 0; i++ {
 		if i%yieldEvery == 0 {
 			runtime.Gosched()
+		}
+		if i == spinRounds {
+			// The last worker signals when it sees callerParking after
+			// its decrement; one of the two always sees the other's
+			// store (Go's atomics are sequentially consistent).
+			p.callerParking.Store(true)
+			p.mu.Lock()
+			for p.pending.Load() != 0 {
+				p.finished.Wait()
+			}
+			p.mu.Unlock()
+			p.callerParking.Store(false)
+			return
 		}
 	}
 }

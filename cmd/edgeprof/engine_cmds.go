@@ -103,8 +103,12 @@ func newGenerateCmd() *cobra.Command {
 				}{g.PromptTokens, nonNil(g.Tokens), g.Text, g.TokensPerSecond()})
 			}
 			fmt.Fprintf(out, "\n")
-			fmt.Fprintf(cmd.ErrOrStderr(), "%d prompt tokens, %d generated, %.1f tokens/s decode (%d threads)\n",
-				len(g.PromptTokens), len(g.Tokens), g.TokensPerSecond(), max(1, threads))
+			threadWord := "threads"
+			if max(1, threads) == 1 {
+				threadWord = "thread"
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "%d prompt tokens, %d generated, %.1f tokens/s decode (%d %s)\n",
+				len(g.PromptTokens), len(g.Tokens), g.TokensPerSecond(), max(1, threads), threadWord)
 			return nil
 		},
 	}
