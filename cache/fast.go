@@ -23,7 +23,9 @@ import (
 // usual geometry; other geometries take firstPass and lowerPass. On
 // amd64 the loops of firstRun4 and lower2Run are in assembly
 // (fast_amd64.s), as Go's register allocator spills and reloads much of
-// their state on every iteration; their Go versions run elsewhere and in
+// their state on every iteration, and for one core over those two
+// levels a single assembly loop (fused2Run) serves a first-level miss
+// in the second level at once; the Go loops run elsewhere and in
 // TestFastLoopsDifferential.
 //
 // Any other hierarchy, including one using a policy registered outside
@@ -79,6 +81,7 @@ type fastState struct {
 	bThread, bMask, bClock, bPend, bLat   uint64
 	bWrites, bSlow                        uint64
 	bCore                                 int
+	bLastKey, fOld, fWr                   uint64
 }
 
 // useAsm selects the assembly versions of the fast path's loops where
@@ -145,7 +148,29 @@ func (h *Hierarchy) runFast(events []trace.Event) {
 	if h.lower2OK() {
 		f.below = h.path[0][1].latPS
 	}
+	fused := useAsm && h.lower2OK() && h.top[0].ways == 4
 	for i := 0; i < len(events); {
+		if fused {
+			if i = h.fused2Run(events, i); i == len(events) {
+				break
+			}
+			// A hint or an event spanning lines (or the end of a
+			// bounded run: the next round takes it).
+			switch e := &events[i]; {
+			case e.Kind > trace.Write:
+				i++
+			case e.Addr&63+uint64(e.Size) <= 64:
+			case e.Size <= 4096:
+				if f.n+65 > len(f.recs) {
+					h.lowerPass()
+				}
+				h.firstLines4(e)
+				i++
+			default:
+				i = h.firstPass(events, i, i+1)
+			}
+			continue
+		}
 		if f.n == len(f.recs) {
 			h.lowerPass()
 		}

@@ -93,3 +93,73 @@ var (
 	_ [unsafe.Offsetof(trace.Event{}.Size) - 8]struct{}
 	_ [8 - unsafe.Offsetof(trace.Event{}.Size)]struct{}
 )
+
+// fused2Loop is fused2Run's loop, from the state it sets up; it leaves
+// f.bEv at the first event it did not replay.
+//
+//go:noescape
+func fused2Loop(f *fastState)
+
+// fused2Run replays events from i on in one pass through both levels of
+// a hierarchy lower2 serves whose first level has 4 ways, by fused2Loop,
+// and returns the index of the first event it did not replay: a hint or
+// one spanning lines (runFast takes it). It gives what firstRun4 and
+// lower2 give.
+func (h *Hierarchy) fused2Run(events []trace.Event, i int) int {
+	f := h.fs
+	if f.n > 0 {
+		h.lowerPass() // requests queued before these come first
+	}
+	l1, l2 := h.path[0][0], h.path[0][1]
+	ev := uintptr(unsafe.Pointer(&events[0]))
+	end := min(len(events), i+maxAsmRun) // see firstRun4Asm
+	f.bEv, f.bEnd = ev+uintptr(i)*eventSize, ev+uintptr(end)*eventSize
+	f.bSets = uintptr(unsafe.Pointer(&l1.tags[0]))
+	f.bSig = uintptr(unsafe.Pointer(&l1.sig[0]))
+	f.bMask, f.bClock, f.bLat, f.bWrites = l1.setMask, l1.clock, l1.latPS, 0
+	f.bLastTag = uintptr(unsafe.Pointer(&l1.tags[h.last[0]]))
+	f.bLastKey = l1.tags[h.last[0]] &^ fDirty
+	f.aMem = uintptr(unsafe.Pointer(&f.mem[0]))
+	f.aQlim = f.aMem + (memBatch-3)*memReqSize
+	f.aSets = uintptr(unsafe.Pointer(&l2.tags[0]))
+	f.aSig = uintptr(unsafe.Pointer(&l2.sig[0]))
+	f.aMask, f.aLat2, f.clock = l2.setMask, l2.latPS, l2.clock
+	// The first level's hits since its last miss were counted in f.pend;
+	// the loop adds each reference's latency to f.at instead.
+	f.now, f.at, f.nq = h.now[0]+f.pend[0]*l1.latPS, 0, 0
+	f.pend[0] = 0
+	f.cnt = [numCnt]uint64{}
+	for {
+		fused2Loop(f)
+		h.memPass()
+		if f.bEv == f.bEnd {
+			break
+		}
+		if e := (*trace.Event)(unsafe.Add(unsafe.Pointer(&events[0]), f.bEv-ev)); e.Kind > trace.Write || e.Addr&63+uint64(e.Size) > 64 {
+			break
+		}
+		// Else the queue was full.
+	}
+	runtime.KeepAlive(events)
+	stop := int((f.bEv - ev) / eventSize)
+	h.now[0] = f.now + f.at
+	h.last[0] = int((f.bLastTag - f.bSets) / 8)
+	misses := f.clock - l2.clock // a second-level reference per first-level miss
+	l1.clock, l2.clock = f.bClock, f.clock
+	cnt := &f.cnt
+	l1.st.ReadAccesses += uint64(stop-i) - f.bWrites
+	l1.st.WriteAccesses += f.bWrites
+	l1.st.WriteMisses += cnt[cntWrites]
+	l1.st.ReadMisses += misses - cnt[cntWrites]
+	l1.st.Fills += misses
+	l1.st.Evictions += cnt[cntEvictions1]
+	l1.st.Writebacks += cnt[cntWritebacks1]
+	l2.st.WriteAccesses += cnt[cntWrites]
+	l2.st.ReadAccesses += misses - cnt[cntWrites]
+	l2.st.WriteMisses += cnt[cntWriteMisses2]
+	l2.st.ReadMisses += cnt[cntMisses2] - cnt[cntWriteMisses2]
+	l2.st.Fills += cnt[cntMisses2]
+	l2.st.Evictions += cnt[cntEvictions2]
+	l2.st.Writebacks += cnt[cntWritebacks2]
+	return stop
+}

@@ -389,3 +389,346 @@ done:
 	MOVQ R8, fastState_bEv(DI)
 	MOVQ R13, fastState_bLastTag(DI)
 	RET
+
+// func fused2Loop(f *fastState)
+//
+// firstRun4 and lower2Run in one loop, for one core over a 4-way first
+// level and an 8-way second level of 64-byte lines: a first-level miss
+// goes on to the second level at once, without a miss record. Time
+// accumulates in f.at by the first level's latency per reference and
+// the second level's per miss, which adds up to what the two passes add.
+// It stops at the end, at an event that is a hint or spans lines, or at
+// a miss when the queue has no room for three requests.
+//
+// Registers: DI f, R8 the next event, R11 the latency so far, R13 the
+// tag word of the core's last line, BX the next queue slot; AX CX DX SI
+// R9 R10 R12 R15 scratch.
+TEXT ·fused2Loop(SB), NOSPLIT, $0-8
+	MOVQ f+0(FP), DI
+	MOVQ fastState_bEv(DI), R8
+	MOVQ fastState_bLastTag(DI), R13
+	MOVQ fastState_nq(DI), BX
+	SHLQ $4, BX
+	ADDQ fastState_aMem(DI), BX
+	MOVQ fastState_at(DI), R11
+
+fnext:
+	CMPQ    R8, fastState_bEnd(DI)
+	JCC     fdone
+	MOVBQZX const_eventKind(R8), CX
+	CMPQ    CX, $1
+	JHI     fdone               // a hint
+	MOVQ    0(R8), SI
+	MOVLQZX 8(R8), AX
+	MOVQ    SI, DX
+	ANDQ    $63, DX
+	ADDQ    AX, DX
+	CMPQ    DX, $64
+	JHI     fdone               // more than one line
+	SHLQ    $62, CX             // CX: fDirty for a store
+	SHRQ    $6, SI
+	BTSQ    $63, SI             // SI: key
+	CMPQ    SI, fastState_bLastKey(DI)
+	JEQ     fsame
+
+	MOVQ SI, DX
+	ANDQ fastState_bMask(DI), DX
+	SHLQ $3, DX
+	MOVQ DX, R10
+	SHLQ $3, R10
+	ADDQ fastState_bSets(DI), R10 // R10: the first level's set
+	ADDQ fastState_bSig(DI), DX   // DX: its signature
+
+	MOVQ   $0x9e3779b97f4a7c15, R9
+	IMULQ  SI, R9
+	SHRQ   $49, R9
+	ORQ    $0x8000, R9          // R9: lane16
+	MOVQ   $0x0001000100010001, AX
+	IMULQ  R9, AX
+	XORQ   (DX), AX
+	MOVQ   $0xfffefffefffeffff, R12
+	ADDQ   AX, R12
+	NOTQ   AX
+	ANDQ   R12, AX
+	MOVQ   $0x8000800080008000, R12
+	ANDQ   R12, AX              // AX: a high bit per matching lane
+	TZCNTQ AX, R12
+	SHRQ   $1, R12
+	ANDQ   $0x18, R12           // R12: 8 * the first matching way
+	MOVQ   (R10)(R12*1), R15
+	BTRQ   $62, R15
+	CMPQ   R15, SI
+	JNE    fmiss1
+
+fhit1:
+	INCQ fastState_bClock(DI)
+	MOVQ fastState_bClock(DI), R15
+	SHLQ $8, R15
+	MOVQ R12, AX
+	SHRQ $3, AX
+	ORQ  AX, R15
+	MOVQ R15, 32(R10)(R12*1)
+	LEAQ (R10)(R12*1), R13
+	MOVQ SI, fastState_bLastKey(DI)
+
+fsame:
+	ORQ  CX, (R13)
+	SHRQ $62, CX
+	ADDQ CX, fastState_bWrites(DI)
+	ADDQ fastState_bLat(DI), R11
+	ADDQ $const_eventSize, R8
+	JMP  fnext
+
+fmiss1:
+	LEAQ  -1(AX), R15
+	ANDQ  R15, AX               // the other matching lanes
+	JNE   fsearch1
+	CMPQ  BX, fastState_aQlim(DI)
+	JHI   fdone                 // no room for three requests
+
+	// The first level's victim: the way with the oldest stamp.
+	MOVQ    32(R10), R12
+	CMPQ    R12, 40(R10)
+	CMOVQHI 40(R10), R12
+	MOVQ    48(R10), AX
+	CMPQ    AX, 56(R10)
+	CMOVQHI 56(R10), AX
+	CMPQ    R12, AX
+	CMOVQHI AX, R12
+	ANDQ    $3, R12
+	SHLQ    $3, R12             // R12: 8 * the victim's way
+
+	MOVQ (R10)(R12*1), AX
+	MOVQ AX, fastState_fOld(DI) // the victim's tag word
+	SHRQ $63, AX
+	ADDQ AX, CNT(const_cntEvictions1)
+	MOVQ SI, AX
+	ORQ  CX, AX
+	MOVQ AX, (R10)(R12*1)
+	MOVQ R12, AX
+	SHLQ $1, AX
+	XCHGQ AX, CX                // CX: the lane's shift; AX: fDirty or 0
+	MOVQ (DX), R15
+	RORQ CX, R15
+	MOVW R9, R15
+	ROLQ CX, R15
+	MOVQ R15, (DX)
+	INCQ fastState_bClock(DI)
+	MOVQ fastState_bClock(DI), R15
+	SHLQ $8, R15
+	MOVQ R12, CX
+	SHRQ $3, CX
+	ORQ  CX, R15
+	MOVQ R15, 32(R10)(R12*1)
+	LEAQ (R10)(R12*1), R13
+	MOVQ SI, fastState_bLastKey(DI)
+	SHRQ $62, AX                // AX: 1 for a store
+	ADDQ AX, fastState_bWrites(DI)
+	ADDQ AX, CNT(const_cntWrites)
+	MOVQ AX, fastState_fWr(DI)
+	ADDQ fastState_bLat(DI), R11
+	ADDQ fastState_aLat2(DI), R11
+
+	// The second level, as in lower2Loop (R15: lane8).
+	MOVQ SI, DX
+	ANDQ fastState_aMask(DI), DX
+	SHLQ $3, DX
+	MOVQ DX, R12
+	SHLQ $4, R12
+	ADDQ fastState_aSets(DI), R12 // R12: the second level's set
+	ADDQ fastState_aSig(DI), DX   // DX: its signature
+	MOVQ   $0x9e3779b97f4a7c15, R15
+	IMULQ  SI, R15
+	SHRQ   $57, R15
+	ORQ    $0x80, R15
+	MOVQ   $0x0101010101010101, R9
+	IMULQ  R15, R9
+	XORQ   (DX), R9
+	MOVQ   $0xfefefefefefefeff, R10
+	ADDQ   R9, R10
+	NOTQ   R9
+	ANDQ   R10, R9
+	MOVQ   $0x8080808080808080, R10
+	ANDQ   R10, R9              // R9: a high bit per matching lane
+	TZCNTQ R9, CX
+	ANDQ   $0x38, CX            // CX: 8 * the first matching way
+	MOVQ   (R12)(CX*1), R10
+	BTRQ   $62, R10
+	XORL   AX, AX
+	CMPQ   R10, SI
+	SETEQ  AL                   // AX: 1 for a hit
+	LEAQ   -1(R9), R10
+	ANDQ   R10, R9              // the other matching lanes
+	JNE    fsearch2
+
+ffound2:
+	NEGQ AX                     // AX: all ones for a hit
+	MOVQ    64(R12), R10
+	CMPQ    R10, 72(R12)
+	CMOVQHI 72(R12), R10
+	MOVQ    80(R12), R9
+	CMPQ    R9, 88(R12)
+	CMOVQHI 88(R12), R9
+	CMPQ    R10, R9
+	CMOVQHI R9, R10
+	MOVQ    96(R12), R9
+	CMPQ    R9, 104(R12)
+	CMOVQHI 104(R12), R9
+	CMPQ    R10, R9
+	CMOVQHI R9, R10
+	MOVQ    112(R12), R9
+	CMPQ    R9, 120(R12)
+	CMOVQHI 120(R12), R9
+	CMPQ    R10, R9
+	CMOVQHI R9, R10
+	ANDQ    $7, R10
+	SHLQ    $3, R10
+	MOVQ    (R12)(R10*1), R9
+	TESTQ   AX, AX
+	CMOVQNE (R12)(CX*1), R9
+	XORQ    R10, CX
+	ANDQ    AX, CX
+	XORQ    R10, CX             // CX: 8 * (the hit way, or the victim)
+	MOVQ    R9, R10             // R10: the way's tag word
+	XORQ    SI, R9
+	ANDQ    AX, R9
+	XORQ    SI, R9
+	MOVQ    R9, (R12)(CX*1)
+	MOVQ    (DX), R9
+	RORQ    CX, R9
+	MOVB    R15, R9
+	ROLQ    CX, R9
+	MOVQ    R9, (DX)
+	INCQ    fastState_clock(DI)
+	MOVQ    fastState_clock(DI), R9
+	SHLQ    $8, R9
+	MOVQ    CX, R15
+	SHRQ    $3, R15
+	ORQ     R15, R9
+	MOVQ    R9, 64(R12)(CX*1)
+
+	INCQ AX                     // AX: 1 for a miss
+	ADDQ AX, CNT(const_cntMisses2)
+	MOVQ fastState_fWr(DI), R9
+	ANDQ AX, R9
+	ADDQ R9, CNT(const_cntWriteMisses2)
+	MOVQ R10, R9
+	SHRQ $63, R9
+	ANDQ AX, R9
+	ADDQ R9, CNT(const_cntEvictions2)
+	MOVQ R10, R9
+	SHRQ $62, R9
+	ANDQ AX, R9                 // R9: 1 for a dirty victim
+	ADDQ R9, CNT(const_cntWritebacks2)
+	MOVQ SI, 0(BX)
+	MOVQ R11, 8(BX)
+	SHLQ $4, AX
+	ADDQ AX, BX
+	BTSQ $62, R10               // memWrite
+	MOVQ R10, 0(BX)
+	MOVQ R11, 8(BX)
+	SHLQ $4, R9
+	ADDQ R9, BX
+
+	// A dirty first-level victim is written back into the second level
+	// if that holds it (after the fill), else to memory.
+	MOVQ fastState_fOld(DI), SI
+	BTRQ $62, SI                // SI: the victim's key
+	JCS  fvictim
+
+fnext2:
+	ADDQ $const_eventSize, R8
+	JMP  fnext
+
+fvictim:
+	INCQ  CNT(const_cntWritebacks1)
+	MOVQ  SI, DX
+	ANDQ  fastState_aMask(DI), DX
+	SHLQ  $3, DX
+	MOVQ  DX, R12
+	SHLQ  $4, R12
+	ADDQ  fastState_aSets(DI), R12
+	ADDQ  fastState_aSig(DI), DX
+	MOVQ  $0x9e3779b97f4a7c15, R15
+	IMULQ SI, R15
+	SHRQ  $57, R15
+	ORQ   $0x80, R15
+	MOVQ  $0x0101010101010101, R9
+	IMULQ R15, R9
+	XORQ  (DX), R9
+	MOVQ  $0xfefefefefefefeff, R10
+	ADDQ  R9, R10
+	NOTQ  R9
+	ANDQ  R10, R9
+	MOVQ  $0x8080808080808080, R10
+	ANDQ  R10, R9
+
+fvsearch:
+	TESTQ  R9, R9
+	JEQ    fvmiss
+	TZCNTQ R9, CX
+	ANDQ   $0x38, CX
+	MOVQ   (R12)(CX*1), R10
+	BTRQ   $62, R10
+	CMPQ   R10, SI
+	JEQ    fvhit
+	LEAQ   -1(R9), R10
+	ANDQ   R10, R9
+	JMP    fvsearch
+
+fvhit:
+	BTSQ $62, (R12)(CX*1)       // fDirty
+	JMP  fnext2
+
+fvmiss:
+	BTSQ $62, SI                // memWrite
+	MOVQ SI, 0(BX)
+	MOVQ R11, AX
+	ADDQ fastState_aLat2(DI), AX
+	MOVQ AX, 8(BX)
+	ADDQ $const_memReqSize, BX
+	JMP  fnext2
+
+fsearch1:
+	// Another first-level way's lane matches: look at each (AX holds
+	// their bits).
+	TZCNTQ AX, R12
+	SHRQ   $1, R12
+	ANDQ   $0x18, R12
+	MOVQ   (R10)(R12*1), R15
+	BTRQ   $62, R15
+	CMPQ   R15, SI
+	JEQ    fhit1
+	LEAQ   -1(AX), R15
+	ANDQ   R15, AX
+	JNE    fsearch1
+	JMP    fmiss1              // none holds key (AX is 0 now)
+
+fsearch2:
+	// Another second-level way's lane matches: unless the first holds
+	// key, look at each (R9 holds their bits).
+	TESTQ  AX, AX
+	JNE    ffound2
+	TZCNTQ R9, CX
+	ANDQ   $0x38, CX
+	MOVQ   (R12)(CX*1), R10
+	BTRQ   $62, R10
+	CMPQ   R10, SI
+	JEQ    fhit2
+	LEAQ   -1(R9), R10
+	ANDQ   R10, R9
+	JNE    fsearch2
+	JMP    ffound2             // a miss (AX is 0)
+
+fhit2:
+	MOVL $1, AX
+	JMP  ffound2
+
+fdone:
+	MOVQ R8, fastState_bEv(DI)
+	MOVQ R13, fastState_bLastTag(DI)
+	SUBQ fastState_aMem(DI), BX
+	SHRQ $4, BX
+	MOVQ BX, fastState_nq(DI)
+	MOVQ R11, fastState_at(DI)
+	RET

@@ -12,3 +12,5 @@ func (h *Hierarchy) lower2RunAsm(recs []missRec, k int) int { panic("cache: no a
 func (h *Hierarchy) firstRun4Asm(events []trace.Event, i int) (int, bool) {
 	panic("cache: no assembly loops")
 }
+
+func (h *Hierarchy) fused2Run(events []trace.Event, i int) int { panic("cache: no assembly loops") }
