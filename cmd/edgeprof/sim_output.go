@@ -161,7 +161,7 @@ func fmtF(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec,
 
 func writeSimSummary(w io.Writer, res []*sim.Result) error {
 	keys := sweepKeys(res)
-	head := append(append([]string{"soc", "trace"}, keys...),
+	head := append(append([]string{"SOC", "TRACE"}, keys...),
 		"TTFT ms", "ms/token", "tokens/s", "DRAM GB/s", "DRAM MB/token", "flash MB/token", "mJ/token", "total mJ")
 	t := newUnitTable(w, head...)
 	for _, r := range res {
