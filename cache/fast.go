@@ -81,7 +81,14 @@ type fastState struct {
 	bThread, bMask, bClock, bPend, bLat   uint64
 	bWrites, bSlow                        uint64
 	bCore                                 int
-	bLastKey, fOld, fWr                   uint64
+	bLastKey, fOld, fWr, fStop, fRefs     uint64
+	aQlimEv                               uintptr
+}
+
+// fusedKind reports whether fused2Run replays e: a read or write of up
+// to 4 KiB (65 lines of 64 bytes).
+func fusedKind(e *trace.Event) bool {
+	return e.Kind <= trace.Write && (e.Size <= 4096 || e.Addr&63+uint64(e.Size) <= 64)
 }
 
 // useAsm selects the assembly versions of the fast path's loops where
@@ -151,15 +158,13 @@ func (h *Hierarchy) runFast(events []trace.Event) {
 	fused := useAsm && h.lower2OK() && h.top[0].ways == 4
 	for i := 0; i < len(events); {
 		if fused {
-			if i = h.fused2Run(events, i); i == len(events) {
-				break
-			}
-			// A hint or an event spanning lines (or the end of a
-			// bounded run: the next round takes it).
+			// Runs of reads and writes of up to 4 KiB take fused2Run;
+			// hints and larger events, the two passes.
 			switch e := &events[i]; {
+			case fusedKind(e):
+				i = h.fused2Run(events, i)
 			case e.Kind > trace.Write:
 				i++
-			case e.Addr&63+uint64(e.Size) <= 64:
 			case e.Size <= 4096:
 				if f.n+65 > len(f.recs) {
 					h.lowerPass()
@@ -537,7 +542,7 @@ const memWrite = 1 << 62
 
 // memBatch bounds the memory requests lower2 queues before memPass makes
 // them; a first-level miss adds at most three.
-const memBatch = 256
+const memBatch = 1024
 
 // lower2OK reports whether lower2 serves the first-level misses: one
 // core and two levels, the second of 8 ways, 64-byte lines.

@@ -102,9 +102,9 @@ func fused2Loop(f *fastState)
 
 // fused2Run replays events from i on in one pass through both levels of
 // a hierarchy lower2 serves whose first level has 4 ways, by fused2Loop,
-// and returns the index of the first event it did not replay: a hint or
-// one spanning lines (runFast takes it). It gives what firstRun4 and
-// lower2 give.
+// and returns the index of the first event it did not replay: one that
+// is not fusedKind (runFast takes it). It gives what firstRun4,
+// firstLines4 and lower2 give.
 func (h *Hierarchy) fused2Run(events []trace.Event, i int) int {
 	f := h.fs
 	if f.n > 0 {
@@ -116,11 +116,12 @@ func (h *Hierarchy) fused2Run(events []trace.Event, i int) int {
 	f.bEv, f.bEnd = ev+uintptr(i)*eventSize, ev+uintptr(end)*eventSize
 	f.bSets = uintptr(unsafe.Pointer(&l1.tags[0]))
 	f.bSig = uintptr(unsafe.Pointer(&l1.sig[0]))
-	f.bMask, f.bClock, f.bLat, f.bWrites = l1.setMask, l1.clock, l1.latPS, 0
+	f.bMask, f.bClock, f.bLat, f.bWrites, f.fRefs = l1.setMask, l1.clock, l1.latPS, 0, 0
 	f.bLastTag = uintptr(unsafe.Pointer(&l1.tags[h.last[0]]))
 	f.bLastKey = l1.tags[h.last[0]] &^ fDirty
 	f.aMem = uintptr(unsafe.Pointer(&f.mem[0]))
 	f.aQlim = f.aMem + (memBatch-3)*memReqSize
+	f.aQlimEv = f.aMem + (memBatch-3*65)*memReqSize
 	f.aSets = uintptr(unsafe.Pointer(&l2.tags[0]))
 	f.aSig = uintptr(unsafe.Pointer(&l2.sig[0]))
 	f.aMask, f.aLat2, f.clock = l2.setMask, l2.latPS, l2.clock
@@ -135,7 +136,7 @@ func (h *Hierarchy) fused2Run(events []trace.Event, i int) int {
 		if f.bEv == f.bEnd {
 			break
 		}
-		if e := (*trace.Event)(unsafe.Add(unsafe.Pointer(&events[0]), f.bEv-ev)); e.Kind > trace.Write || e.Addr&63+uint64(e.Size) > 64 {
+		if e := (*trace.Event)(unsafe.Add(unsafe.Pointer(&events[0]), f.bEv-ev)); !fusedKind(e) {
 			break
 		}
 		// Else the queue was full.
@@ -147,7 +148,7 @@ func (h *Hierarchy) fused2Run(events []trace.Event, i int) int {
 	misses := f.clock - l2.clock // a second-level reference per first-level miss
 	l1.clock, l2.clock = f.bClock, f.clock
 	cnt := &f.cnt
-	l1.st.ReadAccesses += uint64(stop-i) - f.bWrites
+	l1.st.ReadAccesses += f.fRefs - f.bWrites
 	l1.st.WriteAccesses += f.bWrites
 	l1.st.WriteMisses += cnt[cntWrites]
 	l1.st.ReadMisses += misses - cnt[cntWrites]

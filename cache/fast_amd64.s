@@ -424,10 +424,14 @@ fnext:
 	ANDQ    $63, DX
 	ADDQ    AX, DX
 	CMPQ    DX, $64
-	JHI     fdone               // more than one line
-	SHLQ    $62, CX             // CX: fDirty for a store
+	JHI     fmulti              // more than one line
 	SHRQ    $6, SI
 	BTSQ    $63, SI             // SI: key
+	MOVQ    SI, fastState_fStop(DI)
+
+fline:
+	// A reference to line SI by the event at R8 (CX: its kind).
+	SHLQ    $62, CX             // CX: fDirty for a store
 	CMPQ    SI, fastState_bLastKey(DI)
 	JEQ     fsame
 
@@ -476,8 +480,41 @@ fsame:
 	SHRQ $62, CX
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ fastState_bLat(DI), R11
+
+fend:
+	// The event's next line, if any (the line just done is the last
+	// line referenced).
+	INCQ    fastState_fRefs(DI)
+	MOVQ    fastState_bLastKey(DI), SI
+	CMPQ    SI, fastState_fStop(DI)
+	JEQ     fevent
+	INCQ    SI
+	MOVBQZX const_eventKind(R8), CX
+	JMP     fline
+
+fevent:
 	ADDQ $const_eventSize, R8
 	JMP  fnext
+
+fmulti:
+	// An event of up to 4 KiB (65 lines), if the queue has room for
+	// three requests per line; else runFast or the next call takes it.
+	CMPQ AX, $4096
+	JHI  fdone
+	CMPQ BX, fastState_aQlimEv(DI)
+	JHI  fdone
+	LEAQ -1(SI)(AX*1), DX       // the last byte
+	CMPQ DX, SI
+	JCC  fnowrap
+	MOVQ $-1, DX                // past the top of the address space
+
+fnowrap:
+	SHRQ $6, DX
+	BTSQ $63, DX
+	MOVQ DX, fastState_fStop(DI)
+	SHRQ $6, SI
+	BTSQ $63, SI
+	JMP  fline
 
 fmiss1:
 	LEAQ  -1(AX), R15
@@ -637,8 +674,7 @@ ffound2:
 	JCS  fvictim
 
 fnext2:
-	ADDQ $const_eventSize, R8
-	JMP  fnext
+	JMP fend
 
 fvictim:
 	INCQ  CNT(const_cntWritebacks1)
