@@ -897,7 +897,6 @@ func (c *channel) issueCAS(b *bank, i int32, t int64) {
 	c.cmdFree = t + p.CmdCAS
 	d.st.outcomes[q.class&3]++
 	d.st.bytes += uint64(q.size)
-	d.st.busBytes += uint64(q.bursts) * uint64(p.atom)
 	d.st.lastDone = max(d.st.lastDone, end)
 	if s := d.slotOf(Ticket(q.seq)); s.seq == q.seq {
 		s.done = end

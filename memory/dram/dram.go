@@ -104,7 +104,7 @@ type params struct {
 type counters struct {
 	reads, writes                 uint64
 	outcomes                      [4]uint64 // by request class: hits, misses, conflicts
-	bytes, busBytes               uint64
+	bytes                         uint64
 	forwarded, merged             uint64
 	acts, pres, refs, refsPB      uint64
 	readBursts, writeBursts       uint64
@@ -185,7 +185,7 @@ func (d *DRAM) slotOf(t Ticket) *slot { return &d.slots[uint64(t)&uint64(len(d.s
 // request is full, the channel is simulated until an entry frees, which
 // delays the request (its latency counts from r.At).
 func (d *DRAM) Submit(r Request) (Ticket, error) {
-	if r.Size <= 0 || r.Size > d.tm.block {
+	if uint(r.Size-1) >= uint(d.tm.block) { // r.Size outside 1..block
 		return 0, fmt.Errorf("%w: size %d, want 1..%d bytes", ErrBadRequest, r.Size, d.tm.block)
 	}
 	if !d.started {

@@ -636,7 +636,6 @@ func (c *channel) fastCAS(bi int, t int64) {
 	c.cmdFree = t + p.CmdCAS
 	d.st.outcomes[class&3]++
 	d.st.bytes += uint64(q.size)
-	d.st.busBytes += uint64(bursts) * uint64(p.atom)
 	d.st.lastDone = max(d.st.lastDone, end)
 	if s := d.slotOf(Ticket(q.seq)); s.seq == q.seq {
 		s.done = end

@@ -74,10 +74,12 @@ func (d *DRAM) EndTime() int64 { return max(d.st.lastDone, d.lastAt, d.horizon) 
 func (d *DRAM) Stats() Stats {
 	st := &d.st
 	end := d.EndTime()
+	// Every burst moves one atom: counted at Stats time, not per command.
+	busBytes := (st.readBursts + st.writeBursts) * uint64(d.tm.atom)
 	s := Stats{
 		Reads: st.reads, Writes: st.writes,
 		RowHits: st.outcomes[classHit], RowMisses: st.outcomes[classMiss], RowConflicts: st.outcomes[classConflict],
-		Bytes: st.bytes, BusBytes: st.busBytes,
+		Bytes: st.bytes, BusBytes: busBytes,
 		Forwarded: st.forwarded, Merged: st.merged,
 		Activates: st.acts, Precharges: st.pres, Refreshes: st.refs, PerBankRefreshes: st.refsPB,
 		QueueFullStalls: st.queueFullStalls, LateArrivals: st.lateArrivals,
@@ -86,7 +88,7 @@ func (d *DRAM) Stats() Stats {
 	}
 	if span := st.lastDone - d.firstAt; span > 0 {
 		s.BandwidthGBps = float64(st.bytes) / float64(span) * 1000
-		s.BusBandwidthGBps = float64(st.busBytes) / float64(span) * 1000
+		s.BusBandwidthGBps = float64(busBytes) / float64(span) * 1000
 	}
 	s.AvgLatencyNS = d.hist.Mean() / 1000
 	s.P99LatencyNS = float64(d.hist.Quantile(0.99)) / 1000
