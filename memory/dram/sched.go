@@ -31,6 +31,18 @@ import (
 // mispredicted branch (cachegrind's branch simulation: 6.6 -> 10
 // mispredicts per request), and was not measurably faster.
 //
+// Both passes were also written in AVX2 assembly (four banks per
+// vector, V_b by a VPERMD of the class table instead of a gather, both
+// minimums over whole vectors; tried 2026-11-28, not kept). It ran 5 %
+// (8 banks) to 20 % (16 banks) fewer instructions but 9-28 % more time
+// per request on the 2-vCPU EPYC VM, also with the stored words loaded
+// one by one. A step's pass depends on the stores of the command just
+// issued (the winner's L_b and key, its classes' G_c): the vector pass
+// is one chain of cross-lane reductions and vector-scalar moves (about
+// 10 ns for 8 banks in a dependent loop), which cannot start before all
+// its lanes are loaded, while the scalar passes start on the unchanged
+// banks as the previous command still issues.
+//
 // The state changes incrementally:
 //   - a bank's candidate changes only when the bank or its queue does.
 //     The issued command's bank is re-registered at once: PRE is
