@@ -116,7 +116,7 @@ func (h *Hierarchy) fused2Run(events []trace.Event, i int) int {
 	f.bEv, f.bEnd = ev+uintptr(i)*eventSize, ev+uintptr(end)*eventSize
 	f.bSets = uintptr(unsafe.Pointer(&l1.tags[0]))
 	f.bSig = uintptr(unsafe.Pointer(&l1.sig[0]))
-	f.bMask, f.bClock, f.bLat, f.bWrites, f.fRefs = l1.setMask, l1.clock, l1.latPS, 0, 0
+	f.bMask, f.bClock, f.bLat, f.bWrites, f.fRefs, f.fStop = l1.setMask, l1.clock, l1.latPS, 0, 0, 0
 	f.bLastTag = uintptr(unsafe.Pointer(&l1.tags[h.last[0]]))
 	f.bLastKey = l1.tags[h.last[0]] &^ fDirty
 	f.aMem = uintptr(unsafe.Pointer(&f.mem[0]))
@@ -148,7 +148,8 @@ func (h *Hierarchy) fused2Run(events []trace.Event, i int) int {
 	misses := f.clock - l2.clock // a second-level reference per first-level miss
 	l1.clock, l2.clock = f.bClock, f.clock
 	cnt := &f.cnt
-	l1.st.ReadAccesses += f.fRefs - f.bWrites
+	refs := uint64(stop-i) + f.fRefs // a reference per event, and per further line
+	l1.st.ReadAccesses += refs - f.bWrites
 	l1.st.WriteAccesses += f.bWrites
 	l1.st.WriteMisses += cnt[cntWrites]
 	l1.st.ReadMisses += misses - cnt[cntWrites]

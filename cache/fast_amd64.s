@@ -427,7 +427,6 @@ fnext:
 	JHI     fmulti              // more than one line
 	SHRQ    $6, SI
 	BTSQ    $63, SI             // SI: key
-	MOVQ    SI, fastState_fStop(DI)
 
 fline:
 	// A reference to line SI by the event at R8 (CX: its kind).
@@ -482,15 +481,21 @@ fsame:
 	ADDQ fastState_bLat(DI), R11
 
 fend:
-	// The event's next line, if any (the line just done is the last
-	// line referenced).
-	INCQ    fastState_fRefs(DI)
-	MOVQ    fastState_bLastKey(DI), SI
-	CMPQ    SI, fastState_fStop(DI)
+	// The event's next line, if it spans lines (f.fStop, its last line,
+	// is 0 otherwise) and the line just done (the last one referenced)
+	// is not its last.
+	MOVQ    fastState_fStop(DI), SI
+	TESTQ   SI, SI
 	JEQ     fevent
+	CMPQ    SI, fastState_bLastKey(DI)
+	JEQ     flast
+	MOVQ    fastState_bLastKey(DI), SI
 	INCQ    SI
 	MOVBQZX const_eventKind(R8), CX
 	JMP     fline
+
+flast:
+	MOVQ $0, fastState_fStop(DI)
 
 fevent:
 	ADDQ $const_eventSize, R8
@@ -514,6 +519,8 @@ fnowrap:
 	MOVQ DX, fastState_fStop(DI)
 	SHRQ $6, SI
 	BTSQ $63, SI
+	SUBQ SI, DX
+	ADDQ DX, fastState_fRefs(DI) // the lines after the first
 	JMP  fline
 
 fmiss1:
