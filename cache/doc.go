@@ -42,7 +42,9 @@
 // results are those of the general path, counter for counter and memory
 // request for request (TestFastPathDifferential); every other hierarchy,
 // including any using a policy registered from outside, takes the general
-// path.
+// path. On amd64 the fast path's loops for 4-way first and 8-way second
+// levels of 64-byte lines are in assembly (fast_amd64.s), with the Go
+// loops elsewhere; TestFastLoopsDifferential checks both.
 //
 // The package knows nothing about transformers, YAML or DRAM.
 package cache
