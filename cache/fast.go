@@ -83,6 +83,9 @@ type fastState struct {
 	bCore                                 int
 	bLastKey, fOld, fWr, fStop, fRefs     uint64
 	aQlimEv                               uintptr
+	// twoPass: a hierarchy fused2Run could serve takes the two passes
+	// instead, as first-level misses have been rare (fused2Run sets it).
+	twoPass bool
 }
 
 // fusedKind reports whether fused2Run replays e: a read or write of up
@@ -157,7 +160,7 @@ func (h *Hierarchy) runFast(events []trace.Event) {
 	}
 	fused := useAsm && h.lower2OK() && h.top[0].ways == 4
 	for i := 0; i < len(events); {
-		if fused {
+		if fused && !f.twoPass {
 			// Runs of reads and writes of up to 4 KiB take fused2Run;
 			// hints and larger events, the two passes.
 			switch e := &events[i]; {
@@ -184,7 +187,11 @@ func (h *Hierarchy) runFast(events []trace.Event) {
 			continue
 		}
 		var slow bool
+		i0, n0 := i, f.n
 		i, slow = h.firstRun4(events, i)
+		if fused && i-i0 >= 64 && (f.n-n0)*4 >= i-i0 {
+			f.twoPass = false // misses are common again: see fused2Run
+		}
 		if i == len(events) || f.n == len(f.recs) {
 			continue
 		}

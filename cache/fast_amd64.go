@@ -143,12 +143,17 @@ func (h *Hierarchy) fused2Run(events []trace.Event, i int) int {
 	}
 	runtime.KeepAlive(events)
 	stop := int((f.bEv - ev) / eventSize)
+	refs := uint64(stop-i) + f.fRefs // a reference per event, and per further line
 	h.now[0] = f.now + f.at
 	h.last[0] = int((f.bLastTag - f.bSets) / 8)
 	misses := f.clock - l2.clock // a second-level reference per first-level miss
+	// While fewer than a quarter of the references miss, the two passes
+	// are faster: the second level's long dependency chains then stay out
+	// of the way of the first level's hits, which the processor can run
+	// ahead. With more misses, a single pass saves their records.
+	f.twoPass = refs >= 64 && misses*4 < refs
 	l1.clock, l2.clock = f.bClock, f.clock
 	cnt := &f.cnt
-	refs := uint64(stop-i) + f.fRefs // a reference per event, and per further line
 	l1.st.ReadAccesses += refs - f.bWrites
 	l1.st.WriteAccesses += f.bWrites
 	l1.st.WriteMisses += cnt[cntWrites]

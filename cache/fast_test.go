@@ -342,6 +342,11 @@ func TestFastLoopsDifferential(t *testing.T) {
 			}
 			if rng.IntN(4) != 0 {
 				ev[i].Addr, ev[i].Size = uint64(rng.IntN(1<<22)), 8
+				if trial%2 == 1 && i/300%2 == 0 {
+					// Phases of hits, for the switch between one pass
+					// and two (fused2Run, twoPass).
+					ev[i].Addr = uint64(rng.IntN(2048))
+				}
 				if rng.IntN(3) == 0 {
 					ev[i].Kind = trace.Write
 				} else {
