@@ -876,17 +876,17 @@ func (c *channel) issueCAS(b *bank, i int32, t int64) {
 		c.busDir = 2
 		d.st.writes++
 		d.st.writeBursts += uint64(q.bursts)
-		c.energy.wr += p.e.wr * float64(q.bursts)
+		c.energy.wr += float64(p.e.wr * float64(q.bursts))
 	} else {
 		end = t + p.RL + dur
 		b.preOK = max(b.preOK, last+p.RTP)
 		c.busDir = 1
 		d.st.reads++
 		d.st.readBursts += uint64(q.bursts)
-		c.energy.rd += p.e.rd * float64(q.bursts)
+		c.energy.rd += float64(p.e.rd * float64(q.bursts))
 		d.hist.Add(end - q.orig)
 	}
-	c.energy.io += p.e.io * float64(q.bursts)
+	c.energy.io += float64(p.e.io * float64(q.bursts))
 	c.busFree = end
 	c.busRank = b.rank
 	r.lastCAS = last
@@ -989,11 +989,11 @@ func (c *channel) idleRefresh(limit int64) bool {
 		c.cmdFree = max(c.cmdFree, last)
 		if p.refresh == 2 {
 			c.d.st.refsPB += uint64(skip)
-			c.energy.ref += p.e.refPB * float64(skip)
+			c.energy.ref += float64(p.e.refPB * float64(skip))
 			r.refBank = int((int64(r.refBank) + skip) % int64(p.banksPerRnk))
 		} else {
 			c.d.st.refs += uint64(skip)
-			c.energy.ref += p.e.ref * float64(skip)
+			c.energy.ref += float64(p.e.ref * float64(skip))
 			for i := ri * p.banksPerRnk; i < (ri+1)*p.banksPerRnk; i++ {
 				c.banks[i].actOK = max(c.banks[i].actOK, last+p.RFC)
 				c.inval(&c.banks[i])

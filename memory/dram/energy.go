@@ -34,17 +34,21 @@ func newEnergyParams(c Config, p *params) energyParams {
 	scale := float64(c.DataRate) / float64(c.Power.RatedMTs)
 	for _, r := range c.Power.Rails {
 		v := r.Volts * dev
-		e.act += v * max(0, r.IDD0*ns(p.RC)-(r.IDD3N*ns(p.RAS)+r.IDD2N*ns(p.RC-p.RAS)))
-		e.rd += v * max(0, r.IDD4R-r.IDD3N) * ns(p.burst) * scale
-		e.wr += v * max(0, r.IDD4W-r.IDD3N) * ns(p.burst) * scale
-		e.ref += v * max(0, r.IDD5-r.IDD3N) * ns(p.RFC)
-		e.bgOpen += v * r.IDD3N / 1000
-		e.bgClosed += v * r.IDD2N / 1000
+		// Every product is rounded (float64()) before it is added, so
+		// that arm64, where Go may fuse a*b+c into one FMA, computes the
+		// same bits as amd64.
+		standby := float64(r.IDD3N*ns(p.RAS)) + float64(r.IDD2N*ns(p.RC-p.RAS))
+		e.act += float64(v * max(0, float64(r.IDD0*ns(p.RC))-standby))
+		e.rd += float64(v * max(0, r.IDD4R-r.IDD3N) * ns(p.burst) * scale)
+		e.wr += float64(v * max(0, r.IDD4W-r.IDD3N) * ns(p.burst) * scale)
+		e.ref += float64(v * max(0, r.IDD5-r.IDD3N) * ns(p.RFC))
+		e.bgOpen += float64(v * r.IDD3N / 1000)
+		e.bgClosed += float64(v * r.IDD2N / 1000)
 		if r.IDD3P > 0 {
-			e.pdOpenDelta += v * (r.IDD3P - r.IDD3N) / 1000
+			e.pdOpenDelta += float64(v * (r.IDD3P - r.IDD3N) / 1000)
 		}
 		if r.IDD2P > 0 {
-			e.pdClosedDelta += v * (r.IDD2P - r.IDD2N) / 1000
+			e.pdClosedDelta += float64(v * (r.IDD2P - r.IDD2N) / 1000)
 		}
 	}
 	e.refPB = e.ref / float64(p.banksPerRnk)

@@ -616,17 +616,17 @@ func (c *channel) fastCAS(bi int, t int64) {
 		c.busDir = 2
 		d.st.writes++
 		d.st.writeBursts += uint64(bursts)
-		c.energy.wr += p.e.wr * float64(bursts)
+		c.energy.wr += float64(p.e.wr * float64(bursts))
 	} else {
 		end = t + p.RL + dur
 		b.preOK = max(b.preOK, last+p.RTP)
 		c.busDir = 1
 		d.st.reads++
 		d.st.readBursts += uint64(bursts)
-		c.energy.rd += p.e.rd * float64(bursts)
+		c.energy.rd += float64(p.e.rd * float64(bursts))
 		d.hist.Add(end - q.orig)
 	}
-	c.energy.io += p.e.io * float64(bursts)
+	c.energy.io += float64(p.e.io * float64(bursts))
 	c.busFree = end
 	c.busRank = rank
 	r.lastCAS = last

@@ -130,8 +130,11 @@ func (c *channel) background(end int64) float64 {
 				}
 			}
 		}
-		pj += e.bgOpen*float64(active) + e.bgClosed*float64(end-active) +
-			e.pdOpenDelta*float64(pdOpen) + e.pdClosedDelta*float64(pdClosed)
+		// float64() around each product keeps arm64 from fusing it into
+		// the sum (Go may emit FMA there): energies are equal bit for bit
+		// on every architecture.
+		pj += float64(e.bgOpen*float64(active)) + float64(e.bgClosed*float64(end-active)) +
+			float64(e.pdOpenDelta*float64(pdOpen)) + float64(e.pdClosedDelta*float64(pdClosed))
 	}
 	return pj
 }
