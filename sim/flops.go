@@ -94,18 +94,22 @@ func isMatMul(op trace.Op) bool {
 
 // flops returns the FLOPs of one event; batch is the number of tokens
 // sharing a matrix product's weight read.
+//
+// Each product is rounded (float64()) because the caller adds it to
+// running sums: arm64 would otherwise fuse the last multiply and the add
+// into one FMA and the totals would differ from amd64's in the last bit.
 func (m *flopModel) flops(e *trace.Event, batch int) float64 {
 	switch {
 	case e.Kind != trace.Read:
 		return 0
 	case e.Op == trace.OpKVRead:
-		return m.kvPerByte * float64(e.Size)
+		return float64(m.kvPerByte * float64(e.Size))
 	case e.Tensor == trace.NoTensor || int(e.Tensor) >= len(m.perByte):
 		return 0
 	case isMatMul(e.Op):
-		return m.perByte[e.Tensor] * float64(e.Size) * float64(max(1, batch))
+		return float64(m.perByte[e.Tensor] * float64(e.Size) * float64(max(1, batch)))
 	case e.Op == trace.OpAttnNorm || e.Op == trace.OpFFNNorm || e.Op == trace.OpOutNorm:
-		return 2 * m.perByte[e.Tensor] * float64(e.Size)
+		return float64(2 * m.perByte[e.Tensor] * float64(e.Size))
 	}
 	return 0
 }

@@ -677,7 +677,7 @@ func (t *timing) work() {
 			lines := (a.Accesses() + a.PrefetchRequests) - (b.Accesses() + b.PrefetchRequests)
 			fills := a.Fills - b.Fills
 			t.seg.acc.lines[i] += lines
-			e := float64(lines+fills) * t.soc.Caches[i].EnergyPJPerAccess
+			e := float64(float64(lines+fills) * t.soc.Caches[i].EnergyPJPerAccess) // rounded: no FMA on arm64
 			t.seg.acc.energyPJ += e
 			t.seg.acc.levelPJ[i] += e
 			t.totalLevel[i] += lines + fills
@@ -712,8 +712,11 @@ func (t *timing) work() {
 		maxCompute = max(maxCompute, c.compute)
 	}
 	t.seg.acc.computePS += maxCompute
-	t.seg.acc.energyPJ += t.coreFlops() * t.soc.Cores.EnergyPJPerFLOP
-	t.seg.acc.computePJ += t.coreFlops() * t.soc.Cores.EnergyPJPerFLOP
+	// Rounded before the sums (float64()), so arm64 cannot fuse them
+	// into FMAs and results stay bit-identical across architectures.
+	computePJ := float64(t.coreFlops() * t.soc.Cores.EnergyPJPerFLOP)
+	t.seg.acc.energyPJ += computePJ
+	t.seg.acc.computePJ += computePJ
 	t.totalFlops += t.coreFlops()
 	for i, r := range t.rec.reqs {
 		c := &t.cores[r.core]

@@ -208,9 +208,9 @@ func (t *timing) report(r *Result) {
 	}
 	r.DRAM = &DRAMReport{Grade: grade, Channels: c.Org.Channels, PeakBandwidthGBps: t.d.PeakBandwidth(), DMAWriteBytes: t.dmaBytes, Stats: ds}
 	e := &EnergyReport{PerLevelPJ: map[string]float64{"dram": ds.EnergyPJ}}
-	e.ComputePJ = t.totalFlops * soc.Cores.EnergyPJPerFLOP
+	e.ComputePJ = float64(t.totalFlops * soc.Cores.EnergyPJPerFLOP) // rounded products: no FMA on arm64
 	for i, n := range names {
-		e.PerLevelPJ[n] = float64(t.totalLevel[i]) * soc.Caches[i].EnergyPJPerAccess
+		e.PerLevelPJ[n] = float64(float64(t.totalLevel[i]) * soc.Caches[i].EnergyPJPerAccess)
 	}
 	if t.fl != nil {
 		fs := t.fl.Stats()

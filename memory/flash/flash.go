@@ -229,7 +229,7 @@ func (f *Flash) Read(at int64, off uint64, size int) (int64, error) {
 	f.inflight.push(done)
 	f.st.Reads++
 	f.st.Bytes += uint64(size)
-	f.st.EnergyPJ += c.EnergyPJPerOp + c.EnergyPJPerByte*float64(size)
+	f.st.EnergyPJ += c.EnergyPJPerOp + float64(c.EnergyPJPerByte*float64(size)) // rounded: no FMA on arm64
 	// Busy time: union of command intervals (starts are non-decreasing).
 	if start >= f.busyEnd {
 		f.st.busyPS += done - start

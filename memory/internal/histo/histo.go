@@ -75,7 +75,7 @@ func (h *Hist) Quantile(q float64) int64 {
 	if h.n == 0 {
 		return 0
 	}
-	rank := uint64(q*float64(h.n) + 0.5)
+	rank := uint64(float64(q*float64(h.n)) + 0.5) // rounded product: no FMA on arm64
 	if rank < 1 {
 		rank = 1
 	}
