@@ -113,11 +113,6 @@ var (
 	_ [unsafe.Sizeof(memReq{}) - memReqSize]struct{}
 )
 
-// maxSets bounds the sets of a level of 64-byte lines (maxCacheBytes / 64
-// / 4), so that a set index masked with maxSets-1 is provably in bounds
-// of an array of maxSets sets.
-const maxSets = 1 << 26
-
 // Counters of lower2, indices into fastState.cnt.
 const (
 	cntWrites      = iota // first-level misses by stores
@@ -621,9 +616,12 @@ func (h *Hierarchy) lower2Run(recs []missRec, k int) int {
 	}
 	f := h.fs
 	l2 := h.path[0][1]
-	sets := (*[maxSets][16]uint64)(unsafe.Pointer(unsafe.SliceData(l2.tags)))
-	sig := (*[maxSets]uint64)(unsafe.Pointer(unsafe.SliceData(l2.sig)))
-	mask := uint64(l2.sets-1) & (maxSets - 1)
+	// Slices of the levels' exact lengths (an array pointer larger than
+	// the allocation would break the unsafe.Pointer rules that -race's
+	// checkptr enforces); the bounds checks are predictable.
+	sets := unsafe.Slice((*[16]uint64)(unsafe.Pointer(unsafe.SliceData(l2.tags))), l2.sets)
+	sig := l2.sig[:l2.sets]
+	mask := uint64(l2.sets - 1)
 	f.clock = l2.clock
 	for _, r := range recs[k:] {
 		if f.nq > len(f.mem)-2 || r.old&fDirty != 0 {
