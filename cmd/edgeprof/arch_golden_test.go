@@ -1,16 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/edgeprof/edgeprof/internal/goldentest"
 	"github.com/edgeprof/edgeprof/internal/sharedtest"
 	"github.com/edgeprof/edgeprof/sim"
 )
@@ -56,33 +54,7 @@ func TestResultsSameOnEveryArchitecture(t *testing.T) {
 		got = append(got, name+" "+digestOf(b))
 	}
 
-	path := filepath.Join("testdata", "arch_golden.txt")
-	if *updateArchGolden {
-		if err := os.WriteFile(path, []byte(strings.Join(got, "\n")+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	want := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, _ := strings.Cut(sc.Text(), " ")
-		want[k] = v
-	}
-	if len(want) != len(got) {
-		t.Errorf("%s has %d digests, want %d", path, len(want), len(got))
-	}
-	for _, l := range got {
-		k, v, _ := strings.Cut(l, " ")
-		if want[k] != v {
-			t.Errorf("digest of %s = %s, want %s", k, v, want[k])
-		}
-	}
+	goldentest.Check(t, filepath.Join("testdata", "arch_golden.txt"), got, *updateArchGolden)
 }
 
 func digestOf(b []byte) string { return fmt.Sprintf("%x", sha256.Sum256(b))[:16] }

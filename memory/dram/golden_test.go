@@ -1,15 +1,14 @@
 package dram
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/edgeprof/edgeprof/internal/goldentest"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite testdata/golden_digests.txt")
@@ -179,32 +178,7 @@ func TestGoldenDigests(t *testing.T) {
 			}
 		}
 	}
-	if *updateGolden {
-		if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	want := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, _ := strings.Cut(sc.Text(), " ")
-		want[k] = v
-	}
-	if len(want) != len(lines) {
-		t.Errorf("%s has %d digests, want %d", path, len(want), len(lines))
-	}
-	for _, l := range lines {
-		k, v, _ := strings.Cut(l, " ")
-		if want[k] != v {
-			t.Errorf("digest(%s) = %s, want %s", k, v, want[k])
-		}
-	}
+	goldentest.Check(t, path, lines, *updateGolden)
 }
 
 // dramsim3Config is the organization of dramsim3LPDDR4.
