@@ -209,6 +209,22 @@ type ring struct {
 	unknown  int   // entries with done < 0
 	minKnown int64 // earliest known completion, valid when stale is false
 	stale    bool
+	seen     pollState // state of the last scan
+}
+
+// pollState is what can change the answers of timing.known: the DRAM
+// deciding a request, and submissions (which may wait on old tickets and
+// append or drop prefetches). While it stays the same, a scan of tickets
+// in flight finds what the previous scan found, so the loops that step
+// through a long stall (a page fault's flash read, at the DRAM's pace)
+// skip it.
+type pollState struct {
+	decided, submits uint64
+	pfLen, pfHead    int
+}
+
+func (t *timing) pollState() pollState {
+	return pollState{t.d.Decided(), t.submits, len(t.pf), t.pfHead}
 }
 
 func (r *ring) full() bool         { return r.n == len(r.a) }
@@ -813,7 +829,8 @@ func (t *timing) schedule(stopAtFirst bool) error {
 // undecided read can come before it (an undecided one completes at least
 // RL after the horizon).
 func (t *timing) freeAt(p *ring) (int64, bool) {
-	if p.unknown > 0 || p.stale {
+	if ps := t.pollState(); p.stale || p.unknown > 0 && p.seen != ps {
+		p.seen = ps
 		best, unknown := int64(math.MaxInt64), 0
 		for i := 0; i < p.n; i++ {
 			f := &p.a[i]
@@ -996,7 +1013,14 @@ func (t *timing) collectDMA() {
 // completion.
 func (t *timing) waitAll(prefetchBefore uint64) int64 {
 	var latest int64
-	for {
+	var seen pollState
+	for scanned := false; ; scanned = true {
+		if ps := t.pollState(); scanned && ps == seen && t.err == nil {
+			t.advance(t.horizon + t.stepPS) // the scan would find the same
+			continue
+		} else {
+			seen = ps
+		}
 		done := true
 		for i := range t.cores {
 			c := &t.cores[i]

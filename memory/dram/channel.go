@@ -332,6 +332,7 @@ func (c *channel) forward(r Request, b *bank, block, seq uint64, at int64) bool 
 		if q.block == block {
 			s := d.slotOf(Ticket(seq))
 			s.done = at
+			d.decided++
 			if r.Write {
 				d.st.writes++
 				d.st.merged++
@@ -900,6 +901,7 @@ func (c *channel) issueCAS(b *bank, i int32, t int64) {
 	d.st.lastDone = max(d.st.lastDone, end)
 	if s := d.slotOf(Ticket(q.seq)); s.seq == q.seq {
 		s.done = end
+		d.decided++
 	}
 	c.unlink(i)
 	c.updateMode(t)

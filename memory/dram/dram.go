@@ -71,6 +71,9 @@ type DRAM struct {
 
 	slots   []slot
 	nextSeq uint64
+	// decided counts the requests whose completion became known (never
+	// reset, unlike the statistics): see Decided.
+	decided uint64
 
 	// Accumulated over all channels.
 	st   counters
@@ -212,6 +215,11 @@ func (d *DRAM) Submit(r Request) (Ticket, error) {
 	d.chans[loc.ch].submit(r, loc.bank, loc.row, loc.block, seq)
 	return Ticket(seq), nil
 }
+
+// Decided counts the requests whose completion time has become known
+// since New. A caller polling Done for many tickets can skip the poll
+// while it has not changed: no answer of Done can have changed either.
+func (d *DRAM) Decided() uint64 { return d.decided }
 
 // Done reports the completion time of a ticket if it is known yet
 // (without simulating further).

@@ -651,6 +651,7 @@ func (c *channel) fastCAS(bi int, t int64) {
 	d.st.lastDone = max(d.st.lastDone, end)
 	if s := d.slotOf(Ticket(q.seq)); s.seq == q.seq {
 		s.done = end
+		d.decided++
 	}
 
 	// Dequeue (unlink without inval).
