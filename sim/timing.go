@@ -210,6 +210,11 @@ type ring struct {
 	minKnown int64 // earliest known completion, valid when stale is false
 	stale    bool
 	seen     pollState // state of the last scan
+	// minAt is the entry first() would return, as freeAt's last scan
+	// found it; valid while minOK (cleared whenever an entry's
+	// completion may have been filled in elsewhere, or entries moved).
+	minAt int
+	minOK bool
 }
 
 // pollState is what can change the answers of timing.known: the DRAM
@@ -229,16 +234,20 @@ func (t *timing) pollState() pollState {
 
 func (r *ring) full() bool         { return r.n == len(r.a) }
 func (r *ring) at(k int) *inflight { return &r.a[k] }
-func (r *ring) reset()             { r.n, r.unknown, r.stale = 0, 0, true }
+func (r *ring) reset()             { r.n, r.unknown, r.stale, r.minOK = 0, 0, true, false }
 
 // push adds a read; a full ring first frees the entry whose completion
 // made room (the earliest).
 func (r *ring) push(f inflight) {
 	if r.full() {
-		i := r.first()
+		i := r.minAt
+		if !r.minOK {
+			i = r.first()
+		}
 		r.a[i] = r.a[r.n-1]
 		r.n--
 	}
+	r.minOK = false
 	r.a[r.n] = f
 	r.n++
 	r.unknown++
@@ -831,16 +840,19 @@ func (t *timing) schedule(stopAtFirst bool) error {
 func (t *timing) freeAt(p *ring) (int64, bool) {
 	if ps := t.pollState(); p.stale || p.unknown > 0 && p.seen != ps {
 		p.seen = ps
-		best, unknown := int64(math.MaxInt64), 0
+		best, at, unknown := int64(math.MaxInt64), -1, 0
 		for i := 0; i < p.n; i++ {
 			f := &p.a[i]
 			if t.known(f) {
-				best = min(best, f.done)
+				if f.done < best { // the first of equals, as first() picks
+					best, at = f.done, i
+				}
 			} else {
 				unknown++
 			}
 		}
 		p.minKnown, p.unknown, p.stale = best, unknown, false
+		p.minAt, p.minOK = at, at >= 0
 	}
 	if p.minKnown == math.MaxInt64 || p.unknown > 0 && p.minKnown > t.horizon+t.rlPS {
 		return 0, false
@@ -923,6 +935,7 @@ func (t *timing) sweep() {
 		for k := 0; k < c.stores.n; k++ {
 			check(c.stores.at(k))
 		}
+		c.fills.minOK, c.stores.minOK = false, false
 	}
 	for i := t.pfHead; i < len(t.pf); i++ {
 		check(&t.pf[i])
@@ -1025,6 +1038,7 @@ func (t *timing) waitAll(prefetchBefore uint64) int64 {
 		for i := range t.cores {
 			c := &t.cores[i]
 			for _, p := range []*ring{&c.fills, &c.stores} {
+				p.minOK = false
 				for k := 0; k < p.n; k++ {
 					f := p.at(k)
 					if t.known(f) {
