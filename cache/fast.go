@@ -574,15 +574,20 @@ func (h *Hierarchy) lower2(recs []missRec) {
 	}
 	h.memPass()
 	h.now[0] = f.now + f.at
-	l1, l2 := h.path[0][0], h.path[0][1]
-	n, cnt := uint64(len(recs)), &f.cnt
+	addMissCounts(h.path[0][0], h.path[0][1], uint64(len(recs)), &f.cnt)
+}
+
+// addMissCounts books what the two-level loops counted for first-level
+// misses: the first level's misses, fills, evictions and
+// write-backs, and the second level's accesses and outcomes.
+func addMissCounts(l1, l2 *Level, misses uint64, cnt *[numCnt]uint64) {
 	l1.st.WriteMisses += cnt[cntWrites]
-	l1.st.ReadMisses += n - cnt[cntWrites]
-	l1.st.Fills += n
+	l1.st.ReadMisses += misses - cnt[cntWrites]
+	l1.st.Fills += misses
 	l1.st.Evictions += cnt[cntEvictions1]
 	l1.st.Writebacks += cnt[cntWritebacks1]
 	l2.st.WriteAccesses += cnt[cntWrites]
-	l2.st.ReadAccesses += n - cnt[cntWrites]
+	l2.st.ReadAccesses += misses - cnt[cntWrites]
 	l2.st.WriteMisses += cnt[cntWriteMisses2]
 	l2.st.ReadMisses += cnt[cntMisses2] - cnt[cntWriteMisses2]
 	l2.st.Fills += cnt[cntMisses2]

@@ -153,20 +153,8 @@ func (h *Hierarchy) fused2Run(events []trace.Event, i int) int {
 	// ahead. With more misses, a single pass saves their records.
 	f.twoPass = refs >= 64 && misses*4 < refs
 	l1.clock, l2.clock = f.bClock, f.clock
-	cnt := &f.cnt
 	l1.st.ReadAccesses += refs - f.bWrites
 	l1.st.WriteAccesses += f.bWrites
-	l1.st.WriteMisses += cnt[cntWrites]
-	l1.st.ReadMisses += misses - cnt[cntWrites]
-	l1.st.Fills += misses
-	l1.st.Evictions += cnt[cntEvictions1]
-	l1.st.Writebacks += cnt[cntWritebacks1]
-	l2.st.WriteAccesses += cnt[cntWrites]
-	l2.st.ReadAccesses += misses - cnt[cntWrites]
-	l2.st.WriteMisses += cnt[cntWriteMisses2]
-	l2.st.ReadMisses += cnt[cntMisses2] - cnt[cntWriteMisses2]
-	l2.st.Fills += cnt[cntMisses2]
-	l2.st.Evictions += cnt[cntEvictions2]
-	l2.st.Writebacks += cnt[cntWritebacks2]
+	addMissCounts(l1, l2, misses, &f.cnt)
 	return stop
 }
