@@ -8,7 +8,7 @@ import (
 	"github.com/edgeprof/edgeprof/trace"
 )
 
-// fixedMemory is an ideal memory with a constant latency.
+// fixedMemory is an ideal memory with a constant latency, like sim's.
 type fixedMemory struct {
 	latency uint64
 	reads   uint64
@@ -153,4 +153,13 @@ func BenchmarkHierarchy(b *testing.B) {
 			})
 		}
 	}
+}
+
+// Latency and Book make fixedMemory a FixedLatency, as sim's ideal
+// memory is.
+func (m *fixedMemory) Latency() uint64 { return m.latency }
+
+func (m *fixedMemory) Book(reads, writes uint64, _ uint32) {
+	m.reads += reads
+	m.writes += writes
 }

@@ -737,9 +737,23 @@ func (f *fastState) push(line, at uint64) {
 
 // memPass makes the queued memory requests of lower2 in order, for core
 // 0 at f.now plus the latency accumulated when each was queued, and adds
-// to f.now the time by which a fetch completes later than that.
+// to f.now the time by which a fetch completes later than that. A
+// FixedLatency memory gets the batch's counts in one call instead: each
+// fetch then completes its latency after it was made, which adds that
+// latency per fetch, and a write is accepted at once.
 func (h *Hierarchy) memPass() {
 	f, mem := h.fs, h.mem
+	if fl, ok := mem.(FixedLatency); ok {
+		var writes uint64
+		for _, r := range f.mem[:f.nq] {
+			writes += r.line >> 62 & 1 // memWrite
+		}
+		reads := uint64(f.nq) - writes
+		fl.Book(reads, writes, 64)
+		f.now += reads * fl.Latency()
+		f.nq = 0
+		return
+	}
 	now := f.now
 	for _, r := range f.mem[:f.nq] {
 		t := now + r.at

@@ -393,5 +393,72 @@ func TestFastLoopsDifferential(t *testing.T) {
 				t.Fatalf("trial %d, %s loops (%d and %d sets): differ from the general path at line %d:\n got %s\nwant %s", trial, path, sets1, sets2, i, gl[min(i, len(gl)-1)], wl[min(i, len(wl)-1)])
 			}
 		}
+		// The same over a FixedLatency memory, which the loops book in
+		// batches and the general path calls request by request.
+		want = ""
+		for _, path := range []string{"general", "go", "asm"} {
+			mem := &bookMemory{latency: 40_000 + uint64(trial)}
+			c := cfg
+			c.Memory = mem
+			h, err := NewHierarchy(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch path {
+			case "general":
+				generalOnly(h)
+			case "go":
+				useAsm = false
+			case "asm":
+				if !haveAsm {
+					continue
+				}
+				useAsm = true
+			}
+			replay(h, rand.New(rand.NewPCG(seed, 2)), ev)
+			got := snapshot(h, &logMemory{}) + fmt.Sprintf("memory %d reads %d writes %d+%d bytes", mem.reads, mem.writes, mem.readBytes, mem.writeBytes)
+			if path == "general" {
+				if mem.booked != 0 {
+					t.Fatalf("trial %d: the general path booked %d batches, want none", trial, mem.booked)
+				}
+				want = got
+				continue
+			}
+			if mem.booked == 0 {
+				t.Fatalf("trial %d, %s loops: no batch booked", trial, path)
+			}
+			if got != want {
+				t.Fatalf("trial %d, %s loops over a FixedLatency memory:\n got %s\nwant %s", trial, path, got, want)
+			}
+		}
 	}
+}
+
+// bookMemory is an ideal memory that is a FixedLatency: Access and Book
+// keep the same counts.
+type bookMemory struct {
+	latency                              uint64
+	reads, writes, readBytes, writeBytes uint64
+	booked                               int
+}
+
+func (m *bookMemory) Access(_ uint64, size uint32, kind trace.Kind, _ int, now uint64) uint64 {
+	if kind == trace.Write {
+		m.writes++
+		m.writeBytes += uint64(size)
+		return now
+	}
+	m.reads++
+	m.readBytes += uint64(size)
+	return now + m.latency
+}
+
+func (m *bookMemory) Latency() uint64 { return m.latency }
+
+func (m *bookMemory) Book(reads, writes uint64, lineBytes uint32) {
+	m.booked++
+	m.reads += reads
+	m.writes += writes
+	m.readBytes += reads * uint64(lineBytes)
+	m.writeBytes += writes * uint64(lineBytes)
 }

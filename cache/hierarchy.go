@@ -22,6 +22,20 @@ type Memory interface {
 	Access(addr uint64, size uint32, kind trace.Kind, core int, now uint64) uint64
 }
 
+// FixedLatency is a Memory that serves every fetch (trace.Read) the same
+// latency after it is made, accepts every write at once and keeps only
+// counts: an ideal memory. The fast path books a batch of its line
+// requests in one call rather than one Access each; the results are the
+// same.
+type FixedLatency interface {
+	Memory
+	// Latency is the fetch latency in picoseconds.
+	Latency() uint64
+	// Book counts reads fetches and writes write-backs of lineBytes
+	// each, as that many calls of Access would.
+	Book(reads, writes uint64, lineBytes uint32)
+}
+
 // HierarchyConfig describes the caches of an SoC from the core outwards.
 type HierarchyConfig struct {
 	// Cores is the number of cores; trace thread t runs on core

@@ -1,6 +1,11 @@
 package sim
 
-import "github.com/edgeprof/edgeprof/trace"
+import (
+	"github.com/edgeprof/edgeprof/cache"
+	"github.com/edgeprof/edgeprof/trace"
+)
+
+var _ cache.FixedLatency = (*idealMemory)(nil)
 
 // idealMemory serves every request after a fixed latency, with unlimited
 // bandwidth: the floor below the caches until a DRAM model is configured.
@@ -31,4 +36,14 @@ func (m *idealMemory) Access(_ uint64, size uint32, kind trace.Kind, _ int, now 
 	}
 	m.st.ReadBytes += uint64(size)
 	return now + m.latencyPS
+}
+
+// Latency and Book make idealMemory a cache.FixedLatency.
+func (m *idealMemory) Latency() uint64 { return m.latencyPS }
+
+func (m *idealMemory) Book(reads, writes uint64, lineBytes uint32) {
+	m.st.Reads += reads
+	m.st.Writes += writes
+	m.st.ReadBytes += reads * uint64(lineBytes)
+	m.st.WriteBytes += writes * uint64(lineBytes)
 }
