@@ -18,9 +18,10 @@ import (
 
 // Options control a simulation run.
 type Options struct {
-	// WarmupTokens: events of tokens below it are simulated but not
-	// counted. Negative selects the format's default: 1 for .etr (the
-	// first token warms the caches), 0 for din (which has no tokens).
+	// WarmupTokens: events up to the last one of a token below it are
+	// simulated but not counted in the cache counters. Negative selects
+	// the format's default: 1 for .etr (the first token, or the prompt
+	// batch holding it, warms the caches), 0 for din (no tokens).
 	WarmupTokens int
 	// NoCoverage skips the baseline run without prefetchers that the
 	// coverage metric needs (it roughly doubles the work of SoCs that
@@ -124,26 +125,44 @@ func (w *worker) run(ev []trace.Event) {
 		return
 	}
 	w.events += uint64(len(ev))
-	if !w.counting {
-		i := 0
-		for i < len(ev) && ev[i].Token < w.warmup {
-			i++
-		}
-		w.h.Run(ev[:i])
-		if i == len(ev) {
-			return
-		}
-		w.startCounting()
-		ev = ev[i:]
+	if w.warmup == 0 {
+		w.counted += uint64(len(ev))
+		w.h.Run(ev)
+		return
 	}
-	w.counted += uint64(len(ev))
-	w.h.Run(ev)
+	// Warm-up lasts until the last event of a token below w.warmup: a
+	// prompt evaluated as one batch interleaves its tokens' events (the
+	// weights are read once, tagged with the batch's first token, the
+	// embedding and attention per token), so the first event of a later
+	// token does not end it. Counting restarts after every run of
+	// warm-up events; the last start is the one that holds.
+	for len(ev) > 0 {
+		i := 0
+		if !w.counting {
+			for i < len(ev) && ev[i].Token < w.warmup {
+				i++
+			}
+			w.h.Run(ev[:i])
+			if ev = ev[i:]; len(ev) == 0 {
+				return
+			}
+			w.startCounting()
+		}
+		for i = 0; i < len(ev) && ev[i].Token >= w.warmup; i++ {
+		}
+		w.counted += uint64(i)
+		w.h.Run(ev[:i])
+		if ev = ev[i:]; len(ev) > 0 {
+			w.counting = false // a warm-up token's event: warm-up goes on
+		}
+	}
 }
 
-// startCounting snapshots the counters at the end of warm-up; results
-// subtract the snapshot.
+// startCounting snapshots the counters at the (latest) end of warm-up;
+// results subtract the snapshot.
 func (w *worker) startCounting() {
 	w.counting = true
+	w.counted = 0
 	w.base = w.h.Stats()
 	w.baseTLB, _ = w.h.TLBStats()
 	w.baseTime = w.h.Time()
@@ -366,6 +385,9 @@ func result(tr Trace, hdr *trace.Header, soc *SoC, w, sw *worker, warmup int, wa
 		r.DTLB = tr
 	}
 	if rep, ok := w.mem.(Reporter); ok {
+		if !w.counting && warmup > 0 {
+			rep.ResetStats() // nothing was counted, below the caches either
+		}
 		r.Memory = rep.Report()
 	}
 	if w.tm != nil {

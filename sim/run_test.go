@@ -20,6 +20,9 @@ func mustParse(t *testing.T, y string, sets ...string) *SoC {
 	return s
 }
 
+// timedDRAM turns twoLevel into an SoC with the timing model.
+const timedDRAM = "dram: {grade: lpddr4-3200, fabric_latency_ns: 10}\n"
+
 const twoLevel = `name: two
 cores: {count: 2, clock_mhz: 1000}
 caches:
@@ -72,6 +75,56 @@ func TestWarmup(t *testing.T) {
 	r = run(t, ev, trace.FormatETR, Options{WarmupTokens: 5}, soc)[0]
 	if r.CountedEvents != 0 || r.Levels[0].Accesses != 0 || len(r.Warnings) != 1 {
 		t.Errorf("warm-up past the end: counted %d, accesses %d, warnings %q; want 0, 0, one warning", r.CountedEvents, r.Levels[0].Accesses, r.Warnings)
+	}
+	if mem := r.Memory.(IdealMemoryReport); mem.Reads != 0 || mem.ReadBytes != 0 {
+		t.Errorf("warm-up past the end: memory %+v, want nothing counted", mem)
+	}
+}
+
+// TestWarmupBatchedPrompt: a prompt evaluated as one batch interleaves
+// its tokens' events (weights tagged with the first token, embeddings
+// per token), so warm-up (1 token) lasts until the prompt's last event
+// of token 0, not until the first event of token 1.
+func TestWarmupBatchedPrompt(t *testing.T) {
+	var ev []trace.Event
+	line := func(tok uint32, l uint64) { ev = append(ev, trace.Event{Addr: l * 64, Size: 8, Token: tok}) }
+	// Prompt of tokens 0..2 in one batch: per op, a weight line (token
+	// 0) then one line per token; ops 0..2 use lines 0..11.
+	for op := uint64(0); op < 3; op++ {
+		line(0, op*4)
+		for tok := uint32(0); tok < 3; tok++ {
+			line(tok, op*4+1+uint64(tok))
+		}
+	}
+	// The batch's last events: token 2's output (line 12), after the
+	// last event of token 0.
+	line(2, 12)
+	// Decode token 3: lines 0..3 again (hits) and line 20 (a miss).
+	for l := uint64(0); l < 4; l++ {
+		line(3, l)
+	}
+	line(3, 20)
+	soc := mustParse(t, twoLevel)
+	for _, timed := range []bool{false, true} {
+		opts := Options{WarmupTokens: 1}
+		s := soc
+		if timed {
+			s = mustParse(t, twoLevel+timedDRAM)
+		}
+		r := run(t, ev, trace.FormatETR, opts, s)[0]
+		l1 := r.Levels[0]
+		// Token 0's last event is op 2's line 9. Counted: lines 10
+		// and 11 (tokens 1 and 2 of op 2), 12 (all first reads:
+		// misses) and token 3's five references (lines 0..3 still in
+		// the 16-line L1D: one miss, line 20).
+		if r.CountedEvents != 8 || l1.Accesses != 8 || l1.Misses != 4 {
+			t.Errorf("timed %v: counted %d events, L1D %d accesses %d misses; want 8, 8, 4", timed, r.CountedEvents, l1.Accesses, l1.Misses)
+		}
+		if !timed {
+			if mem := r.Memory.(IdealMemoryReport); mem.Reads != 4 {
+				t.Errorf("memory reads after warm-up = %d, want 4", mem.Reads)
+			}
+		}
 	}
 }
 

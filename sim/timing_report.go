@@ -96,10 +96,16 @@ func (w *worker) runTimed(ev []trace.Event) {
 	start := 0
 	for i := range ev {
 		e := &ev[i]
-		if !w.counting && e.Token >= w.warmup {
+		// Warm-up ends after the last event of a warm-up token (see
+		// worker.run).
+		if w.warmup > 0 && w.counting != (e.Token >= w.warmup) {
 			t.runHier(ev[start:i])
 			start = i
-			w.startCounting()
+			if w.counting {
+				w.counting = false
+			} else {
+				w.startCounting()
+			}
 		}
 		if w.counting {
 			w.counted++
