@@ -245,6 +245,15 @@ func Run(ctx context.Context, tr Trace, socs []*SoC, opts Options) ([]*Result, e
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", tr.Name, err)
 	}
+	// A trace whose footer or trailer is gone was read by scanning its
+	// blocks: say so, as `trace stat` does, even if every block was whole.
+	if wr, ok := tr.Source.(interface{ Warning() error }); ok && wr.Warning() != nil {
+		warnings = append([]string{wr.Warning().Error()}, warnings...)
+	}
+	if len(all) > 0 && all[0].events == 0 && len(warnings) > 0 {
+		// Cut off before its first complete block: nothing to report.
+		return nil, fmt.Errorf("no complete event: %s", warnings[len(warnings)-1])
+	}
 	for _, w := range main {
 		if w.tm != nil {
 			w.tm.finish()
@@ -354,7 +363,7 @@ func result(tr Trace, hdr *trace.Header, soc *SoC, w, sw *worker, warmup int, wa
 	if hdr != nil {
 		r.Provenance.ModelName, r.Provenance.ModelSHA256 = hdr.ModelName, hdr.ModelSHA256
 	}
-	if !w.counting && warmup > 0 {
+	if !w.counting && warmup > 0 && w.events > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("every event belongs to the %d warm-up token(s); nothing was counted (use --warmup-tokens 0)", warmup))
 	}
 	stats := w.stats()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -267,5 +269,61 @@ func TestMemoryPlugin(t *testing.T) {
 	_, err = Run(context.Background(), Trace{Name: "t", Source: Events(append(ev, trace.Event{Addr: 8192, Size: 8}))}, []*SoC{soc}, Options{Memory: func(*SoC) (cache.Memory, error) { return &failingMemory{}, nil }})
 	if err == nil || err.Error() != "t on two: memory: address outside the device" {
 		t.Errorf("failing memory: error %v", err)
+	}
+}
+
+// TestTruncatedETR: a trace cut off before its first complete block is
+// an error; one whose trailer is gone replays with a warning saying so.
+func TestTruncatedETR(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "t.etr")
+	w, err := trace.Create(p, trace.Header{EdgeprofVersion: "test", ModelName: "m"}, trace.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 1000 {
+		w.Emit(trace.Event{Addr: uint64(i) * 64, Size: 8, Tensor: trace.NoTensor, Token: uint32(i / 100)})
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	full, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := trace.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := int(r.Info().HeaderBytes)
+	r.Close()
+	soc := mustParse(t, twoLevel)
+	for _, c := range []struct {
+		name    string
+		keep    int
+		err     string // wanted error, or "" for a result
+		warning string
+	}{
+		{"trailer cut", len(full) - 5, "", "no trailer"},
+		{"first block cut", header + 10, "no complete event", ""},
+	} {
+		q := filepath.Join(dir, c.name+".etr")
+		if err := os.WriteFile(q, full[:c.keep], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res, err := RunFiles(context.Background(), []string{q}, []*SoC{soc}, Options{WarmupTokens: -1})
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: error %v, want one containing %q", c.name, err, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		r := res[0]
+		if r.Events != 1000 || len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], c.warning) {
+			t.Errorf("%s: %d events, warnings %q; want 1000 and one warning containing %q", c.name, r.Events, r.Warnings, c.warning)
+		}
 	}
 }
