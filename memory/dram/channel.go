@@ -17,6 +17,7 @@ type req struct {
 	prev   int32
 	bursts int32
 	size   int32
+	off    uint32 // the first byte's offset in its block
 	write  bool
 	class  uint8 // first command issued for it: 0 none yet, 1 CAS (hit), 2 ACT (miss), 3 PRE (conflict)
 }
@@ -220,10 +221,12 @@ func (c *channel) submit(r Request, bank int, row int32, block, seq uint64) {
 		c.run(at)
 	}
 	b := &c.banks[bank]
-	// A read of a block waiting in the write buffer is served from it; a
-	// second write to a waiting block merges into it (as DRAMsim3 does).
+	// A read of bytes that a waiting write holds is served from the
+	// write buffer; a write of bytes a waiting write covers merges into
+	// it (DRAMsim3 does both for equal addresses).
 	h := c.wfiltIndex(block)
-	if c.wfilt[h] > 0 && c.forward(r, b, block, seq, at) {
+	off := uint32(r.Addr) & c.p.blockMask
+	if c.wfilt[h] > 0 && c.forward(r, b, block, off, seq, at) {
 		return
 	}
 	p := c.p
@@ -241,7 +244,7 @@ func (c *channel) submit(r Request, bank int, row int32, block, seq uint64) {
 	q.seq, q.at, q.orig, q.block = seq, at, r.At, block
 	q.row, q.bank, q.next, q.prev = row, int32(bank), -1, tail
 	q.bursts = int32((r.Size + p.atom - 1) >> (p.atomBits & 63))
-	q.size, q.write, q.class = int32(r.Size), r.Write, classNone
+	q.size, q.off, q.write, q.class = int32(r.Size), off, r.Write, classNone
 	if tail >= 0 {
 		c.reqs[tail].next = i
 	} else {
@@ -325,11 +328,11 @@ func (c *channel) makeRoom(write bool, at int64) int64 {
 // forward serves request r from the write buffer if a write to its
 // block waits there (a read gets its data, a write merges) and reports
 // whether it did.
-func (c *channel) forward(r Request, b *bank, block, seq uint64, at int64) bool {
+func (c *channel) forward(r Request, b *bank, block uint64, off uint32, seq uint64, at int64) bool {
 	d := c.d
 	for i := b.head[1]; i >= 0; i = c.reqs[i].next {
 		q := &c.reqs[i]
-		if q.block == block {
+		if q.block == block && off >= q.off && uint64(off)+uint64(r.Size) <= uint64(q.off)+uint64(q.size) {
 			s := d.slotOf(Ticket(seq))
 			s.done = at
 			d.decided++

@@ -92,6 +92,7 @@ type params struct {
 	atom        int   // bytes per burst (a power of two)
 	atomBits    uint  // log2(atom)
 	block       int   // bytes per request block
+	blockMask   uint32
 	banksPerRnk int
 	ranks       int
 	devices     float64 // dies per rank
@@ -134,6 +135,7 @@ func New(cfg Config) (*DRAM, error) {
 	p.atom = o.BusWidth / 8 * o.BurstLength
 	p.atomBits = uint(bits.TrailingZeros(uint(p.atom)))
 	p.block = max(p.atom, c.Controller.TransactionBytes)
+	p.blockMask = uint32(p.block - 1)
 	p.banksPerRnk = o.BankGroups * o.BanksPerGroup
 	p.ranks = o.Ranks
 	p.devices = float64(o.BusWidth / o.DeviceWidth)

@@ -179,3 +179,37 @@ func TestDRAMsim3LPDDR4SameParameters(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteBufferServesOnlyItsBytes: on DRAMsim3's organization a burst
+// (and a request block) is 128 B. A read of the 64 B a waiting write
+// holds is served from the write buffer and a write of the same bytes
+// merges into it; the other half of the block is not in the buffer and
+// goes to the DRAM, as in DRAMsim3 (which matches equal addresses).
+func TestWriteBufferServesOnlyItsBytes(t *testing.T) {
+	for _, c := range []struct {
+		name               string
+		second             Request
+		forwarded, merged  uint64
+		reads, writeBursts uint64
+	}{
+		{"read of the written bytes", Request{Addr: 0x1000, Size: 64}, 1, 0, 1, 1},
+		{"read of the other half", Request{Addr: 0x1040, Size: 64}, 0, 0, 1, 1},
+		{"read inside the written bytes", Request{Addr: 0x1010, Size: 16}, 1, 0, 1, 1},
+		{"write of the same bytes", Request{Addr: 0x1000, Size: 64, Write: true}, 0, 1, 0, 1},
+		{"write of the other half", Request{Addr: 0x1040, Size: 64, Write: true}, 0, 0, 0, 2},
+	} {
+		d := dramsim3LPDDR4(t, 2)
+		if _, err := d.Submit(Request{Addr: 0x1000, Size: 64, Write: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Submit(c.second); err != nil {
+			t.Fatal(err)
+		}
+		d.Drain()
+		s := d.Stats()
+		if s.Forwarded != c.forwarded || s.Merged != c.merged || s.BusBytes != (c.reads-c.forwarded+c.writeBursts)*128 {
+			t.Errorf("%s: forwarded %d, merged %d, bus bytes %d; want %d, %d, %d",
+				c.name, s.Forwarded, s.Merged, s.BusBytes, c.forwarded, c.merged, (c.reads-c.forwarded+c.writeBursts)*128)
+		}
+	}
+}
