@@ -43,21 +43,49 @@ func PresetYAML(name string) ([]byte, error) {
 // overrides in sets ("caches.L2.size=1MiB"). A path that exists as a file
 // wins over a preset of the same name.
 func Load(nameOrPath string, sets []string) (*SoC, error) {
-	if st, err := os.Stat(nameOrPath); err == nil && st.Mode().IsRegular() {
+	return LoadPoint(nameOrPath, sets, nil)
+}
+
+// LoadPoint is Load with the values of one sweep point applied after
+// sets, as the overrides key=value; errors in them name the --sweep flag
+// they came from instead of --set.
+func LoadPoint(nameOrPath string, sets []string, point []SweepValue) (*SoC, error) {
+	ovs := make([]override, 0, len(sets)+len(point))
+	for _, s := range sets {
+		ovs = append(ovs, override{flag: "--set", arg: s})
+	}
+	for _, v := range point {
+		ovs = append(ovs, override{flag: "--sweep", arg: v.Key + "=" + v.Value})
+	}
+	st, statErr := os.Stat(nameOrPath)
+	if statErr == nil && st.Mode().IsRegular() {
 		if st.Size() > maxFileBytes {
 			return nil, fmt.Errorf("%s: %d bytes, larger than the %d-byte limit for SoC files", nameOrPath, st.Size(), maxFileBytes)
 		}
 		b, err := os.ReadFile(nameOrPath)
 		if err != nil {
-			return nil, fmt.Errorf("sim: %w", err)
+			return nil, err
 		}
-		return Parse(b, nameOrPath, sets)
+		return parse(b, nameOrPath, ovs)
 	}
 	b, err := PresetYAML(nameOrPath)
-	if err != nil {
-		return nil, fmt.Errorf("sim: SoC %q is neither a file nor a preset (known presets: %s)", nameOrPath, strings.Join(Presets(), ", "))
+	if err == nil {
+		return parse(b, nameOrPath, ovs)
 	}
-	return Parse(b, nameOrPath, sets)
+	known := strings.Join(Presets(), ", ")
+	switch {
+	case statErr == nil:
+		return nil, fmt.Errorf("%s: not a regular file; want a SoC YAML file or a preset (%s)", nameOrPath, known)
+	case looksLikePath(nameOrPath):
+		return nil, fmt.Errorf("%s: no such file; want a SoC YAML file or a preset (%s)", nameOrPath, known)
+	}
+	return nil, fmt.Errorf("SoC %q is neither a file nor a preset (known presets: %s)", nameOrPath, known)
+}
+
+// looksLikePath tells a file name from a preset name: presets have no
+// directories and no extension.
+func looksLikePath(s string) bool {
+	return strings.ContainsAny(s, `/\`) || strings.HasSuffix(s, ".yaml") || strings.HasSuffix(s, ".yml")
 }
 
 // maxFileBytes bounds SoC files: they are a few KiB; anything far larger
@@ -71,6 +99,22 @@ const maxFileBytes = 1 << 20
 // name the override instead of a line. name labels errors (a file name
 // or preset name).
 func Parse(data []byte, name string, sets []string) (*SoC, error) {
+	ovs := make([]override, len(sets))
+	for i, s := range sets {
+		ovs[i] = override{flag: "--set", arg: s}
+	}
+	return parse(data, name, ovs)
+}
+
+// override is one path=value applied to a document, with the flag it
+// came from (--set or --sweep) for messages.
+type override struct {
+	flag, arg string
+}
+
+func (o override) String() string { return o.flag + " " + o.arg }
+
+func parse(data []byte, name string, ovs []override) (*SoC, error) {
 	if len(data) > maxFileBytes {
 		return nil, fmt.Errorf("%s: %d bytes, larger than the %d-byte limit for SoC files", name, len(data), maxFileBytes)
 	}
@@ -94,8 +138,9 @@ func Parse(data []byte, name string, sets []string) (*SoC, error) {
 		root = root.Content[0]
 	}
 	l := &loader{name: name, lines: map[string]int{}, setBy: map[string]string{}, display: map[string]string{}}
-	for _, s := range sets {
-		if err := l.applySet(root, s); err != nil {
+	expandShorthands(root)
+	for _, o := range ovs {
+		if err := l.applySet(root, o); err != nil {
 			return nil, err
 		}
 	}
@@ -106,7 +151,7 @@ func Parse(data []byte, name string, sets []string) (*SoC, error) {
 	if err := root.Decode(&soc); err != nil {
 		return nil, fmt.Errorf("%s: %s", name, yamlMessage(err))
 	}
-	if err := soc.resolve(); err != nil {
+	if err := soc.resolve(l.given); err != nil {
 		return nil, l.locate(err, &soc)
 	}
 	return &soc, nil
@@ -117,8 +162,39 @@ func Parse(data []byte, name string, sets []string) (*SoC, error) {
 type loader struct {
 	name    string
 	lines   map[string]int    // "caches[1].ways" -> line
-	setBy   map[string]string // path -> the --set argument that wrote it
+	setBy   map[string]string // path -> the override that wrote it ("--set caches.L2.size=1MiB")
 	display map[string]string // "caches[1]" -> "caches[L2]"
+}
+
+// given reports whether the document (or an override) has the key at
+// path: an explicit zero is then a value to check, not a request for
+// the default.
+func (l *loader) given(path string) bool {
+	_, ok := l.lines[path]
+	return ok
+}
+
+// shorthands are the top-level sections that may be written as a bare
+// name, with the key that name fills in: "dram: lpddr5-6400" means what
+// --set dram=lpddr5-6400 means on a SoC without a dram section.
+var shorthands = map[string]string{"dram": "grade", "flash": "device"}
+
+// expandShorthands rewrites "dram: GRADE" and "flash: DEVICE" into their
+// mappings, before overrides descend into them.
+func expandShorthands(root *yaml.Node) {
+	if root.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		field, ok := shorthands[root.Content[i].Value]
+		v := root.Content[i+1]
+		if !ok || v.Kind != yaml.ScalarNode || v.Tag != "!!str" {
+			continue
+		}
+		key := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: field, Line: v.Line, Column: v.Column}
+		val := *v
+		*v = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: v.Line, Column: v.Column, Content: []*yaml.Node{key, &val}}
+	}
 }
 
 // nameOf returns the value of a mapping's name key, for messages.
@@ -174,6 +250,15 @@ func (l *loader) check(n *yaml.Node, t reflect.Type, path string) error {
 		return nil
 	case t == reflect.TypeOf(Prefetcher{}) && n.Kind == yaml.ScalarNode:
 		return nil
+	}
+	if field, ok := shorthands[path]; ok && n.Kind == yaml.ScalarNode {
+		// expandShorthands took every string; what is left is null or
+		// a number.
+		got := fmt.Sprintf("%q", n.Value)
+		if n.Tag == "!!null" {
+			got = "null"
+		}
+		return l.errf(path, n, "want a %s name (%s: %s) or a mapping, got %s", field, path, map[string]string{"grade": "lpddr5-6400", "device": "ufs-4.0"}[field], got)
 	}
 	switch t.Kind() {
 	case reflect.Struct:
@@ -276,7 +361,7 @@ func (l *loader) errf(path string, n *yaml.Node, format string, args ...any) err
 		shown = "(top level)"
 	}
 	if set, ok := l.setFor(path); ok {
-		return fmt.Errorf("%s: --set %s: %s: %s", l.name, set, shown, msg)
+		return fmt.Errorf("%s: %s: %s: %s", l.name, set, shown, msg)
 	}
 	if n != nil && n.Line > 0 {
 		return fmt.Errorf("%s:%d: %s: %s", l.name, n.Line, shown, msg)
@@ -318,7 +403,7 @@ func (l *loader) setsNear(path string) string {
 	var near []string
 	for _, k := range sortedKeys(l.setBy) {
 		if k == section || strings.HasPrefix(k, section+".") || strings.HasPrefix(k, section+"[") {
-			near = append(near, "--set "+l.setBy[k])
+			near = append(near, l.setBy[k])
 		}
 	}
 	if len(near) == 0 {
@@ -356,7 +441,7 @@ func (l *loader) locate(err error, soc *SoC) error {
 		}
 	}
 	if set, ok := l.setFor(pe.path); ok {
-		return fmt.Errorf("%s: --set %s: %s: %s", l.name, set, display, pe.msg)
+		return fmt.Errorf("%s: %s: %s: %s", l.name, set, display, pe.msg)
 	}
 	if line > 0 {
 		return fmt.Errorf("%s:%d: %s: %s%s", l.name, line, display, pe.msg, l.setsNear(pe.path))
@@ -392,16 +477,17 @@ func yamlMessage(err error) string {
 // (caches.L2.size) or gives its index (caches.1.size). Missing keys and
 // sections are created; a scalar that must become a mapping (prefetcher:
 // none, then prefetcher.degree=2) becomes {name: <scalar>}.
-func (l *loader) applySet(root *yaml.Node, set string) error {
-	key, value, ok := strings.Cut(set, "=")
+func (l *loader) applySet(root *yaml.Node, o override) error {
+	set := o.String()
+	key, value, ok := strings.Cut(o.arg, "=")
 	key = strings.TrimSpace(key)
 	if !ok || key == "" {
-		return fmt.Errorf("%s: --set %s: want path=value, e.g. caches.L2.size=1MiB", l.name, set)
+		return fmt.Errorf("%s: %s: want path=value, e.g. caches.L2.size=1MiB", l.name, set)
 	}
 	if root.Kind != yaml.MappingNode {
-		return fmt.Errorf("%s: --set %s: the document is not a mapping", l.name, set)
+		return fmt.Errorf("%s: %s: the document is not a mapping", l.name, set)
 	}
-	if key == "dram" || key == "flash" {
+	if _, ok := shorthands[key]; ok {
 		return l.applyShorthand(root, key, strings.TrimSpace(value), set)
 	}
 	n := root
@@ -409,7 +495,7 @@ func (l *loader) applySet(root *yaml.Node, set string) error {
 	segs := strings.Split(key, ".")
 	for i, seg := range segs {
 		if seg == "" {
-			return fmt.Errorf("%s: --set %s: empty path segment", l.name, set)
+			return fmt.Errorf("%s: %s: empty path segment", l.name, set)
 		}
 		last := i == len(segs)-1
 		switch n.Kind {
@@ -450,12 +536,12 @@ func (l *loader) applySet(root *yaml.Node, set string) error {
 				}
 			}
 			if idx < 0 {
-				return fmt.Errorf("%s: --set %s: %s has no entry named %q", l.name, set, path, seg)
+				return fmt.Errorf("%s: %s: %s has no entry named %q", l.name, set, path, seg)
 			}
 			path = fmt.Sprintf("%s[%d]", path, idx)
 			n = n.Content[idx]
 		default:
-			return fmt.Errorf("%s: --set %s: cannot descend into %s", l.name, set, path)
+			return fmt.Errorf("%s: %s: cannot descend into %s", l.name, set, path)
 		}
 		if last {
 			*n = yaml.Node{Kind: yaml.ScalarNode, Value: strings.TrimSpace(value)}
@@ -465,14 +551,15 @@ func (l *loader) applySet(root *yaml.Node, set string) error {
 	return nil
 }
 
-// applyShorthand applies --set dram=GRADE and --set flash=DEVICE. A new
+// applyShorthand applies --set dram=GRADE and --set flash=DEVICE (set is
+// the whole flag, for messages). A new
 // DRAM grade keeps only the section's channel count (the SoC's bus
 // width), fabric latency and sources: the organization, timing and power
 // of another standard do not carry over. A new flash device drops the
 // old device's overrides.
 func (l *loader) applyShorthand(root *yaml.Node, key, value, set string) error {
 	if value == "" {
-		return fmt.Errorf("%s: --set %s: want a name, e.g. dram=lpddr5-6400 or flash=ufs-4.0", l.name, set)
+		return fmt.Errorf("%s: %s: want a name, e.g. dram=lpddr5-6400 or flash=ufs-4.0", l.name, set)
 	}
 	str := func(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v} }
 	var old *yaml.Node
@@ -482,10 +569,7 @@ func (l *loader) applyShorthand(root *yaml.Node, key, value, set string) error {
 			old, idx = root.Content[j+1], j+1
 		}
 	}
-	field := "device"
-	if key == "dram" {
-		field = "grade"
-	}
+	field := shorthands[key]
 	sec := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{str(field), str(value)}}
 	if key == "dram" && old != nil && old.Kind == yaml.MappingNode {
 		for j := 0; j+1 < len(old.Content); j += 2 {

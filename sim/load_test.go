@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -246,4 +247,99 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("round trip changed the SoC:\n%s", y)
 		}
 	})
+}
+
+// TestShorthandSections: "dram: GRADE" and "flash: DEVICE" in a file mean
+// what --set dram=GRADE and --set flash=DEVICE mean on the same file
+// without those sections.
+func TestShorthandSections(t *testing.T) {
+	const base = "name: t\ncaches:\n  - {name: L1D, size: 32KiB, ways: 4, line: 64}\n"
+	for _, c := range []struct{ yaml, set string }{
+		{"dram: lpddr5-6400\n", "dram=lpddr5-6400"},
+		{"dram: ddr4-3200\nflash: ufs-4.0\n", "flash=ufs-4.0"},
+	} {
+		short, err := Parse([]byte(base+c.yaml), "short.yaml", nil)
+		if err != nil {
+			t.Fatalf("Parse(%q) error %v", c.yaml, err)
+		}
+		sets := []string{"dram=lpddr5-6400"}
+		if c.set != sets[0] {
+			sets = []string{"dram=ddr4-3200", c.set}
+		}
+		long, err := Parse([]byte(base), "long.yaml", sets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(short, long) {
+			t.Errorf("Parse(%q) = %+v, want the same as --set %v: %+v", c.yaml, short, sets, long)
+		}
+	}
+	s, err := Parse([]byte(base+"dram: lpddr5-6400\n"), "d.yaml", []string{"dram.fabric_latency_ns=55"})
+	if err != nil || s.DRAM.Grade != "lpddr5-6400" || s.DRAM.FabricLatencyNS != 55 {
+		t.Errorf("--set dram.fabric_latency_ns=55 on dram: lpddr5-6400 = %+v, %v; want grade kept, 55 ns", s.DRAM, err)
+	}
+}
+
+// TestExplicitValues: a default fills in a key left out, never an
+// explicit value; an explicit 0 that is in range stays 0.
+func TestExplicitValues(t *testing.T) {
+	const base = "name: t\ncaches:\n  - {name: L1D, size: 32KiB, ways: 4, line: 64%s}\n%s"
+	for _, c := range []struct {
+		level, top string
+		got        func(*SoC) float64
+		want       float64
+	}{
+		{"", "", func(s *SoC) float64 { return float64(s.IdealMemory.LatencyNS) }, defaultLatencyNS},
+		{"", "ideal_memory: {latency_ns: 0}\n", func(s *SoC) float64 { return float64(s.IdealMemory.LatencyNS) }, 0},
+		{"", "", func(s *SoC) float64 { return s.Cores.EnergyPJPerFLOP }, defaultPJPerFLOP},
+		{"", "cores: {energy_pj_per_flop: 0}\n", func(s *SoC) float64 { return s.Cores.EnergyPJPerFLOP }, 0},
+		{"", "", func(s *SoC) float64 { return s.Caches[0].EnergyPJPerAccess }, sramPJPerLine(32<<10, 64)},
+		{", energy_pj_per_access: 0", "", func(s *SoC) float64 { return s.Caches[0].EnergyPJPerAccess }, 0},
+		{"", "", func(s *SoC) float64 { return float64(s.Cores.Count) }, 1},
+		{", prefetcher: stride", "", func(s *SoC) float64 { return float64(s.Caches[0].Prefetcher.Degree) }, 2},
+	} {
+		doc := fmt.Sprintf(base, c.level, c.top)
+		s, err := Parse([]byte(doc), "x.yaml", nil)
+		if err != nil {
+			t.Errorf("Parse(%q) error %v", doc, err)
+			continue
+		}
+		if got := c.got(s); got != c.want {
+			t.Errorf("Parse(%q): value = %g, want %g", doc, got, c.want)
+		}
+	}
+}
+
+// TestLoadErrors: a missing SoC, and overrides from --set and --sweep,
+// are named as the user wrote them.
+func TestLoadErrors(t *testing.T) {
+	dir := t.TempDir()
+	known := strings.Join(Presets(), ", ")
+	for _, c := range []struct {
+		name  string
+		sets  []string
+		point []SweepValue
+		want  string
+	}{
+		{"rpi6", nil, nil, `SoC "rpi6" is neither a file nor a preset (known presets: ` + known + ")"},
+		{filepath.Join(dir, "my.yaml"), nil, nil, filepath.Join(dir, "my.yaml") + ": no such file; want a SoC YAML file or a preset (" + known + ")"},
+		{"soc.yml", nil, nil, "soc.yml: no such file; want a SoC YAML file or a preset (" + known + ")"},
+		{dir, nil, nil, dir + ": not a regular file; want a SoC YAML file or a preset (" + known + ")"},
+		{"rpi5", []string{"cores.count=0"}, nil, "rpi5: --set cores.count=0: cores.count: 0, want 1..256"},
+		{"rpi5", nil, []SweepValue{{"cores.count", "0"}}, "rpi5: --sweep cores.count=0: cores.count: 0, want 1..256"},
+		{"rpi5", []string{"cores.mshrs=4"}, []SweepValue{{"dram", "lpddr9-1"}}, `rpi5: --sweep dram=lpddr9-1: dram: unknown standard "lpddr9" (known: ddr4, lpddr4, lpddr4x, lpddr5, lpddr5x)`},
+		{"rpi5", nil, []SweepValue{{"caches.L9.size", "1MiB"}}, `rpi5: --sweep caches.L9.size=1MiB: caches has no entry named "L9"`},
+		{"rpi5", nil, []SweepValue{{"caches.L1D.prefetcher.degree", "0"}}, `rpi5: --sweep caches.L1D.prefetcher.degree=0: caches[L1D].prefetcher.degree: 0, but prefetcher none takes no degree`},
+		{"rpi5", []string{"caches.L1D.prefetcher=stride"}, []SweepValue{{"caches.L1D.prefetcher.degree", "0"}}, `rpi5: --sweep caches.L1D.prefetcher.degree=0: caches[L1D].prefetcher.degree: 0, want > 0 (leave the key out for the default, 2)`},
+		{"rpi5", nil, []SweepValue{{"caches.L2.ways", "7"}}, `rpi5:51: caches[L2].size: 524288 bytes is not a multiple of line*ways = 448 (after --sweep caches.L2.ways=7)`},
+	} {
+		_, err := LoadPoint(c.name, c.sets, c.point)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("LoadPoint(%s, %v, %v) error = %v, want %s", c.name, c.sets, c.point, err, c.want)
+		}
+	}
+	s, err := LoadPoint("rpi5", []string{"cores.count=2"}, []SweepValue{{"cores.count", "3"}, {"dram", "lpddr5-6400"}})
+	if err != nil || s.Cores.Count != 3 || s.DRAM.Grade != "lpddr5-6400" {
+		t.Errorf("LoadPoint(rpi5, count 2, sweep count 3) = %+v, %v; want the sweep's 3 cores and lpddr5-6400", s.Cores, err)
+	}
 }

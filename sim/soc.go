@@ -165,15 +165,20 @@ const (
 )
 
 // resolve fills in defaults and checks everything the cache package does
-// not: field names in errors are YAML paths.
-func (s *SoC) resolve() error {
+// not: field names in errors are YAML paths. given reports whether the
+// document has a key: a default replaces only a key left out, never an
+// explicit value (an explicit 0 where 0 means nothing is an error).
+func (s *SoC) resolve(given func(path string) bool) error {
+	if given == nil {
+		given = func(string) bool { return false }
+	}
 	if s.Name == "" {
 		return &pathError{path: "name", msg: "empty, want the SoC's name"}
 	}
-	if s.Cores.Count == 0 {
+	if s.Cores.Count == 0 && !given("cores.count") {
 		s.Cores.Count = 1
 	}
-	if s.Cores.ClockMHz == 0 {
+	if s.Cores.ClockMHz == 0 && !given("cores.clock_mhz") {
 		s.Cores.ClockMHz = defaultClockMHz
 	}
 	if s.Cores.Count < 1 || s.Cores.Count > 256 {
@@ -182,7 +187,7 @@ func (s *SoC) resolve() error {
 	if s.Cores.ClockMHz < 1 || s.Cores.ClockMHz > 100_000 {
 		return &pathError{path: "cores.clock_mhz", msg: fmt.Sprintf("%d, want 1..100000", s.Cores.ClockMHz)}
 	}
-	if s.IdealMemory.LatencyNS == 0 {
+	if s.IdealMemory.LatencyNS == 0 && !given("ideal_memory.latency_ns") {
 		s.IdealMemory.LatencyNS = defaultLatencyNS
 	}
 	if s.IdealMemory.LatencyNS < 0 || s.IdealMemory.LatencyNS > 1e9 {
@@ -193,6 +198,16 @@ func (s *SoC) resolve() error {
 	}
 	for i := range s.Caches {
 		c := &s.Caches[i]
+		at := fmt.Sprintf("caches[%d].", i)
+		for _, k := range []struct{ key, want string }{
+			{"size", "the capacity of one instance, e.g. 32KiB"},
+			{"ways", "the associativity, e.g. 8"},
+			{"line", "the line size in bytes, e.g. 64"},
+		} {
+			if !given(at + k.key) {
+				return &pathError{path: at + k.key, msg: "missing, want " + k.want}
+			}
+		}
 		if c.Replacement == "" {
 			c.Replacement = "lru"
 		}
@@ -206,19 +221,48 @@ func (s *SoC) resolve() error {
 		if c.Inclusion == "" {
 			c.Inclusion = cache.NonInclusive.String()
 		}
-		if c.SharedBy == 0 {
+		if c.SharedBy == 0 && !given(at+"shared_by") {
 			c.SharedBy = 1
+		}
+		if c.SharedBy < 1 || c.SharedBy > 1024 {
+			return &pathError{path: at + "shared_by", msg: fmt.Sprintf("%d, want 1..1024 cores", c.SharedBy)}
 		}
 		pc, err := cache.ResolvePrefetcher(cache.PrefetcherConfig(c.Prefetcher))
 		if err != nil {
 			return levelPathError(i, err)
 		}
+		// ResolvePrefetcher reads 0 as "the default"; a 0 written out is
+		// a mistake (0 lines ahead, a 0-entry table), not that request.
+		for _, p := range []struct {
+			key           string
+			set, resolved int
+		}{{"degree", c.Prefetcher.Degree, pc.Degree}, {"distance", c.Prefetcher.Distance, pc.Distance}, {"table", c.Prefetcher.Table, pc.Table}} {
+			if p.set != 0 || !given(at+"prefetcher."+p.key) {
+				continue
+			}
+			msg := fmt.Sprintf("0, want > 0 (leave the key out for the default, %d)", p.resolved)
+			if p.resolved == 0 {
+				msg = fmt.Sprintf("0, but prefetcher %s takes no %s", pc.Name, p.key)
+			}
+			return &pathError{path: at + "prefetcher." + p.key, msg: msg}
+		}
 		c.Prefetcher = Prefetcher(pc)
+	}
+	if s.DTLB != nil {
+		for _, k := range []struct{ key, want string }{
+			{"entries", "the number of entries, e.g. 48"},
+			{"ways", "the associativity (entries for fully associative)"},
+			{"page", "the page size: 4KiB, 16KiB, 64KiB or 2MiB"},
+		} {
+			if !given("dtlb." + k.key) {
+				return &pathError{path: "dtlb." + k.key, msg: "missing, want " + k.want}
+			}
+		}
 	}
 	if s.DTLB != nil && s.DTLB.Replacement == "" {
 		s.DTLB.Replacement = "lru"
 	}
-	if err := s.resolveTiming(); err != nil {
+	if err := s.resolveTiming(given); err != nil {
 		return err
 	}
 	for path, src := range s.sources() {

@@ -69,20 +69,22 @@ func sramPJPerLine(size, line int64) float64 {
 	return math.Round(e64*float64(line)/8*10) / 10
 }
 
-// resolveTiming fills in the defaults of the timing fields and checks the
-// DRAM, flash and page-cache sections.
-func (s *SoC) resolveTiming() error {
+// resolveTiming fills in the defaults of the timing fields left out
+// (given reports the keys present, as for resolve) and checks the DRAM,
+// flash and page-cache sections.
+func (s *SoC) resolveTiming(given func(path string) bool) error {
 	c := &s.Cores
-	if c.SIMDBits == 0 {
+	if c.SIMDBits == 0 && !given("cores.simd_bits") {
 		c.SIMDBits = defaultSIMDBits
 	}
-	if c.FMAUnits == 0 {
+	if c.FMAUnits == 0 && !given("cores.fma_units") {
 		c.FMAUnits = defaultFMAUnits
 	}
-	if c.MSHRs == 0 {
+	if c.MSHRs == 0 && !given("cores.mshrs") {
 		c.MSHRs = defaultMSHRs
 	}
-	if c.EnergyPJPerFLOP == 0 {
+	// An explicit 0 pJ is a choice (leave compute energy out), in range.
+	if c.EnergyPJPerFLOP == 0 && !given("cores.energy_pj_per_flop") {
 		c.EnergyPJPerFLOP = defaultPJPerFLOP
 	}
 	switch {
@@ -97,10 +99,11 @@ func (s *SoC) resolveTiming() error {
 	}
 	for i := range s.Caches {
 		l := &s.Caches[i]
-		if l.BandwidthBytesPerCycle == 0 {
+		at := fmt.Sprintf("caches[%d].", i)
+		if l.BandwidthBytesPerCycle == 0 && !given(at+"bandwidth_bytes_per_cycle") {
 			l.BandwidthBytesPerCycle = defaultLevelBandwidth
 		}
-		if l.EnergyPJPerAccess == 0 && l.Size > 0 && l.Line > 0 {
+		if l.EnergyPJPerAccess == 0 && !given(at+"energy_pj_per_access") && l.Size > 0 && l.Line > 0 {
 			l.EnergyPJPerAccess = sramPJPerLine(int64(l.Size), int64(l.Line))
 		}
 		if l.BandwidthBytesPerCycle < 1 || l.BandwidthBytesPerCycle > 1<<16 {
@@ -154,10 +157,10 @@ func (s *SoC) resolveTiming() error {
 		if p.Readahead == "" {
 			p.Readahead = "mmap"
 		}
-		if p.ReadaheadKB == 0 {
+		if p.ReadaheadKB == 0 && !given("page_cache.readahead_kb") {
 			p.ReadaheadKB = 128
 		}
-		if p.PageBytes == 0 {
+		if p.PageBytes == 0 && !given("page_cache.page_bytes") {
 			p.PageBytes = 4096
 		}
 		c := s.pageCacheConfig(0)

@@ -115,9 +115,11 @@ the output of a single run.`,
 			}
 			// Every job's SoC loads in every shard, so a bad value fails
 			// at once instead of in one shard of many.
-			loaded, err := sim.LoadJobSoCs(jobs, sets)
-			if err != nil {
-				return err
+			loaded := make([]*sim.SoC, len(jobs))
+			for i, j := range jobs {
+				if loaded[i], err = sim.LoadPoint(j.SoC, sets, j.Point); err != nil {
+					return err
+				}
 			}
 			mine := shard.Select(jobs)
 			mySoCs := make([]*sim.SoC, len(mine))
