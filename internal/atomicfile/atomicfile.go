@@ -5,7 +5,9 @@
 package atomicfile
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -28,7 +30,7 @@ func Create(path string) (*File, error) {
 	}
 	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
+		return nil, fmt.Errorf("create %s: %w", path, bare(err))
 	}
 	return &File{File: tmp, target: path}, nil
 }
@@ -42,11 +44,11 @@ func (f *File) Commit() error {
 	if err := f.File.Sync(); err != nil {
 		f.File.Close()
 		os.Remove(f.File.Name())
-		return fmt.Errorf("write %s: %w", f.target, err)
+		return fmt.Errorf("write %s: %w", f.target, bare(err))
 	}
 	if err := f.File.Close(); err != nil {
 		os.Remove(f.File.Name())
-		return fmt.Errorf("write %s: %w", f.target, err)
+		return fmt.Errorf("write %s: %w", f.target, bare(err))
 	}
 	// CreateTemp makes 0600 files; outputs should look like any other file
 	// the user creates.
@@ -57,9 +59,33 @@ func (f *File) Commit() error {
 	_ = os.Chmod(f.File.Name(), mode)
 	if err := os.Rename(f.File.Name(), f.target); err != nil {
 		os.Remove(f.File.Name())
-		return fmt.Errorf("write %s: %w", f.target, err)
+		return fmt.Errorf("write %s: %w", f.target, bare(err))
 	}
 	return nil
+}
+
+// Write writes to the temporary file; errors name the target, not the
+// temporary file the user never asked for.
+func (f *File) Write(b []byte) (int, error) {
+	n, err := f.File.Write(b)
+	if err != nil {
+		err = fmt.Errorf("write %s: %w", f.target, bare(err))
+	}
+	return n, err
+}
+
+// bare strips the file names of an *fs.PathError or *os.LinkError, which
+// would be the temporary file's: callers name the target instead.
+func bare(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
 }
 
 // Abort discards the temporary file. It is safe to call more than once
@@ -81,7 +107,7 @@ func WriteFile(path string, data []byte) error {
 	}
 	defer f.Abort()
 	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return err
 	}
 	return f.Commit()
 }

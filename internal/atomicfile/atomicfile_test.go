@@ -3,6 +3,7 @@ package atomicfile
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -34,5 +35,37 @@ func TestCommitPublishesAndAbortLeavesNothing(t *testing.T) {
 	entries, _ = os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Fatalf("dir has %d entries after commit, want 1", len(entries))
+	}
+}
+
+// TestErrorsNameTheTarget: a failure names the file the caller asked for,
+// never the temporary file.
+func TestErrorsNameTheTarget(t *testing.T) {
+	dir := t.TempDir()
+	for _, path := range []string{
+		filepath.Join(dir, "missing", "out.json"),
+		filepath.Join(dir, "out.json", "x"), // a file where a directory should be
+	} {
+		if path == filepath.Join(dir, "out.json", "x") {
+			os.WriteFile(filepath.Join(dir, "out.json"), nil, 0o644)
+		}
+		_, err := Create(path)
+		if err == nil {
+			t.Fatalf("Create(%s) succeeded", path)
+		}
+		if want := "create " + path + ": "; !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), ".tmp-") {
+			t.Errorf("Create(%s) error = %q, want %q and no temporary name", path, err, want+"...")
+		}
+	}
+	path := filepath.Join(dir, "out.bin")
+	f, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Abort()
+	f.File.Close() // writes now fail
+	_, err = f.Write([]byte("x"))
+	if want := "write " + path + ": "; err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), ".tmp-") {
+		t.Errorf("Write after close: error = %v, want %q and no temporary name", err, want+"...")
 	}
 }
