@@ -1,13 +1,12 @@
 package main
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -29,7 +28,7 @@ type simFlags struct {
 func (o *simFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.BoolVar(&o.asJSON, "json", false, "print JSON (an object, or an array for several SoCs, traces or sweep points)")
-	f.BoolVar(&o.asCSV, "csv", false, "print CSV: one row per SoC, trace and level (with --sweep: one row per run)")
+	f.BoolVar(&o.asCSV, "csv", false, "print CSV: one row per SoC, trace, sweep point and cache level, plus the run's timing summary when the timing model ran")
 	f.StringVar(&o.plot, "plot", "", "write a PNG of time per token against the one swept parameter (needs exactly one --sweep)")
 	f.BoolVar(&o.ops, "ops", false, "also print time, bytes and energy per layer and op (timing model)")
 	f.BoolVar(&o.tokens, "tokens", false, "also print time, bytes and energy per token (timing model)")
@@ -42,7 +41,7 @@ func newSimCmd() *cobra.Command {
 		sweeps     []string
 		shardArg   string
 		outPath    string
-		warmup     int
+		warmup     = autoInt{v: -1, auto: -1}
 		noCoverage bool
 		noTiming   bool
 		straddle   string
@@ -59,8 +58,8 @@ dram section also run the timing model (docs/timing-model.md): time to first
 token, time per token, DRAM, flash and page-cache counters, energy per level.
 
 --sweep key=v1,v2 (repeatable) runs the cross product of the values on every
-SoC and trace in parallel and prints one table; dram=GRADE and flash=DEVICE
-select a DRAM grade or flash device. --shard k/N (or a Kubernetes Indexed
+SoC and trace in parallel; the tables get a column per swept key. dram=GRADE
+and flash=DEVICE select a DRAM grade or flash device. --shard k/N (or a Kubernetes Indexed
 Job's JOB_COMPLETION_INDEX with EDGEPROF_SHARDS, or a Slurm array's
 SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT) runs every N-th run only and
 writes a partial result; 'edgeprof sim merge' turns the parts into exactly
@@ -72,6 +71,9 @@ the output of a single run.`,
 			}
 			if err := out.check(); err != nil {
 				return err
+			}
+			if warmup.set && warmup.v < 0 {
+				return fmt.Errorf("sim: --warmup-tokens %d: want 0 or more tokens (leave the flag out for the default: 1 for .etr, 0 for din)", warmup.v)
 			}
 			mode, err := cache.ParseStraddle(straddle)
 			if err != nil {
@@ -98,8 +100,8 @@ the output of a single run.`,
 				if err != nil {
 					return err
 				}
-				if f == trace.FormatDin && warmup > 0 {
-					return fmt.Errorf("sim: %s: --warmup-tokens %d, but din traces have no tokens", p, warmup)
+				if f == trace.FormatDin && warmup.v > 0 {
+					return fmt.Errorf("sim: %s: --warmup-tokens %d, but din traces have no tokens", p, warmup.v)
 				}
 			}
 			shard, sharded, err := simShard(cmd, shardArg)
@@ -129,12 +131,12 @@ the output of a single run.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			opts := sim.Options{
-				WarmupTokens: warmup, NoCoverage: noCoverage, NoTiming: noTiming, Straddle: mode,
+				WarmupTokens: warmup.v, NoCoverage: noCoverage, NoTiming: noTiming, Straddle: mode,
 				Version: version, Overrides: sets, Din: din.options(),
 			}
 			res, err := sim.RunJobs(ctx, mine, mySoCs, opts)
 			if err != nil {
-				return err
+				return oneMention(err, paths)
 			}
 			for _, r := range res {
 				for _, w := range r.Warnings {
@@ -145,11 +147,11 @@ the output of a single run.`,
 				spec := sim.Spec{
 					Traces: paths, SoCs: socs, Sets: sets, Axes: axes, Version: version,
 					Options: fmt.Sprintf("warmup=%d straddle=%s no_coverage=%t no_timing=%t ifetch=%t din_size=%d",
-						warmup, mode, noCoverage, noTiming, din.ifetch, din.size),
+						warmup.v, mode, noCoverage, noTiming, din.ifetch, din.size),
 				}
 				return writePartial(cmd, outPath, spec, shard, len(jobs), mine, res)
 			}
-			return out.render(cmd, res, nil, len(axes) > 0)
+			return out.render(cmd, res, nil)
 		},
 	}
 	f := cmd.Flags()
@@ -158,7 +160,7 @@ the output of a single run.`,
 	f.StringArrayVar(&sweeps, "sweep", nil, "sweep a SoC value, e.g. --sweep dram=lpddr4x-4267,lpddr5-6400 (repeatable: the cross product runs)")
 	f.StringVar(&shardArg, "shard", "", "run shard k/N of the runs and write a partial result for 'sim merge' (default: from JOB_COMPLETION_INDEX+EDGEPROF_SHARDS or SLURM_ARRAY_TASK_ID/COUNT when set; 'off' ignores them)")
 	f.StringVarP(&outPath, "out", "o", "", "file for a shard's partial result (default: stdout)")
-	f.IntVar(&warmup, "warmup-tokens", -1, "tokens simulated but not counted in the cache counters (default: 1 for .etr, 0 for din)")
+	f.Var(&warmup, "warmup-tokens", "tokens simulated but not counted in the cache counters (default: 1 for .etr, 0 for din)")
 	f.BoolVar(&noCoverage, "no-coverage", false, "skip the baseline run without prefetchers that prefetch coverage needs")
 	f.BoolVar(&noTiming, "no-timing", false, "skip the timing model (caches only, ideal memory): much faster")
 	f.StringVar(&straddle, "straddle", "lines", "events spanning several lines: lines (one reference per line) or cachegrind (one per access, as Valgrind Cachegrind counts)")
@@ -168,61 +170,56 @@ the output of a single run.`,
 	return cmd
 }
 
-// simColumns are the CSV columns; the table shows a subset.
-var simColumns = []string{
-	"soc", "trace", "level", "instances", "accesses", "hits", "misses", "miss_rate",
-	"read_misses", "write_misses", "evictions", "writebacks", "useless_bytes",
-	"prefetcher", "prefetch_issued", "prefetch_dropped", "prefetch_hits", "prefetch_late",
-	"prefetch_useless", "pollution_misses", "accuracy", "lateness", "coverage", "pollution",
+// oneMention drops the trace path that the simulator puts before an
+// error which names the file itself (the din reader's "din PATH:LINE:
+// ..."), so that the message names the file once.
+func oneMention(err error, paths []string) error {
+	msg := err.Error()
+	for _, p := range paths {
+		if rest, ok := strings.CutPrefix(msg, p+": "); ok && strings.Contains(rest, p) {
+			return &shortError{msg: rest, err: err}
+		}
+	}
+	return err
 }
 
-func simRow(r *sim.Result, l sim.LevelResult) []string {
-	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
-	f := func(v *float64) string {
-		if v == nil {
-			return ""
-		}
-		return strconv.FormatFloat(*v, 'f', 6, 64)
-	}
-	p := l.Prefetch
-	return []string{
-		r.SoC, r.Trace, l.Name, strconv.Itoa(l.Instances), u(l.Accesses), u(l.Hits), u(l.Misses), f(l.MissRate),
-		u(l.ReadMisses), u(l.WriteMisses), u(l.Evictions), u(l.Writebacks), u(l.UselessBytes),
-		p.Prefetcher, u(p.Issued), u(p.Dropped), u(p.Hits), u(p.Late),
-		u(p.Useless), u(p.PollutionMisses), f(p.Accuracy), f(p.Lateness), f(p.Coverage), f(p.Pollution),
-	}
+// shortError is err with a shorter message; errors.Is and As still see
+// err.
+type shortError struct {
+	msg string
+	err error
 }
 
-func writeSimCSV(w io.Writer, res []*sim.Result) error {
-	cw := csv.NewWriter(w)
-	cw.Write(simColumns)
-	for _, r := range res {
-		for _, l := range r.Levels {
-			cw.Write(simRow(r, l))
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+func (e *shortError) Error() string { return e.msg }
+func (e *shortError) Unwrap() error { return e.err }
+
+// autoInt is an int flag whose default is chosen later (v keeps the
+// "automatic" value until the flag is given); its help shows no
+// placeholder default.
+type autoInt struct {
+	v    int
+	auto int
+	set  bool
 }
 
-func writeSimTable(w io.Writer, res []*sim.Result) error {
-	t := newTable(w, "soc", "trace", "level", "accesses", "misses", "miss %", "writebacks", "prefetcher", "issued", "accuracy %", "coverage %", "pollution %")
-	pct := func(v *float64) string {
-		if v == nil {
-			return "-"
-		}
-		return strconv.FormatFloat(100**v, 'f', 2, 64)
+func (a *autoInt) String() string {
+	if !a.set {
+		return ""
 	}
-	for _, r := range res {
-		for _, l := range r.Levels {
-			p := l.Prefetch
-			issued, acc, cov, pol := "-", "-", "-", "-"
-			if p.Prefetcher != "none" {
-				issued, acc, cov, pol = strconv.FormatUint(p.Issued, 10), pct(p.Accuracy), pct(p.Coverage), pct(p.Pollution)
-			}
-			t.Append([]string{r.SoC, r.Trace, l.Name, strconv.FormatUint(l.Accesses, 10), strconv.FormatUint(l.Misses, 10),
-				pct(l.MissRate), strconv.FormatUint(l.Writebacks, 10), p.Prefetcher, issued, acc, cov, pol})
-		}
-	}
-	return t.Render()
+	return strconv.Itoa(a.v)
 }
+
+func (a *autoInt) Set(s string) error {
+	if s == "" { // the flag's default, as tests reset flags
+		a.v, a.set = a.auto, false
+		return nil
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		return errors.New("want an integer")
+	}
+	a.v, a.set = v, true
+	return nil
+}
+
+func (a *autoInt) Type() string { return "int" }

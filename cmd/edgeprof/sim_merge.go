@@ -52,7 +52,7 @@ func writePartial(cmd *cobra.Command, path string, spec sim.Spec, sh sim.Shard, 
 	}
 	defer f.Abort()
 	if err := writeJSON(f, p); err != nil {
-		return fmt.Errorf("sim: write %s: %w", path, err)
+		return fmt.Errorf("sim: %w", err)
 	}
 	return f.Commit()
 }
@@ -118,7 +118,7 @@ SoCs, --set, --sweep and options), and prints exactly what the run without
 			if out.plot != "" && len(parts[0].Spec.Axes) != 1 {
 				return errors.New("sim merge: --plot needs a run with exactly one --sweep")
 			}
-			return out.render(cmd, res, raw, len(parts[0].Spec.Axes) > 0)
+			return out.render(cmd, res, raw)
 		},
 	}
 	out.register(cmd)

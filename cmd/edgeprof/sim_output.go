@@ -25,7 +25,7 @@ func (o *simFlags) check() error {
 // render prints results the way a single run does; raw, when given (sim
 // merge), holds each result's JSON as the run encoded it, so --json
 // output is byte for byte the same.
-func (o *simFlags) render(cmd *cobra.Command, res []*sim.Result, raw []json.RawMessage, sweep bool) error {
+func (o *simFlags) render(cmd *cobra.Command, res []*sim.Result, raw []json.RawMessage) error {
 	if o.plot != "" {
 		if err := writeSimPlot(o.plot, res); err != nil {
 			return err
@@ -41,15 +41,13 @@ func (o *simFlags) render(cmd *cobra.Command, res []*sim.Result, raw []json.RawM
 		return writeJSON(w, res[0])
 	case o.asJSON:
 		return writeJSON(w, res)
-	case o.asCSV && sweep:
-		return writeSimSummaryCSV(w, res)
 	case o.asCSV:
 		return writeSimCSV(w, res)
 	}
-	if !sweep {
-		if err := writeSimTable(w, res); err != nil {
-			return err
-		}
+	// Every run gets its per-level rows, with or without the timing
+	// model and with or without a sweep: a run never prints nothing.
+	if err := writeSimTable(w, res); err != nil {
+		return err
 	}
 	if anyTimed(res) {
 		if err := writeSimSummary(w, res); err != nil {
@@ -88,13 +86,18 @@ func anyTimed(res []*sim.Result) bool {
 	return false
 }
 
-// simSummary is one run's headline numbers. Per-token figures average
-// the decode tokens (all tokens when there are none, as for din traces).
+// simSummary is one run's headline numbers. Per-token traffic and
+// energy average the decode tokens (all tokens when there are none, as
+// for din traces); time per token and tokens/s exist only with decode
+// tokens, as in the JSON (mean_token_ns, tokens_per_s).
 type simSummary struct {
-	timed                                   bool
+	timed, decode                           bool
 	ttftNS, tokenNS, tokensPerS             float64
 	dramGBps, dramBytes, flashBytes, energy float64
 	totalEnergyPJ                           float64
+	// plotTokenNS is what --plot draws: the mean decode token, or the
+	// mean of all tokens without decode tokens.
+	plotTokenNS float64
 }
 
 func summarize(r *sim.Result) simSummary {
@@ -102,10 +105,10 @@ func summarize(r *sim.Result) simSummary {
 	if tt == nil {
 		return simSummary{}
 	}
-	s := simSummary{timed: true, ttftNS: tt.TTFTNS, tokenNS: tt.MeanTokenNS, tokensPerS: tt.TokensPerS}
+	s := simSummary{timed: true, decode: tt.DecodeTokens > 0, ttftNS: tt.TTFTNS, tokenNS: tt.MeanTokenNS, tokensPerS: tt.TokensPerS, plotTokenNS: tt.MeanTokenNS}
 	var n, timeNS float64
 	for _, k := range r.Tokens {
-		if tt.DecodeTokens > 0 && k.Phase != "decode" {
+		if s.decode && k.Phase != "decode" {
 			continue
 		}
 		n++
@@ -122,9 +125,8 @@ func summarize(r *sim.Result) simSummary {
 		s.flashBytes /= n
 		s.energy /= n
 	}
-	if tt.DecodeTokens == 0 && timeNS > 0 {
-		s.tokenNS = timeNS / n
-		s.tokensPerS = 1e9 / s.tokenNS
+	if !s.decode && n > 0 {
+		s.plotTokenNS = timeNS / n
 	}
 	if r.Energy != nil {
 		s.totalEnergyPJ = r.Energy.TotalPJ
@@ -170,7 +172,11 @@ func writeSimSummary(w io.Writer, res []*sim.Result) error {
 		if !s.timed {
 			row = append(row, "-", "-", "-", "-", "-", "-", "-", "-")
 		} else {
-			row = append(row, fmtF(s.ttftNS/1e6, 3), fmtF(s.tokenNS/1e6, 3), fmtF(s.tokensPerS, 2),
+			msPerToken, perS := "-", "-"
+			if s.decode {
+				msPerToken, perS = fmtF(s.tokenNS/1e6, 3), fmtF(s.tokensPerS, 2)
+			}
+			row = append(row, fmtF(s.ttftNS/1e6, 3), msPerToken, perS,
 				fmtF(s.dramGBps, 2), fmtF(s.dramBytes/1e6, 2), fmtF(s.flashBytes/1e6, 2),
 				fmtF(s.energy/1e9, 3), fmtF(s.totalEnergyPJ/1e9, 3))
 		}
@@ -179,25 +185,119 @@ func writeSimSummary(w io.Writer, res []*sim.Result) error {
 	return t.Render()
 }
 
-// writeSimSummaryCSV is the summary with units in the column names.
-func writeSimSummaryCSV(w io.Writer, res []*sim.Result) error {
-	keys := sweepKeys(res)
-	cw := csv.NewWriter(w)
-	cw.Write(append(append([]string{"soc", "trace"}, keys...),
-		"ttft_ns", "token_ns", "tokens_per_s", "dram_gbps", "dram_bytes_per_token", "flash_bytes_per_token", "energy_pj_per_token", "energy_pj"))
-	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	for _, r := range res {
-		s := summarize(r)
-		row := append([]string{r.SoC, r.Trace}, sweepValues(r, len(keys))...)
-		if !s.timed {
-			row = append(row, "", "", "", "", "", "", "", "")
-		} else {
-			row = append(row, g(s.ttftNS), g(s.tokenNS), g(s.tokensPerS), g(s.dramGBps), g(s.dramBytes), g(s.flashBytes), g(s.energy), g(s.totalEnergyPJ))
+// summaryColumns are the CSV columns of the timing summary, units in
+// their names.
+var summaryColumns = []string{"ttft_ns", "token_ns", "tokens_per_s", "dram_gbps", "dram_bytes_per_token", "flash_bytes_per_token", "energy_pj_per_token", "energy_pj"}
+
+func summaryRow(r *sim.Result) []string {
+	s := summarize(r)
+	if !s.timed {
+		return make([]string, len(summaryColumns))
+	}
+	tokenNS, perS := "", ""
+	if s.decode {
+		tokenNS, perS = csvF(s.tokenNS), csvF(s.tokensPerS)
+	}
+	return []string{csvF(s.ttftNS), tokenNS, perS, csvF(s.dramGBps), csvF(s.dramBytes), csvF(s.flashBytes), csvF(s.energy), csvF(s.totalEnergyPJ)}
+}
+
+// csvF formats every number of the CSV output: shortest decimal that
+// reads back as the same float64, never an exponent.
+func csvF(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// levelColumns are the CSV columns of one cache level.
+var levelColumns = []string{
+	"level", "instances", "accesses", "hits", "misses", "miss_rate",
+	"read_misses", "write_misses", "evictions", "writebacks", "useless_bytes",
+	"prefetcher", "prefetch_issued", "prefetch_dropped", "prefetch_hits", "prefetch_late",
+	"prefetch_useless", "pollution_misses", "accuracy", "lateness", "coverage", "pollution",
+}
+
+// prefetchRatios returns a level's accuracy, lateness, coverage and
+// pollution, nil where the JSON has null. Pollution is nil as well when
+// no prefetch filled the level (it issued none and saw no prefetch
+// requests from above): its 0 then measures nothing.
+func prefetchRatios(l sim.LevelResult) (acc, late, cov, pol *float64) {
+	p := l.Prefetch
+	pol = p.Pollution
+	if p.Issued == 0 && l.PrefetchRequests == 0 {
+		pol = nil
+	}
+	return p.Accuracy, p.Lateness, p.Coverage, pol
+}
+
+func levelRow(l sim.LevelResult) []string {
+	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
+	f := func(v *float64) string {
+		if v == nil {
+			return ""
 		}
-		cw.Write(row)
+		return csvF(*v)
+	}
+	p := l.Prefetch
+	acc, late, cov, pol := prefetchRatios(l)
+	return []string{
+		l.Name, strconv.Itoa(l.Instances), u(l.Accesses), u(l.Hits), u(l.Misses), f(l.MissRate),
+		u(l.ReadMisses), u(l.WriteMisses), u(l.Evictions), u(l.Writebacks), u(l.UselessBytes),
+		p.Prefetcher, u(p.Issued), u(p.Dropped), u(p.Hits), u(p.Late),
+		u(p.Useless), u(p.PollutionMisses), f(acc), f(late), f(cov), f(pol),
+	}
+}
+
+// writeSimCSV prints one row per run and cache level: soc, trace, the
+// swept values, the level's counters and, when any run has the timing
+// model, the run's summary (repeated on each of its levels).
+func writeSimCSV(w io.Writer, res []*sim.Result) error {
+	keys := sweepKeys(res)
+	timed := anyTimed(res)
+	head := append(append([]string{"soc", "trace"}, keys...), levelColumns...)
+	if timed {
+		head = append(head, summaryColumns...)
+	}
+	cw := csv.NewWriter(w)
+	cw.Write(head)
+	for _, r := range res {
+		run := append([]string{r.SoC, r.Trace}, sweepValues(r, len(keys))...)
+		var summary []string
+		if timed {
+			summary = summaryRow(r)
+		}
+		for _, l := range r.Levels {
+			row := append(append(append([]string(nil), run...), levelRow(l)...), summary...)
+			cw.Write(row)
+		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// writeSimTable prints one row per run and cache level, with a column
+// per swept key.
+func writeSimTable(w io.Writer, res []*sim.Result) error {
+	keys := sweepKeys(res)
+	head := append(append([]string{"SOC", "TRACE"}, keys...),
+		"LEVEL", "ACCESSES", "MISSES", "MISS %", "WRITEBACKS", "PREFETCHER", "ISSUED", "ACCURACY %", "COVERAGE %", "POLLUTION %")
+	t := newUnitTable(w, head...)
+	pct := func(v *float64) string {
+		if v == nil {
+			return "-"
+		}
+		return fmtF(100**v, 2)
+	}
+	for _, r := range res {
+		run := append([]string{r.SoC, r.Trace}, sweepValues(r, len(keys))...)
+		for _, l := range r.Levels {
+			p := l.Prefetch
+			issued := "-"
+			if p.Prefetcher != "none" {
+				issued = strconv.FormatUint(p.Issued, 10)
+			}
+			acc, _, cov, pol := prefetchRatios(l)
+			t.Append(append(append([]string(nil), run...), l.Name, strconv.FormatUint(l.Accesses, 10), strconv.FormatUint(l.Misses, 10),
+				pct(l.MissRate), strconv.FormatUint(l.Writebacks, 10), p.Prefetcher, issued, pct(acc), pct(cov), pct(pol)))
+		}
+	}
+	return t.Render()
 }
 
 // levelBytes lists a result's traffic columns: cache levels, dram, flash.

@@ -56,7 +56,7 @@ func writeSimPlot(path string, res []*sim.Result) error {
 			byName[r.SoC+"\x00"+r.Trace] = l
 			lines = append(lines, l)
 		}
-		l.xys = append(l.xys, plotter.XY{X: float64(index[v]), Y: s.tokenNS / 1e6})
+		l.xys = append(l.xys, plotter.XY{X: float64(index[v]), Y: s.plotTokenNS / 1e6})
 	}
 	p := plot.New()
 	p.Title.Text = "time per token vs " + keys[0]
@@ -90,7 +90,7 @@ func writeSimPlot(path string, res []*sim.Result) error {
 	}
 	defer f.Abort()
 	if _, err := wt.WriteTo(f); err != nil {
-		return fmt.Errorf("sim: --plot: write %s: %w", path, err)
+		return fmt.Errorf("sim: --plot: %w", err)
 	}
 	return f.Commit()
 }

@@ -38,8 +38,10 @@ func TestSimSweepShardMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(single, "\n│ rpi"); n != 8 || !strings.Contains(single, "cores.mshrs") || !strings.Contains(single, "lpddr5-6400") {
-		t.Fatalf("sweep table has %d rows (want 8 = 2 SoCs x 2 x 2):\n%s", n, single)
+	// Level rows: 4 points x (2 levels of rpi4 + 3 of rpi5); summary
+	// rows: 2 SoCs x 2 x 2.
+	if n := strings.Count(single, "\n│ rpi"); n != 20+8 || !strings.Contains(single, "cores.mshrs") || !strings.Contains(single, "lpddr5-6400") {
+		t.Fatalf("sweep tables have %d rows (want 20 level rows + 8 summary rows):\n%s", n, single)
 	}
 	for _, format := range [][]string{nil, {"--json"}, {"--csv"}} {
 		want, err := runEdgeprof(t, append(append([]string{}, args...), format...)...)

@@ -115,7 +115,12 @@ func newSocShowCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show NAME|FILE",
 		Short: "Print a SoC description as YAML, every default filled in, ready to copy, edit and pass to --soc",
-		Args:  cobra.ExactArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return fmt.Errorf("soc show: want one SoC, a preset (%s) or a YAML file; got %d arguments", strings.Join(sim.Presets(), ", "), len(args))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := sim.Load(args[0], sets)
 			if err != nil {
