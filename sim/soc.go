@@ -32,10 +32,12 @@ type SoC struct {
 	Caches      []Cache     `yaml:"caches" json:"caches"`
 	IdealMemory IdealMemory `yaml:"ideal_memory" json:"ideal_memory"`
 	// DRAM, when present, replaces the ideal memory below the caches and
-	// turns on the timing model (docs/timing-model.md section 4).
+	// turns on the timing model (docs/timing-model.md section 4). YAML
+	// may give a grade alone ("dram: lpddr5-6400"), as --set dram= does.
 	DRAM *DRAM `yaml:"dram,omitempty" json:"dram,omitempty"`
 	// Flash holds the model file; pages of it that are not resident in
-	// the page cache are read from here.
+	// the page cache are read from here. YAML may give a device alone
+	// ("flash: ufs-4.0").
 	Flash *flash.Config `yaml:"flash,omitempty" json:"flash,omitempty"`
 	// WeightsBudget is the DRAM the OS leaves for the model file's pages
 	// (the page cache); 0 means the whole model is resident from the
