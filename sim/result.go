@@ -168,6 +168,11 @@ func levelResult(cfg Cache, s cache.LevelStats, baseline *uint64) LevelResult {
 		Hits: p.Useful, Late: p.Late, Useless: p.Useless, PollutionMisses: p.PollutionMisses,
 		Accuracy: ratio(p.Accuracy()), Lateness: ratio(p.Lateness()), Pollution: ratio(s.Pollution()),
 	}
+	if p.Issued == 0 && s.PrefetchRequests == 0 {
+		// No prefetch filled this level: pollution is undefined, like
+		// accuracy and lateness, not 0.
+		lr.Prefetch.Pollution = nil
+	}
 	if baseline != nil {
 		lr.Prefetch.BaselineMisses = baseline
 		lr.Prefetch.Coverage = ratio(cache.Coverage(s.Misses(), *baseline))

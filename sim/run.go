@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -243,6 +244,9 @@ func Run(ctx context.Context, tr Trace, socs []*SoC, opts Options) ([]*Result, e
 	}
 	warnings, err := replay(ctx, tr.Source, all, opts.BatchEvents)
 	if err != nil {
+		if strings.Contains(err.Error(), tr.Name) {
+			return nil, err // the reader's message names the file already
+		}
 		return nil, fmt.Errorf("%s: %w", tr.Name, err)
 	}
 	// A trace whose footer or trailer is gone was read by scanning its

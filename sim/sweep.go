@@ -287,11 +287,7 @@ func Merge(parts []*Partial, names []string) ([]json.RawMessage, error) {
 func LoadJobSoCs(jobs []Job, sets []string) ([]*SoC, error) {
 	out := make([]*SoC, len(jobs))
 	for i, j := range jobs {
-		s := append([]string(nil), sets...)
-		for _, v := range j.Point {
-			s = append(s, v.Key+"="+v.Value)
-		}
-		soc, err := Load(j.SoC, s)
+		soc, err := LoadPoint(j.SoC, sets, j.Point)
 		if err != nil {
 			return nil, err
 		}

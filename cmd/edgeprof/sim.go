@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -136,7 +135,7 @@ the output of a single run.`,
 			}
 			res, err := sim.RunJobs(ctx, mine, mySoCs, opts)
 			if err != nil {
-				return oneMention(err, paths)
+				return err
 			}
 			for _, r := range res {
 				for _, w := range r.Warnings {
@@ -169,29 +168,6 @@ the output of a single run.`,
 	cmd.AddCommand(newSimMergeCmd())
 	return cmd
 }
-
-// oneMention drops the trace path that the simulator puts before an
-// error which names the file itself (the din reader's "din PATH:LINE:
-// ..."), so that the message names the file once.
-func oneMention(err error, paths []string) error {
-	msg := err.Error()
-	for _, p := range paths {
-		if rest, ok := strings.CutPrefix(msg, p+": "); ok && strings.Contains(rest, p) {
-			return &shortError{msg: rest, err: err}
-		}
-	}
-	return err
-}
-
-// shortError is err with a shorter message; errors.Is and As still see
-// err.
-type shortError struct {
-	msg string
-	err error
-}
-
-func (e *shortError) Error() string { return e.msg }
-func (e *shortError) Unwrap() error { return e.err }
 
 // autoInt is an int flag whose default is chosen later (v keeps the
 // "automatic" value until the flag is given); its help shows no
