@@ -53,6 +53,17 @@ type SoC struct {
 // source, [est] our estimate or derivation, [measured].
 type Sources map[string]string
 
+// note records text as the source of key unless the file gave one.
+func (s *Sources) note(key, text string) {
+	if _, ok := (*s)[key]; ok {
+		return
+	}
+	if *s == nil {
+		*s = Sources{}
+	}
+	(*s)[key] = text
+}
+
 // Confidence tags a source may end with.
 var confidenceTags = []string{"[doc]", "[paper]", "[2nd]", "[est]", "[measured]"}
 

@@ -74,18 +74,24 @@ func sramPJPerLine(size, line int64) float64 {
 // flash and page-cache sections.
 func (s *SoC) resolveTiming(given func(path string) bool) error {
 	c := &s.Cores
+	// A default filled in carries its source too, so that `soc show`
+	// cites every number it prints.
 	if c.SIMDBits == 0 && !given("cores.simd_bits") {
 		c.SIMDBits = defaultSIMDBits
+		c.Source.note("simd_bits", "default: 128-bit SIMD, as Arm Advanced SIMD (NEON) [est]")
 	}
 	if c.FMAUnits == 0 && !given("cores.fma_units") {
 		c.FMAUnits = defaultFMAUnits
+		c.Source.note("fma_units", "default: one FMA pipeline [est]")
 	}
 	if c.MSHRs == 0 && !given("cores.mshrs") {
 		c.MSHRs = defaultMSHRs
+		c.Source.note("mshrs", "default: 8 outstanding L1D line fills, a small in-order or mid-range core [est]")
 	}
 	// An explicit 0 pJ is a choice (leave compute energy out), in range.
 	if c.EnergyPJPerFLOP == 0 && !given("cores.energy_pj_per_flop") {
 		c.EnergyPJPerFLOP = defaultPJPerFLOP
+		c.Source.note("energy_pj_per_flop", "default: Horowitz, ISSCC 2014, 45 nm: FP32 multiply 3.7 pJ + add 0.9 pJ, 2.3 pJ per FLOP of an FMA [paper]")
 	}
 	switch {
 	case c.SIMDBits < 32 || c.SIMDBits > 4096 || c.SIMDBits%32 != 0:
@@ -102,9 +108,11 @@ func (s *SoC) resolveTiming(given func(path string) bool) error {
 		at := fmt.Sprintf("caches[%d].", i)
 		if l.BandwidthBytesPerCycle == 0 && !given(at+"bandwidth_bytes_per_cycle") {
 			l.BandwidthBytesPerCycle = defaultLevelBandwidth
+			l.Source.note("bandwidth_bytes_per_cycle", "default: 32 B per cycle, two 128-bit loads per cycle on the Arm cores (docs/timing-model.md 4.4) [est]")
 		}
 		if l.EnergyPJPerAccess == 0 && !given(at+"energy_pj_per_access") && l.Size > 0 && l.Line > 0 {
 			l.EnergyPJPerAccess = sramPJPerLine(int64(l.Size), int64(l.Line))
+			l.Source.note("energy_pj_per_access", "default: (line/8) x 10 pJ x (size/8 KiB)^0.47, fitted to Horowitz, ISSCC 2014 (45 nm): 10/20/100 pJ per 64-bit read of 8 KB/32 KB/1 MB SRAM (docs/timing-model.md 4.7) [est]")
 		}
 		if l.BandwidthBytesPerCycle < 1 || l.BandwidthBytesPerCycle > 1<<16 {
 			return &pathError{path: fmt.Sprintf("caches[%d].bandwidth_bytes_per_cycle", i), msg: fmt.Sprintf("%d, want 1..65536", l.BandwidthBytesPerCycle)}
@@ -122,6 +130,13 @@ func (s *SoC) resolveTiming(given func(path string) bool) error {
 			return &pathError{path: "dram", msg: strings.TrimPrefix(err.Error(), "dram: ")}
 		}
 		d.Config = rc
+		if src, err := dram.SourceOf(rc.Standard); err == nil {
+			for _, k := range []string{"timing", "power"} {
+				if !given("dram." + k) {
+					d.Source.note(k, "defaults of "+rc.Grade+": "+src+" [2nd]")
+				}
+			}
+		}
 		if !(d.FabricLatencyNS >= 0 && d.FabricLatencyNS <= 100_000) {
 			return &pathError{path: "dram.fabric_latency_ns", msg: fmt.Sprintf("%g, want 0..100000 ns", d.FabricLatencyNS)}
 		}
