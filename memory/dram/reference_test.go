@@ -1,8 +1,11 @@
 package dram
 
 import (
+	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -210,6 +213,92 @@ func TestWriteBufferServesOnlyItsBytes(t *testing.T) {
 		if s.Forwarded != c.forwarded || s.Merged != c.merged || s.BusBytes != (c.reads-c.forwarded+c.writeBursts)*128 {
 			t.Errorf("%s: forwarded %d, merged %d, bus bytes %d; want %d, %d, %d",
 				c.name, s.Forwarded, s.Merged, s.BusBytes, c.forwarded, c.merged, (c.reads-c.forwarded+c.writeBursts)*128)
+		}
+	}
+}
+
+// dramsim3Ref is one trace's results in testdata/dramsim3/reference.json.
+type dramsim3Ref struct {
+	CEnd         float64 `json:"C_end"`
+	ReadRowHits  uint64  `json:"read_row_hits"`
+	WriteRowHits uint64  `json:"write_row_hits"`
+	Act          uint64  `json:"act"`
+	AvgReadLat   float64 `json:"avg_read_lat"`
+	P99          float64 `json:"rd_p99"`
+	TotalEnergy  float64 `json:"total_energy"`
+}
+
+// TestDRAMsim3Traces replays gen.py's traces that have no random
+// addresses (testdata/dramsim3) on DRAMsim3's configuration and compares
+// with DRAMsim3's own results: the time to finish, row hits and total
+// energy, and for the paced trace the read latency (saturating traces
+// count latency differently: ours from the request's arrival, DRAMsim3's
+// from its entry into the controller).
+func TestDRAMsim3Traces(t *testing.T) {
+	b, err := os.ReadFile("testdata/dramsim3/reference.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		Traces map[string]dramsim3Ref `json:"traces"`
+	}
+	if err := json.Unmarshal(b, &ref); err != nil {
+		t.Fatal(err)
+	}
+	const n, line, gib4 = 200_000, 64, 4 << 30
+	type req struct {
+		addr  uint64
+		write bool
+		cycle int64
+	}
+	gen := map[string]func(i int) req{
+		"seq-read":       func(i int) req { return req{addr: uint64(i) * line} },
+		"seq-write":      func(i int) req { return req{addr: uint64(i) * line, write: true} },
+		"stride-4k":      func(i int) req { return req{addr: uint64(i) * 4096} },
+		"stride-1m":      func(i int) req { return req{addr: uint64(i) << 20 % (8 << 30)} },
+		"copy":           func(i int) req { return req{addr: uint64(i/2)*line + uint64(i%2)*gib4, write: i%2 == 1} },
+		"seq-read-paced": func(i int) req { return req{addr: uint64(i) * line, cycle: 12 * int64(i)} },
+	}
+	cfg := loadConfig(t, "testdata/dramsim3-lpddr4-2400.yaml")
+	for _, name := range []string{"seq-read", "seq-write", "stride-4k", "stride-1m", "copy", "seq-read-paced"} {
+		want, ok := ref.Traces[name]
+		if !ok {
+			t.Fatalf("%s: not in reference.json", name)
+		}
+		d, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tck := d.Config().Timing.CmdCAS // ps
+		for i := range n {
+			r := gen[name](i)
+			if _, err := d.Submit(Request{At: r.cycle * tck, Addr: r.addr, Size: line, Write: r.write}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d.Drain()
+		s := d.Stats()
+		tckNS := float64(tck) / 1000
+		end := s.LastDoneNS / tckNS
+		energy := s.Energy.CorePJ / tckNS
+		hits := float64(s.RowHits) / n
+		wantHits := float64(want.ReadRowHits+want.WriteRowHits) / n
+		t.Logf("%s: %.0f cycles (DRAMsim3 %.0f), row hits %.2f %% (%.2f %%), ACT %d (%d), energy %.4g (%.4g), read latency %.1f / p99 %.0f cycles (%.1f / %.0f)",
+			name, end, want.CEnd, 100*hits, 100*wantHits, s.Activates, want.Act, energy, want.TotalEnergy,
+			s.AvgLatencyNS/tckNS, s.P99LatencyNS/tckNS, want.AvgReadLat, want.P99)
+		if math.Abs(end/want.CEnd-1) > 0.03 {
+			t.Errorf("%s: finishes after %.0f cycles, want DRAMsim3's %.0f within 3 %%", name, end, want.CEnd)
+		}
+		if math.Abs(energy/want.TotalEnergy-1) > 0.02 {
+			t.Errorf("%s: energy %.4g, want DRAMsim3's %.4g within 2 %%", name, energy, want.TotalEnergy)
+		}
+		if math.Abs(hits-wantHits) > 0.025 {
+			t.Errorf("%s: row-hit rate %.4f, want DRAMsim3's %.4f within 2.5 points", name, hits, wantHits)
+		}
+		if strings.HasSuffix(name, "-paced") {
+			if lat := s.AvgLatencyNS / tckNS; math.Abs(lat/want.AvgReadLat-1) > 0.05 {
+				t.Errorf("%s: average read latency %.1f cycles, want DRAMsim3's %.1f within 5 %%", name, lat, want.AvgReadLat)
+			}
 		}
 	}
 }
