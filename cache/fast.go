@@ -82,6 +82,7 @@ type fastState struct {
 	bWrites, bSlow                        uint64
 	bCore                                 int
 	bLastKey, fOld, fWr, fStop, fRefs     uint64
+	fMisses                               uint64 // mru2Loop's first-level misses
 	aQlimEv                               uintptr
 	// twoPass: a hierarchy fused2Run could serve takes the two passes
 	// instead, as first-level misses have been rare (fused2Run sets it).
@@ -154,7 +155,30 @@ func (h *Hierarchy) runFast(events []trace.Event) {
 		f.below = h.path[0][1].latPS
 	}
 	fused := useAsm && h.lower2OK() && h.top[0].ways == 4
+	mru := fused && haveAVX2
+	if h.mru && !mru {
+		h.leaveMRU() // tests switch the assembly off
+	}
 	for i := 0; i < len(events); {
+		if mru {
+			switch e := &events[i]; {
+			case fusedKind(e):
+				if !h.mru {
+					if f.n > 0 {
+						h.lowerPass() // misses queued in stamp order come first
+					}
+					h.enterMRU()
+				}
+				i = h.mru2Run(events, i)
+			case e.Kind > trace.Write:
+				i++ // a hint, and no level prefetches
+			default:
+				// Larger than 4 KiB: the two passes, on stamps.
+				h.leaveMRU()
+				i = h.firstPass(events, i, i+1)
+			}
+			continue
+		}
 		if fused && !f.twoPass {
 			// Runs of reads and writes of up to 4 KiB take fused2Run;
 			// hints and larger events, the two passes.

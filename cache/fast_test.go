@@ -1,8 +1,10 @@
 package cache
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -39,7 +41,9 @@ func generalOnly(h *Hierarchy) {
 
 // snapshot is everything a run can be observed by: counters, TLB
 // counters, per-core times, every tag word (line, valid and dirty flags,
-// in set and way order) and the memory requests with their times.
+// in set and way order; for an inline-lru level in recency order, which
+// is what LRU keeps — mru2Loop moves lines between ways) and the memory
+// requests with their times.
 func snapshot(h *Hierarchy, mem *logMemory) string {
 	var b strings.Builder
 	fmt.Fprintln(&b, h.Stats())
@@ -52,7 +56,7 @@ func snapshot(h *Hierarchy, mem *logMemory) string {
 			l := h.Level(i, j)
 			fmt.Fprintf(&b, "%s[%d]", l.cfg.Name, j)
 			for set := 0; set < l.sets; set++ {
-				fmt.Fprintf(&b, " %x", l.tags[set*l.stride:set*l.stride+l.ways])
+				fmt.Fprintf(&b, " %x", recencyOrder(l, set))
 			}
 			fmt.Fprintln(&b)
 		}
@@ -61,6 +65,26 @@ func snapshot(h *Hierarchy, mem *logMemory) string {
 		fmt.Fprintln(&b, c)
 	}
 	return b.String()
+}
+
+// recencyOrder returns the tag words of a set: in way order, or for an
+// inline-lru level newest stamp first.
+func recencyOrder(l *Level, set int) []uint64 {
+	b := set * l.stride
+	words := append([]uint64(nil), l.tags[b:b+l.ways]...)
+	if !l.inlineLRU {
+		return words
+	}
+	stamps := l.tags[b+l.ways : b+2*l.ways]
+	ways := make([]int, l.ways)
+	for i := range ways {
+		ways[i] = i
+	}
+	slices.SortFunc(ways, func(x, y int) int { return cmp.Compare(stamps[y], stamps[x]) })
+	for i, w := range ways {
+		words[i] = l.tags[b+w]
+	}
+	return words
 }
 
 // diffTrace makes n events with the features that select paths: several

@@ -217,6 +217,9 @@ type Hierarchy struct {
 	// fast: Run takes the fast path of fast.go (fastOK), with state fs.
 	fast bool
 	fs   *fastState
+	// mru: the two levels of a one-core 4-way + 8-way hierarchy keep
+	// their sets in recency order for mru2Loop (mru.go), not in stamps.
+	mru bool
 	// coreOf maps a trace thread to its core (thread mod Cores).
 	coreOf [256]uint8
 	// ws holds each core's write-streaming detector and wsAfter each
@@ -323,7 +326,10 @@ func NewHierarchy(cfg HierarchyConfig) (*Hierarchy, error) {
 func (h *Hierarchy) Config() HierarchyConfig { return h.cfg }
 
 // Level returns instance inst of level i.
-func (h *Hierarchy) Level(i, inst int) *Level { return h.levels[i][inst] }
+func (h *Hierarchy) Level(i, inst int) *Level {
+	h.leaveMRU()
+	return h.levels[i][inst]
+}
 
 // Instances returns the number of instances of level i.
 func (h *Hierarchy) Instances(i int) int { return len(h.levels[i]) }
@@ -495,6 +501,7 @@ func (h *Hierarchy) Run(events []trace.Event) {
 
 // Load simulates one demand load of the line holding addr by core c.
 func (h *Hierarchy) Load(c int, addr Addr) {
+	h.leaveMRU()
 	c %= h.cfg.Cores
 	ln := uint64(addr) >> h.lineShift
 	if h.ws != nil {
@@ -507,6 +514,7 @@ func (h *Hierarchy) Load(c int, addr Addr) {
 // It is a store of less than a line: it ends a write-streaming run (Run
 // events that cover whole lines to stream).
 func (h *Hierarchy) Store(c int, addr Addr) {
+	h.leaveMRU()
 	c %= h.cfg.Cores
 	ln := uint64(addr) >> h.lineShift
 	if h.ws != nil {
@@ -517,7 +525,10 @@ func (h *Hierarchy) Store(c int, addr Addr) {
 
 // Hint offers a prefetch hint for the line holding addr to core c's
 // prefetchers.
-func (h *Hierarchy) Hint(c int, addr Addr) { h.hint(c%h.cfg.Cores, Line(uint64(addr)>>h.lineShift)) }
+func (h *Hierarchy) Hint(c int, addr Addr) {
+	h.leaveMRU()
+	h.hint(c%h.cfg.Cores, Line(uint64(addr)>>h.lineShift))
+}
 
 // ref is one demand reference by core c to line ln: the hot path. The
 // slot of the core's previous first-level hit is checked first, since
