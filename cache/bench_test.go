@@ -163,3 +163,42 @@ func (m *fixedMemory) Book(reads, writes uint64, _ uint32) {
 	m.reads += reads
 	m.writes += writes
 }
+
+// BenchmarkGeometries replays the miss-heavy patterns (and hot, all
+// hits) on other common two-level LRU geometries: the x86 client cores'
+// 32 KiB or 48 KiB 8- or 12-way L1D over a 16-way L2, and 8-way levels.
+func BenchmarkGeometries(b *testing.B) {
+	geos := []struct {
+		name   string
+		s1, w1 int
+		s2, w2 int
+	}{
+		{"32KiB8-512KiB8", 32 << 10, 8, 512 << 10, 8},
+		{"32KiB8-1MiB16", 32 << 10, 8, 1 << 20, 16},
+		{"32KiB4-1MiB16", 32 << 10, 4, 1 << 20, 16},
+		{"48KiB12-2MiB16", 48 << 10, 12, 2 << 20, 16},
+	}
+	for _, p := range patterns {
+		if p.name != "hot" && p.name != "random-1MiB" && p.name != "stream" {
+			continue
+		}
+		ev := make([]trace.Event, 1<<20)
+		x := uint64(99)
+		for i := range ev {
+			x = x*6364136223846793005 + 1442695040888963407
+			a, w := p.gen(i, x)
+			ev[i] = trace.Event{Addr: a, Size: 8}
+			if w {
+				ev[i].Kind = trace.Write
+			}
+		}
+		for _, g := range geos {
+			b.Run(g.name+"/"+p.name, func(b *testing.B) {
+				cfg := twoLevel("lru", PrefetcherConfig{Name: "none"})
+				cfg.Levels[0].SizeBytes, cfg.Levels[0].Ways = g.s1, g.w1
+				cfg.Levels[1].SizeBytes, cfg.Levels[1].Ways = g.s2, g.w2
+				benchPattern(b, ev, cfg)
+			})
+		}
+	}
+}

@@ -82,8 +82,13 @@ type fastState struct {
 	bWrites, bSlow                        uint64
 	bCore                                 int
 	bLastKey, fOld, fWr, fStop, fRefs     uint64
-	fMisses                               uint64 // mru2Loop's first-level misses
-	aQlimEv                               uintptr
+	fMisses                               uint64 // the mru loops' first-level misses
+	// mru2Loop's geometry: bytes per set, vectors of four ways, the last
+	// way's byte offset (first level, then second) and the second
+	// level's last way as a bit.
+	bStride, bVecs, bLastOff           uint64
+	aStride, aVecs, aLastOff, aLastBit uint64
+	aQlimEv                            uintptr
 	// twoPass: a hierarchy fused2Run could serve takes the two passes
 	// instead, as first-level misses have been rare (fused2Run sets it).
 	twoPass bool
@@ -155,7 +160,7 @@ func (h *Hierarchy) runFast(events []trace.Event) {
 		f.below = h.path[0][1].latPS
 	}
 	fused := useAsm && h.lower2OK() && h.top[0].ways == 4
-	mru := fused && haveAVX2
+	mru := useAsm && haveAVX2 && h.mruOK()
 	if h.mru && !mru {
 		h.leaveMRU() // tests switch the assembly off
 	}

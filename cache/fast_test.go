@@ -486,3 +486,77 @@ func (m *bookMemory) Book(reads, writes uint64, lineBytes uint32) {
 	m.readBytes += reads * uint64(lineBytes)
 	m.writeBytes += writes * uint64(lineBytes)
 }
+
+// TestMRUGeometries: mru2Loop (recency-ordered sets, AVX2) against the
+// general path on one-core hierarchies of 4, 8, 12 or 16 ways per level,
+// over a logging memory and over a FixedLatency one.
+func TestMRUGeometries(t *testing.T) {
+	if !haveAsm || !haveAVX2 {
+		t.Skip("no AVX2: mru2Loop does not run here")
+	}
+	rng := rand.New(rand.NewPCG(11, 13))
+	ways := []int{4, 8, 12, 16}
+	mruRuns := 0
+	for trial := 0; trial < 64; trial++ {
+		w1, w2 := ways[trial%4], ways[trial/4%4]
+		sets1, sets2 := 1<<rng.IntN(7), 1<<rng.IntN(9)
+		cfg := HierarchyConfig{Cores: 1, CyclePS: 1 + uint64(rng.IntN(900)), Levels: []Config{
+			{Name: "L1", SizeBytes: sets1 * w1 * 64, Ways: w1, LineBytes: 64, LatencyCycles: 1 + rng.IntN(5), Replacement: "lru", WriteAllocate: true},
+			{Name: "L2", SizeBytes: sets2 * w2 * 64, Ways: w2, LineBytes: 64, LatencyCycles: 1 + rng.IntN(20), Replacement: "lru", WriteAllocate: true},
+		}}
+		seed := rng.Uint64()
+		ev := diffTrace(rand.New(rand.NewPCG(seed, 1)), 4000, 1)
+		for i := range ev {
+			if rng.IntN(3) != 0 {
+				ev[i].Addr, ev[i].Size = uint64(rng.IntN(1<<21)), 8
+				if rng.IntN(3) == 0 {
+					ev[i].Kind = trace.Write
+				} else {
+					ev[i].Kind = trace.Read
+				}
+			}
+		}
+		for _, fixed := range []bool{false, true} {
+			var want string
+			for _, general := range []bool{true, false} {
+				lm, bm := &logMemory{}, &bookMemory{latency: 30_000}
+				c := cfg
+				if fixed {
+					c.Memory = bm
+				} else {
+					c.Memory = lm
+				}
+				h, err := NewHierarchy(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !h.fast || !h.mruOK() {
+					t.Fatalf("trial %d: fast %v, mruOK %v, want both", trial, h.fast, h.mruOK())
+				}
+				if general {
+					generalOnly(h)
+				}
+				replay(h, rand.New(rand.NewPCG(seed, 2)), ev)
+				got := snapshot(h, lm) + fmt.Sprintf("memory %d reads %d writes", bm.reads, bm.writes)
+				if general {
+					want = got
+					continue
+				}
+				checkInvariants(t, h)
+				if got != want {
+					gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
+					i := 0
+					for i < min(len(gl), len(wl)) && gl[i] == wl[i] {
+						i++
+					}
+					t.Fatalf("trial %d (%d-way %d sets over %d-way %d sets, fixed %v): differs from the general path at line %d:\n got %s\nwant %s",
+						trial, w1, sets1, w2, sets2, fixed, i, gl[min(i, len(gl)-1)], wl[min(i, len(wl)-1)])
+				}
+				mruRuns++
+			}
+		}
+	}
+	if mruRuns == 0 {
+		t.Error("mru2Loop never ran")
+	}
+}

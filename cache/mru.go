@@ -1,8 +1,11 @@
 package cache
 
-// Recency order. mru2Loop (mru_amd64.s) serves the hierarchy the issue
-// and Cachegrind use — one core, a 4-way first level and an 8-way second
-// level, LRU, 64-byte lines — with each set's tag words kept in recency
+//go:generate go run mru_gen.go
+
+// Recency order. The loops of mru_amd64.s (mruLoopNM, written by
+// mru_gen.go) serve the hierarchies the issue
+// and Cachegrind use — one core, two LRU levels of 4, 8, 12 or 16 ways,
+// 64-byte lines — with each set's tag words kept in recency
 // order, most recent first, instead of beside their stamps: LRU is then
 // the order itself (Cachegrind keeps its sets so), the victim is the last
 // word, a reference moves its word to the front, and with AVX2 a lookup
@@ -14,6 +17,13 @@ package cache
 // depends on; the recency order, the contents and the dirty flags are
 // what both forms share (TestFastLoopsDifferential compares them).
 
+// mruOK reports whether mru2Run serves the hierarchy: one core, two
+// levels of 64-byte lines with 4, 8, 12 or 16 ways each (fastOK holds).
+func (h *Hierarchy) mruOK() bool {
+	vecs := func(l *Level) bool { return l.ways%4 == 0 && l.ways <= 16 }
+	return h.n == 2 && h.cfg.Cores == 1 && h.lineShift == 6 && vecs(h.path[0][0]) && vecs(h.path[0][1])
+}
+
 // enterMRU puts the sets of the first two levels of core 0 into recency
 // order.
 func (h *Hierarchy) enterMRU() {
@@ -22,8 +32,8 @@ func (h *Hierarchy) enterMRU() {
 	}
 	for _, l := range h.path[0][:2] {
 		w := l.ways
-		var order [8]int
-		var words [8]uint64
+		var order [16]int
+		var words [16]uint64
 		for set := 0; set < l.sets; set++ {
 			b := set * l.stride
 			tags, stamps := l.tags[b:b+w], l.tags[b+w:b+2*w]

@@ -12,13 +12,8 @@ import (
 // haveAVX2: mru2Loop's vector instructions are available.
 var haveAVX2 = cpu.X86.HasAVX2
 
-// mru2Loop is mru2Run's loop, from the state it sets up; it leaves f.bEv
-// at the first event it did not replay.
-//
-//go:noescape
-func mru2Loop(f *fastState)
-
-// mru2Run is fused2Run over sets in recency order (mru.go): it replays
+// mru2Run is fused2Run over sets in recency order (mru.go) for levels of
+// 4, 8, 12 or 16 ways: it replays
 // events from i on through both levels and returns the index of the
 // first event it did not replay, one that is not fusedKind. The levels
 // must be in recency order and no first-level miss queued.
@@ -43,8 +38,11 @@ func (h *Hierarchy) mru2Run(events []trace.Event, i int) int {
 	f.now, f.at, f.nq = h.now[0]+f.pend[0]*l1.latPS, 0, 0
 	f.pend[0] = 0
 	f.cnt = [numCnt]uint64{}
+	// The loop for these levels' vector counts (mru_gen.go); it leaves
+	// f.bEv at the first event it did not replay.
+	loop := mruLoops[l1.ways/4-1][l2.ways/4-1]
 	for {
-		mru2Loop(f)
+		loop(f)
 		h.memPass()
 		if f.bEv == f.bEnd {
 			break
