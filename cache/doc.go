@@ -44,7 +44,11 @@
 // including any using a policy registered from outside, takes the general
 // path. On amd64 the fast path's loops for 4-way first and 8-way second
 // levels of 64-byte lines are in assembly (fast_amd64.s), with the Go
-// loops elsewhere; TestFastLoopsDifferential checks both.
+// loops elsewhere; TestFastLoopsDifferential checks both. With AVX2, a
+// one-core hierarchy of two levels of 4, 8, 12 or 16 ways keeps its sets
+// in recency order while the fast path replays it and runs vector loops
+// over them (mru.go, mru_amd64.s); TestMRUGeometries checks every pair
+// of way counts against the general path.
 //
 // The package knows nothing about transformers, YAML or DRAM.
 package cache

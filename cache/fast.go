@@ -28,6 +28,9 @@ import (
 // in the second level at once; the Go loops run elsewhere and in
 // TestFastLoopsDifferential.
 //
+// With AVX2, mru2Run (mru.go) serves the one-core two-level hierarchies
+// of 4 to 16 ways instead of fused2Run and the two passes.
+//
 // Any other hierarchy, including one using a policy registered outside
 // this package, takes the general path.
 
