@@ -86,6 +86,7 @@ type fastState struct {
 	bCore                                 int
 	bLastKey, fOld, fWr, fStop, fRefs     uint64
 	fMisses                               uint64 // the mru loops' first-level misses
+	bLat2                                 uint64 // their first- plus second-level latency
 	// mru2Loop's geometry: bytes per set, vectors of four ways, the last
 	// way's byte offset (first level, then second) and the second
 	// level's last way as a bit.

@@ -34,7 +34,7 @@ func (h *Hierarchy) mru2Run(events []trace.Event, i int) int {
 	f.aQlim = f.aMem + (memBatch-3)*memReqSize
 	f.aQlimEv = f.aMem + (memBatch-3*65)*memReqSize
 	f.aSets = uintptr(unsafe.Pointer(&l2.tags[0]))
-	f.aMask, f.aLat2 = l2.setMask, l2.latPS
+	f.aMask, f.aLat2, f.bLat2 = l2.setMask, l2.latPS, l1.latPS+l2.latPS
 	f.now, f.at, f.nq = h.now[0]+f.pend[0]*l1.latPS, 0, 0
 	f.pend[0] = 0
 	f.cnt = [numCnt]uint64{}

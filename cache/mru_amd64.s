@@ -15,8 +15,10 @@
 // Registers: DI f, R8 the next event, R11 the latency so far, R13 the
 // first-level set of the last line (its word is at the front), BX the
 // next queue slot, SI the key, CX fDirty for a store, R10 and R12 the
-// first- and second-level sets, R15 the first-level victim; AX DX R9
-// scratch. Y0: ^fDirty in every lane; Y1: the key in every lane.
+// first- and second-level sets, R15 the first-level victim, R14 the end
+// of the events (an ABI0 function may use it: the wrapper restores g);
+// AX DX R9 scratch. Y0: ^fDirty in every lane; Y1: the key in every
+// lane.
 
 #define CNT(i) (fastState_cnt+8*i)(DI)
 
@@ -29,12 +31,13 @@ TEXT ·mruLoop11(SB), NOSPLIT, $0-8
 	SHLQ $4, BX
 	ADDQ fastState_aMem(DI), BX
 	MOVQ fastState_at(DI), R11
+	MOVQ fastState_bEnd(DI), R14
 	MOVQ $0xbfffffffffffffff, AX
 	VMOVQ AX, X0
 	VPBROADCASTQ X0, Y0
 
 next:
-	CMPQ    R8, fastState_bEnd(DI)
+	CMPQ    R8, R14
 	JCC     done
 	MOVBQZX const_eventKind(R8), CX
 	CMPQ    CX, $1
@@ -73,9 +76,9 @@ line:
 	TZCNTL AX, AX
 	MOVQ   (R10)(AX*8), R9
 	ORQ    CX, R9
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R10), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -85,9 +88,12 @@ line:
 	VMOVDQU   Y7, 0(R10)
 	MOVQ R10, R13
 	MOVQ SI, fastState_bLastKey(DI)
+	JMP  counted
 
 same:
 	ORQ  CX, (R13)
+
+counted:
 	SHRQ $62, CX
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ fastState_bLat(DI), R11
@@ -154,8 +160,7 @@ miss1:
 	SHRQ $62, CX                // CX: 1 for a store
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ CX, CNT(const_cntWrites)
-	ADDQ fastState_bLat(DI), R11
-	ADDQ fastState_aLat2(DI), R11
+	ADDQ fastState_bLat2(DI), R11 // both levels' latencies
 
 	// The second level.
 	MOVQ  SI, R12
@@ -198,9 +203,9 @@ miss1:
 	MOVQ    R11, 8(BX)
 	SHLQ    $4, CX
 	ADDQ    CX, BX
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R12), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -257,12 +262,13 @@ TEXT ·mruLoop12(SB), NOSPLIT, $0-8
 	SHLQ $4, BX
 	ADDQ fastState_aMem(DI), BX
 	MOVQ fastState_at(DI), R11
+	MOVQ fastState_bEnd(DI), R14
 	MOVQ $0xbfffffffffffffff, AX
 	VMOVQ AX, X0
 	VPBROADCASTQ X0, Y0
 
 next:
-	CMPQ    R8, fastState_bEnd(DI)
+	CMPQ    R8, R14
 	JCC     done
 	MOVBQZX const_eventKind(R8), CX
 	CMPQ    CX, $1
@@ -301,9 +307,9 @@ line:
 	TZCNTL AX, AX
 	MOVQ   (R10)(AX*8), R9
 	ORQ    CX, R9
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R10), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -313,9 +319,12 @@ line:
 	VMOVDQU   Y7, 0(R10)
 	MOVQ R10, R13
 	MOVQ SI, fastState_bLastKey(DI)
+	JMP  counted
 
 same:
 	ORQ  CX, (R13)
+
+counted:
 	SHRQ $62, CX
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ fastState_bLat(DI), R11
@@ -382,8 +391,7 @@ miss1:
 	SHRQ $62, CX                // CX: 1 for a store
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ CX, CNT(const_cntWrites)
-	ADDQ fastState_bLat(DI), R11
-	ADDQ fastState_aLat2(DI), R11
+	ADDQ fastState_bLat2(DI), R11 // both levels' latencies
 
 	// The second level.
 	MOVQ  SI, R12
@@ -431,9 +439,9 @@ miss1:
 	MOVQ    R11, 8(BX)
 	SHLQ    $4, CX
 	ADDQ    CX, BX
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R12), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -502,12 +510,13 @@ TEXT ·mruLoop13(SB), NOSPLIT, $0-8
 	SHLQ $4, BX
 	ADDQ fastState_aMem(DI), BX
 	MOVQ fastState_at(DI), R11
+	MOVQ fastState_bEnd(DI), R14
 	MOVQ $0xbfffffffffffffff, AX
 	VMOVQ AX, X0
 	VPBROADCASTQ X0, Y0
 
 next:
-	CMPQ    R8, fastState_bEnd(DI)
+	CMPQ    R8, R14
 	JCC     done
 	MOVBQZX const_eventKind(R8), CX
 	CMPQ    CX, $1
@@ -546,9 +555,9 @@ line:
 	TZCNTL AX, AX
 	MOVQ   (R10)(AX*8), R9
 	ORQ    CX, R9
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R10), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -558,9 +567,12 @@ line:
 	VMOVDQU   Y7, 0(R10)
 	MOVQ R10, R13
 	MOVQ SI, fastState_bLastKey(DI)
+	JMP  counted
 
 same:
 	ORQ  CX, (R13)
+
+counted:
 	SHRQ $62, CX
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ fastState_bLat(DI), R11
@@ -627,8 +639,7 @@ miss1:
 	SHRQ $62, CX                // CX: 1 for a store
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ CX, CNT(const_cntWrites)
-	ADDQ fastState_bLat(DI), R11
-	ADDQ fastState_aLat2(DI), R11
+	ADDQ fastState_bLat2(DI), R11 // both levels' latencies
 
 	// The second level.
 	MOVQ  SI, R12
@@ -682,9 +693,9 @@ miss1:
 	MOVQ    R11, 8(BX)
 	SHLQ    $4, CX
 	ADDQ    CX, BX
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R12), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -766,12 +777,13 @@ TEXT ·mruLoop14(SB), NOSPLIT, $0-8
 	SHLQ $4, BX
 	ADDQ fastState_aMem(DI), BX
 	MOVQ fastState_at(DI), R11
+	MOVQ fastState_bEnd(DI), R14
 	MOVQ $0xbfffffffffffffff, AX
 	VMOVQ AX, X0
 	VPBROADCASTQ X0, Y0
 
 next:
-	CMPQ    R8, fastState_bEnd(DI)
+	CMPQ    R8, R14
 	JCC     done
 	MOVBQZX const_eventKind(R8), CX
 	CMPQ    CX, $1
@@ -810,9 +822,9 @@ line:
 	TZCNTL AX, AX
 	MOVQ   (R10)(AX*8), R9
 	ORQ    CX, R9
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R10), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -822,9 +834,12 @@ line:
 	VMOVDQU   Y7, 0(R10)
 	MOVQ R10, R13
 	MOVQ SI, fastState_bLastKey(DI)
+	JMP  counted
 
 same:
 	ORQ  CX, (R13)
+
+counted:
 	SHRQ $62, CX
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ fastState_bLat(DI), R11
@@ -891,8 +906,7 @@ miss1:
 	SHRQ $62, CX                // CX: 1 for a store
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ CX, CNT(const_cntWrites)
-	ADDQ fastState_bLat(DI), R11
-	ADDQ fastState_aLat2(DI), R11
+	ADDQ fastState_bLat2(DI), R11 // both levels' latencies
 
 	// The second level.
 	MOVQ  SI, R12
@@ -950,9 +964,9 @@ miss1:
 	MOVQ    R11, 8(BX)
 	SHLQ    $4, CX
 	ADDQ    CX, BX
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R12), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -1045,12 +1059,13 @@ TEXT ·mruLoop21(SB), NOSPLIT, $0-8
 	SHLQ $4, BX
 	ADDQ fastState_aMem(DI), BX
 	MOVQ fastState_at(DI), R11
+	MOVQ fastState_bEnd(DI), R14
 	MOVQ $0xbfffffffffffffff, AX
 	VMOVQ AX, X0
 	VPBROADCASTQ X0, Y0
 
 next:
-	CMPQ    R8, fastState_bEnd(DI)
+	CMPQ    R8, R14
 	JCC     done
 	MOVBQZX const_eventKind(R8), CX
 	CMPQ    CX, $1
@@ -1094,9 +1109,9 @@ line:
 	TZCNTL AX, AX
 	MOVQ   (R10)(AX*8), R9
 	ORQ    CX, R9
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R10), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -1113,9 +1128,12 @@ line:
 	VMOVDQU   Y7, 32(R10)
 	MOVQ R10, R13
 	MOVQ SI, fastState_bLastKey(DI)
+	JMP  counted
 
 same:
 	ORQ  CX, (R13)
+
+counted:
 	SHRQ $62, CX
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ fastState_bLat(DI), R11
@@ -1187,8 +1205,7 @@ miss1:
 	SHRQ $62, CX                // CX: 1 for a store
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ CX, CNT(const_cntWrites)
-	ADDQ fastState_bLat(DI), R11
-	ADDQ fastState_aLat2(DI), R11
+	ADDQ fastState_bLat2(DI), R11 // both levels' latencies
 
 	// The second level.
 	MOVQ  SI, R12
@@ -1231,9 +1248,9 @@ miss1:
 	MOVQ    R11, 8(BX)
 	SHLQ    $4, CX
 	ADDQ    CX, BX
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R12), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -1290,12 +1307,13 @@ TEXT ·mruLoop22(SB), NOSPLIT, $0-8
 	SHLQ $4, BX
 	ADDQ fastState_aMem(DI), BX
 	MOVQ fastState_at(DI), R11
+	MOVQ fastState_bEnd(DI), R14
 	MOVQ $0xbfffffffffffffff, AX
 	VMOVQ AX, X0
 	VPBROADCASTQ X0, Y0
 
 next:
-	CMPQ    R8, fastState_bEnd(DI)
+	CMPQ    R8, R14
 	JCC     done
 	MOVBQZX const_eventKind(R8), CX
 	CMPQ    CX, $1
@@ -1339,9 +1357,9 @@ line:
 	TZCNTL AX, AX
 	MOVQ   (R10)(AX*8), R9
 	ORQ    CX, R9
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R10), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -1358,9 +1376,12 @@ line:
 	VMOVDQU   Y7, 32(R10)
 	MOVQ R10, R13
 	MOVQ SI, fastState_bLastKey(DI)
+	JMP  counted
 
 same:
 	ORQ  CX, (R13)
+
+counted:
 	SHRQ $62, CX
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ fastState_bLat(DI), R11
@@ -1432,8 +1453,7 @@ miss1:
 	SHRQ $62, CX                // CX: 1 for a store
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ CX, CNT(const_cntWrites)
-	ADDQ fastState_bLat(DI), R11
-	ADDQ fastState_aLat2(DI), R11
+	ADDQ fastState_bLat2(DI), R11 // both levels' latencies
 
 	// The second level.
 	MOVQ  SI, R12
@@ -1481,9 +1501,9 @@ miss1:
 	MOVQ    R11, 8(BX)
 	SHLQ    $4, CX
 	ADDQ    CX, BX
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R12), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -1552,12 +1572,13 @@ TEXT ·mruLoop23(SB), NOSPLIT, $0-8
 	SHLQ $4, BX
 	ADDQ fastState_aMem(DI), BX
 	MOVQ fastState_at(DI), R11
+	MOVQ fastState_bEnd(DI), R14
 	MOVQ $0xbfffffffffffffff, AX
 	VMOVQ AX, X0
 	VPBROADCASTQ X0, Y0
 
 next:
-	CMPQ    R8, fastState_bEnd(DI)
+	CMPQ    R8, R14
 	JCC     done
 	MOVBQZX const_eventKind(R8), CX
 	CMPQ    CX, $1
@@ -1601,9 +1622,9 @@ line:
 	TZCNTL AX, AX
 	MOVQ   (R10)(AX*8), R9
 	ORQ    CX, R9
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R10), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -1620,9 +1641,12 @@ line:
 	VMOVDQU   Y7, 32(R10)
 	MOVQ R10, R13
 	MOVQ SI, fastState_bLastKey(DI)
+	JMP  counted
 
 same:
 	ORQ  CX, (R13)
+
+counted:
 	SHRQ $62, CX
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ fastState_bLat(DI), R11
@@ -1694,8 +1718,7 @@ miss1:
 	SHRQ $62, CX                // CX: 1 for a store
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ CX, CNT(const_cntWrites)
-	ADDQ fastState_bLat(DI), R11
-	ADDQ fastState_aLat2(DI), R11
+	ADDQ fastState_bLat2(DI), R11 // both levels' latencies
 
 	// The second level.
 	MOVQ  SI, R12
@@ -1749,9 +1772,9 @@ miss1:
 	MOVQ    R11, 8(BX)
 	SHLQ    $4, CX
 	ADDQ    CX, BX
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R12), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -1833,12 +1856,13 @@ TEXT ·mruLoop24(SB), NOSPLIT, $0-8
 	SHLQ $4, BX
 	ADDQ fastState_aMem(DI), BX
 	MOVQ fastState_at(DI), R11
+	MOVQ fastState_bEnd(DI), R14
 	MOVQ $0xbfffffffffffffff, AX
 	VMOVQ AX, X0
 	VPBROADCASTQ X0, Y0
 
 next:
-	CMPQ    R8, fastState_bEnd(DI)
+	CMPQ    R8, R14
 	JCC     done
 	MOVBQZX const_eventKind(R8), CX
 	CMPQ    CX, $1
@@ -1882,9 +1906,9 @@ line:
 	TZCNTL AX, AX
 	MOVQ   (R10)(AX*8), R9
 	ORQ    CX, R9
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R10), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -1901,9 +1925,12 @@ line:
 	VMOVDQU   Y7, 32(R10)
 	MOVQ R10, R13
 	MOVQ SI, fastState_bLastKey(DI)
+	JMP  counted
 
 same:
 	ORQ  CX, (R13)
+
+counted:
 	SHRQ $62, CX
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ fastState_bLat(DI), R11
@@ -1975,8 +2002,7 @@ miss1:
 	SHRQ $62, CX                // CX: 1 for a store
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ CX, CNT(const_cntWrites)
-	ADDQ fastState_bLat(DI), R11
-	ADDQ fastState_aLat2(DI), R11
+	ADDQ fastState_bLat2(DI), R11 // both levels' latencies
 
 	// The second level.
 	MOVQ  SI, R12
@@ -2034,9 +2060,9 @@ miss1:
 	MOVQ    R11, 8(BX)
 	SHLQ    $4, CX
 	ADDQ    CX, BX
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R12), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -2129,12 +2155,13 @@ TEXT ·mruLoop31(SB), NOSPLIT, $0-8
 	SHLQ $4, BX
 	ADDQ fastState_aMem(DI), BX
 	MOVQ fastState_at(DI), R11
+	MOVQ fastState_bEnd(DI), R14
 	MOVQ $0xbfffffffffffffff, AX
 	VMOVQ AX, X0
 	VPBROADCASTQ X0, Y0
 
 next:
-	CMPQ    R8, fastState_bEnd(DI)
+	CMPQ    R8, R14
 	JCC     done
 	MOVBQZX const_eventKind(R8), CX
 	CMPQ    CX, $1
@@ -2184,9 +2211,9 @@ line:
 	TZCNTL AX, AX
 	MOVQ   (R10)(AX*8), R9
 	ORQ    CX, R9
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R10), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -2210,9 +2237,12 @@ line:
 	VMOVDQU   Y7, 64(R10)
 	MOVQ R10, R13
 	MOVQ SI, fastState_bLastKey(DI)
+	JMP  counted
 
 same:
 	ORQ  CX, (R13)
+
+counted:
 	SHRQ $62, CX
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ fastState_bLat(DI), R11
@@ -2289,8 +2319,7 @@ miss1:
 	SHRQ $62, CX                // CX: 1 for a store
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ CX, CNT(const_cntWrites)
-	ADDQ fastState_bLat(DI), R11
-	ADDQ fastState_aLat2(DI), R11
+	ADDQ fastState_bLat2(DI), R11 // both levels' latencies
 
 	// The second level.
 	MOVQ  SI, R12
@@ -2333,9 +2362,9 @@ miss1:
 	MOVQ    R11, 8(BX)
 	SHLQ    $4, CX
 	ADDQ    CX, BX
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R12), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -2392,12 +2421,13 @@ TEXT ·mruLoop32(SB), NOSPLIT, $0-8
 	SHLQ $4, BX
 	ADDQ fastState_aMem(DI), BX
 	MOVQ fastState_at(DI), R11
+	MOVQ fastState_bEnd(DI), R14
 	MOVQ $0xbfffffffffffffff, AX
 	VMOVQ AX, X0
 	VPBROADCASTQ X0, Y0
 
 next:
-	CMPQ    R8, fastState_bEnd(DI)
+	CMPQ    R8, R14
 	JCC     done
 	MOVBQZX const_eventKind(R8), CX
 	CMPQ    CX, $1
@@ -2447,9 +2477,9 @@ line:
 	TZCNTL AX, AX
 	MOVQ   (R10)(AX*8), R9
 	ORQ    CX, R9
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R10), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -2473,9 +2503,12 @@ line:
 	VMOVDQU   Y7, 64(R10)
 	MOVQ R10, R13
 	MOVQ SI, fastState_bLastKey(DI)
+	JMP  counted
 
 same:
 	ORQ  CX, (R13)
+
+counted:
 	SHRQ $62, CX
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ fastState_bLat(DI), R11
@@ -2552,8 +2585,7 @@ miss1:
 	SHRQ $62, CX                // CX: 1 for a store
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ CX, CNT(const_cntWrites)
-	ADDQ fastState_bLat(DI), R11
-	ADDQ fastState_aLat2(DI), R11
+	ADDQ fastState_bLat2(DI), R11 // both levels' latencies
 
 	// The second level.
 	MOVQ  SI, R12
@@ -2601,9 +2633,9 @@ miss1:
 	MOVQ    R11, 8(BX)
 	SHLQ    $4, CX
 	ADDQ    CX, BX
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R12), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -2672,12 +2704,13 @@ TEXT ·mruLoop33(SB), NOSPLIT, $0-8
 	SHLQ $4, BX
 	ADDQ fastState_aMem(DI), BX
 	MOVQ fastState_at(DI), R11
+	MOVQ fastState_bEnd(DI), R14
 	MOVQ $0xbfffffffffffffff, AX
 	VMOVQ AX, X0
 	VPBROADCASTQ X0, Y0
 
 next:
-	CMPQ    R8, fastState_bEnd(DI)
+	CMPQ    R8, R14
 	JCC     done
 	MOVBQZX const_eventKind(R8), CX
 	CMPQ    CX, $1
@@ -2727,9 +2760,9 @@ line:
 	TZCNTL AX, AX
 	MOVQ   (R10)(AX*8), R9
 	ORQ    CX, R9
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R10), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -2753,9 +2786,12 @@ line:
 	VMOVDQU   Y7, 64(R10)
 	MOVQ R10, R13
 	MOVQ SI, fastState_bLastKey(DI)
+	JMP  counted
 
 same:
 	ORQ  CX, (R13)
+
+counted:
 	SHRQ $62, CX
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ fastState_bLat(DI), R11
@@ -2832,8 +2868,7 @@ miss1:
 	SHRQ $62, CX                // CX: 1 for a store
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ CX, CNT(const_cntWrites)
-	ADDQ fastState_bLat(DI), R11
-	ADDQ fastState_aLat2(DI), R11
+	ADDQ fastState_bLat2(DI), R11 // both levels' latencies
 
 	// The second level.
 	MOVQ  SI, R12
@@ -2887,9 +2922,9 @@ miss1:
 	MOVQ    R11, 8(BX)
 	SHLQ    $4, CX
 	ADDQ    CX, BX
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R12), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -2971,12 +3006,13 @@ TEXT ·mruLoop34(SB), NOSPLIT, $0-8
 	SHLQ $4, BX
 	ADDQ fastState_aMem(DI), BX
 	MOVQ fastState_at(DI), R11
+	MOVQ fastState_bEnd(DI), R14
 	MOVQ $0xbfffffffffffffff, AX
 	VMOVQ AX, X0
 	VPBROADCASTQ X0, Y0
 
 next:
-	CMPQ    R8, fastState_bEnd(DI)
+	CMPQ    R8, R14
 	JCC     done
 	MOVBQZX const_eventKind(R8), CX
 	CMPQ    CX, $1
@@ -3026,9 +3062,9 @@ line:
 	TZCNTL AX, AX
 	MOVQ   (R10)(AX*8), R9
 	ORQ    CX, R9
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R10), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -3052,9 +3088,12 @@ line:
 	VMOVDQU   Y7, 64(R10)
 	MOVQ R10, R13
 	MOVQ SI, fastState_bLastKey(DI)
+	JMP  counted
 
 same:
 	ORQ  CX, (R13)
+
+counted:
 	SHRQ $62, CX
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ fastState_bLat(DI), R11
@@ -3131,8 +3170,7 @@ miss1:
 	SHRQ $62, CX                // CX: 1 for a store
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ CX, CNT(const_cntWrites)
-	ADDQ fastState_bLat(DI), R11
-	ADDQ fastState_aLat2(DI), R11
+	ADDQ fastState_bLat2(DI), R11 // both levels' latencies
 
 	// The second level.
 	MOVQ  SI, R12
@@ -3190,9 +3228,9 @@ miss1:
 	MOVQ    R11, 8(BX)
 	SHLQ    $4, CX
 	ADDQ    CX, BX
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R12), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -3285,12 +3323,13 @@ TEXT ·mruLoop41(SB), NOSPLIT, $0-8
 	SHLQ $4, BX
 	ADDQ fastState_aMem(DI), BX
 	MOVQ fastState_at(DI), R11
+	MOVQ fastState_bEnd(DI), R14
 	MOVQ $0xbfffffffffffffff, AX
 	VMOVQ AX, X0
 	VPBROADCASTQ X0, Y0
 
 next:
-	CMPQ    R8, fastState_bEnd(DI)
+	CMPQ    R8, R14
 	JCC     done
 	MOVBQZX const_eventKind(R8), CX
 	CMPQ    CX, $1
@@ -3344,9 +3383,9 @@ line:
 	TZCNTL AX, AX
 	MOVQ   (R10)(AX*8), R9
 	ORQ    CX, R9
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R10), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -3377,9 +3416,12 @@ line:
 	VMOVDQU   Y7, 96(R10)
 	MOVQ R10, R13
 	MOVQ SI, fastState_bLastKey(DI)
+	JMP  counted
 
 same:
 	ORQ  CX, (R13)
+
+counted:
 	SHRQ $62, CX
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ fastState_bLat(DI), R11
@@ -3461,8 +3503,7 @@ miss1:
 	SHRQ $62, CX                // CX: 1 for a store
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ CX, CNT(const_cntWrites)
-	ADDQ fastState_bLat(DI), R11
-	ADDQ fastState_aLat2(DI), R11
+	ADDQ fastState_bLat2(DI), R11 // both levels' latencies
 
 	// The second level.
 	MOVQ  SI, R12
@@ -3505,9 +3546,9 @@ miss1:
 	MOVQ    R11, 8(BX)
 	SHLQ    $4, CX
 	ADDQ    CX, BX
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R12), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -3564,12 +3605,13 @@ TEXT ·mruLoop42(SB), NOSPLIT, $0-8
 	SHLQ $4, BX
 	ADDQ fastState_aMem(DI), BX
 	MOVQ fastState_at(DI), R11
+	MOVQ fastState_bEnd(DI), R14
 	MOVQ $0xbfffffffffffffff, AX
 	VMOVQ AX, X0
 	VPBROADCASTQ X0, Y0
 
 next:
-	CMPQ    R8, fastState_bEnd(DI)
+	CMPQ    R8, R14
 	JCC     done
 	MOVBQZX const_eventKind(R8), CX
 	CMPQ    CX, $1
@@ -3623,9 +3665,9 @@ line:
 	TZCNTL AX, AX
 	MOVQ   (R10)(AX*8), R9
 	ORQ    CX, R9
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R10), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -3656,9 +3698,12 @@ line:
 	VMOVDQU   Y7, 96(R10)
 	MOVQ R10, R13
 	MOVQ SI, fastState_bLastKey(DI)
+	JMP  counted
 
 same:
 	ORQ  CX, (R13)
+
+counted:
 	SHRQ $62, CX
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ fastState_bLat(DI), R11
@@ -3740,8 +3785,7 @@ miss1:
 	SHRQ $62, CX                // CX: 1 for a store
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ CX, CNT(const_cntWrites)
-	ADDQ fastState_bLat(DI), R11
-	ADDQ fastState_aLat2(DI), R11
+	ADDQ fastState_bLat2(DI), R11 // both levels' latencies
 
 	// The second level.
 	MOVQ  SI, R12
@@ -3789,9 +3833,9 @@ miss1:
 	MOVQ    R11, 8(BX)
 	SHLQ    $4, CX
 	ADDQ    CX, BX
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R12), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -3860,12 +3904,13 @@ TEXT ·mruLoop43(SB), NOSPLIT, $0-8
 	SHLQ $4, BX
 	ADDQ fastState_aMem(DI), BX
 	MOVQ fastState_at(DI), R11
+	MOVQ fastState_bEnd(DI), R14
 	MOVQ $0xbfffffffffffffff, AX
 	VMOVQ AX, X0
 	VPBROADCASTQ X0, Y0
 
 next:
-	CMPQ    R8, fastState_bEnd(DI)
+	CMPQ    R8, R14
 	JCC     done
 	MOVBQZX const_eventKind(R8), CX
 	CMPQ    CX, $1
@@ -3919,9 +3964,9 @@ line:
 	TZCNTL AX, AX
 	MOVQ   (R10)(AX*8), R9
 	ORQ    CX, R9
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R10), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -3952,9 +3997,12 @@ line:
 	VMOVDQU   Y7, 96(R10)
 	MOVQ R10, R13
 	MOVQ SI, fastState_bLastKey(DI)
+	JMP  counted
 
 same:
 	ORQ  CX, (R13)
+
+counted:
 	SHRQ $62, CX
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ fastState_bLat(DI), R11
@@ -4036,8 +4084,7 @@ miss1:
 	SHRQ $62, CX                // CX: 1 for a store
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ CX, CNT(const_cntWrites)
-	ADDQ fastState_bLat(DI), R11
-	ADDQ fastState_aLat2(DI), R11
+	ADDQ fastState_bLat2(DI), R11 // both levels' latencies
 
 	// The second level.
 	MOVQ  SI, R12
@@ -4091,9 +4138,9 @@ miss1:
 	MOVQ    R11, 8(BX)
 	SHLQ    $4, CX
 	ADDQ    CX, BX
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R12), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -4175,12 +4222,13 @@ TEXT ·mruLoop44(SB), NOSPLIT, $0-8
 	SHLQ $4, BX
 	ADDQ fastState_aMem(DI), BX
 	MOVQ fastState_at(DI), R11
+	MOVQ fastState_bEnd(DI), R14
 	MOVQ $0xbfffffffffffffff, AX
 	VMOVQ AX, X0
 	VPBROADCASTQ X0, Y0
 
 next:
-	CMPQ    R8, fastState_bEnd(DI)
+	CMPQ    R8, R14
 	JCC     done
 	MOVBQZX const_eventKind(R8), CX
 	CMPQ    CX, $1
@@ -4234,9 +4282,9 @@ line:
 	TZCNTL AX, AX
 	MOVQ   (R10)(AX*8), R9
 	ORQ    CX, R9
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R10), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
@@ -4267,9 +4315,12 @@ line:
 	VMOVDQU   Y7, 96(R10)
 	MOVQ R10, R13
 	MOVQ SI, fastState_bLastKey(DI)
+	JMP  counted
 
 same:
 	ORQ  CX, (R13)
+
+counted:
 	SHRQ $62, CX
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ fastState_bLat(DI), R11
@@ -4351,8 +4402,7 @@ miss1:
 	SHRQ $62, CX                // CX: 1 for a store
 	ADDQ CX, fastState_bWrites(DI)
 	ADDQ CX, CNT(const_cntWrites)
-	ADDQ fastState_bLat(DI), R11
-	ADDQ fastState_aLat2(DI), R11
+	ADDQ fastState_bLat2(DI), R11 // both levels' latencies
 
 	// The second level.
 	MOVQ  SI, R12
@@ -4410,9 +4460,9 @@ miss1:
 	MOVQ    R11, 8(BX)
 	SHLQ    $4, CX
 	ADDQ    CX, BX
-	SHLQ      $7, AX
+	SHLQ      $4, AX
 	LEAQ      mruMask<>(SB), DX
-	ADDQ      AX, DX
+	LEAQ      (DX)(AX*8), DX
 	VMOVDQU   0(R12), Y2
 	VPERMQ    $0x90, Y2, Y7
 	VMOVDQU   0(DX), Y4
