@@ -327,9 +327,14 @@ func (h *Hierarchy) Config() HierarchyConfig { return h.cfg }
 
 // Level returns instance inst of level i.
 func (h *Hierarchy) Level(i, inst int) *Level {
-	h.leaveMRU()
+	h.leaveMRU() // its methods read stamps and signatures
 	return h.levels[i][inst]
 }
+
+// LevelStats returns the counters of instance inst of level i, as
+// Level(i, inst).Stats() does, without making the levels leave recency
+// order (mru.go): the timing model reads them after every chunk.
+func (h *Hierarchy) LevelStats(i, inst int) Stats { return h.levels[i][inst].st }
 
 // Instances returns the number of instances of level i.
 func (h *Hierarchy) Instances(i int) int { return len(h.levels[i]) }

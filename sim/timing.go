@@ -530,7 +530,7 @@ func (t *timing) levelStats(dst [][]cache.Stats) [][]cache.Stats {
 	}
 	for i := range dst {
 		for j := range dst[i] {
-			dst[i][j] = t.h.Level(i, j).Stats()
+			dst[i][j] = t.h.LevelStats(i, j)
 		}
 	}
 	return dst
