@@ -111,9 +111,7 @@ func (h *Hierarchy) fused2Run(events []trace.Event, i int) int {
 		h.lowerPass() // requests queued before these come first
 	}
 	l1, l2 := h.path[0][0], h.path[0][1]
-	ev := uintptr(unsafe.Pointer(&events[0]))
 	end := min(len(events), i+maxAsmRun) // see firstRun4Asm
-	f.bEv, f.bEnd = ev+uintptr(i)*eventSize, ev+uintptr(end)*eventSize
 	f.bSets = uintptr(unsafe.Pointer(&l1.tags[0]))
 	f.bSig = uintptr(unsafe.Pointer(&l1.sig[0]))
 	f.bMask, f.bClock, f.bLat, f.bWrites, f.fRefs, f.fStop = l1.setMask, l1.clock, l1.latPS, 0, 0, 0
@@ -130,20 +128,24 @@ func (h *Hierarchy) fused2Run(events []trace.Event, i int) int {
 	f.now, f.at, f.nq = h.now[0]+f.pend[0]*l1.latPS, 0, 0
 	f.pend[0] = 0
 	f.cnt = [numCnt]uint64{}
+	// The events may live on the caller's stack, which moves when a call
+	// grows or shrinks it (memPass calls the memory): their address is
+	// taken afresh for each call of the loop and turned back into an
+	// index before anything else is called.
+	start := i
 	for {
+		base := uintptr(unsafe.Pointer(&events[0]))
+		f.bEv, f.bEnd = base+uintptr(i)*eventSize, base+uintptr(end)*eventSize
 		fused2Loop(f)
+		i = int((f.bEv - base) / eventSize)
 		h.memPass()
-		if f.bEv == f.bEnd {
-			break
-		}
-		if e := (*trace.Event)(unsafe.Add(unsafe.Pointer(&events[0]), f.bEv-ev)); !fusedKind(e) {
+		if i == end || !fusedKind(&events[i]) {
 			break
 		}
 		// Else the queue was full.
 	}
-	runtime.KeepAlive(events)
-	stop := int((f.bEv - ev) / eventSize)
-	refs := uint64(stop-i) + f.fRefs // a reference per event, and per further line
+	stop := i
+	refs := uint64(stop-start) + f.fRefs // a reference per event, and per further line
 	h.now[0] = f.now + f.at
 	h.last[0] = int((f.bLastTag - f.bSets) / 8)
 	misses := f.clock - l2.clock // a second-level reference per first-level miss

@@ -560,3 +560,90 @@ func TestMRUGeometries(t *testing.T) {
 		t.Error("mru2Loop never ran")
 	}
 }
+
+// growMemory grows the goroutine's stack on its first request, so that a
+// caller's events on the stack move while Run replays them.
+type growMemory struct {
+	logMemory
+	grown bool
+}
+
+func (m *growMemory) Access(addr uint64, size uint32, kind trace.Kind, core int, now uint64) uint64 {
+	if !m.grown {
+		m.grown = true
+		growStack(400)
+	}
+	return m.logMemory.Access(addr, size, kind, core, now)
+}
+
+// growStack uses about n KiB of stack.
+//
+//go:noinline
+func growStack(n int) int {
+	var buf [1024]byte
+	buf[n%1024] = byte(n)
+	if n == 0 {
+		return int(buf[0])
+	}
+	return growStack(n-1) + int(buf[(n*7)%1024])
+}
+
+func stackEvent(i int) trace.Event {
+	return trace.Event{Addr: uint64(i) * 64 * 5, Size: 8, Kind: trace.Kind(i % 2)}
+}
+
+// replayStackEvents replays events held in an array on this function's
+// stack; every reference misses, so the fast path's loops call the
+// memory (which moves the stack) between runs over the same events.
+//
+//go:noinline
+func replayStackEvents(t *testing.T, cfg HierarchyConfig) string {
+	var ev [3000]trace.Event
+	for i := range ev {
+		ev[i] = stackEvent(i)
+	}
+	mem := &growMemory{}
+	cfg.Memory = mem
+	h, err := NewHierarchy(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Run(ev[:])
+	return snapshot(h, &mem.logMemory)
+}
+
+// TestEventsOnMovingStack: the assembly loops take the events' address
+// afresh after every call that may move the stack (found by a stress
+// test: they read the events of a moved stack from the old one).
+func TestEventsOnMovingStack(t *testing.T) {
+	defer func(a bool) { haveAVX2 = a }(haveAVX2)
+	cfg := HierarchyConfig{Cores: 1, CyclePS: 300, Levels: []Config{
+		{Name: "L1", SizeBytes: 4 * 4 * 64, Ways: 4, LineBytes: 64, LatencyCycles: 4, Replacement: "lru", WriteAllocate: true},
+		{Name: "L2", SizeBytes: 8 * 8 * 64, Ways: 8, LineBytes: 64, LatencyCycles: 10, Replacement: "lru", WriteAllocate: true},
+	}}
+	ev := make([]trace.Event, 3000)
+	for i := range ev {
+		ev[i] = stackEvent(i)
+	}
+	mem := &logMemory{}
+	c := cfg
+	c.Memory = mem
+	h, err := NewHierarchy(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	generalOnly(h)
+	h.Run(ev)
+	want := snapshot(h, mem)
+	for _, avx := range []bool{true, false} { // the recency-order loops, then fused2Loop
+		haveAVX2 = avx && haveAVX2
+		if got := replayStackEvents(t, cfg); got != want {
+			gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
+			i := 0
+			for i < min(len(gl), len(wl)) && gl[i] == wl[i] {
+				i++
+			}
+			t.Errorf("AVX2 %v: events on a moving stack: differs from the general path at line %d:\n got %s\nwant %s", avx, i, gl[min(i, len(gl)-1)], wl[min(i, len(wl)-1)])
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package cache
 
 import (
-	"runtime"
 	"unsafe"
 
 	"golang.org/x/sys/cpu"
@@ -20,9 +19,7 @@ var haveAVX2 = cpu.X86.HasAVX2
 func (h *Hierarchy) mru2Run(events []trace.Event, i int) int {
 	f := h.fs
 	l1, l2 := h.path[0][0], h.path[0][1]
-	ev := uintptr(unsafe.Pointer(&events[0]))
 	end := min(len(events), i+maxAsmRun)
-	f.bEv, f.bEnd = ev+uintptr(i)*eventSize, ev+uintptr(end)*eventSize
 	f.bSets = uintptr(unsafe.Pointer(&l1.tags[0]))
 	f.bMask, f.bLat, f.bWrites, f.fRefs, f.fStop, f.fMisses = l1.setMask, l1.latPS, 0, 0, 0, 0
 	f.bLastTag = uintptr(unsafe.Pointer(&l1.tags[h.last[0]]))
@@ -41,20 +38,24 @@ func (h *Hierarchy) mru2Run(events []trace.Event, i int) int {
 	// The loop for these levels' vector counts (mru_gen.go); it leaves
 	// f.bEv at the first event it did not replay.
 	loop := mruLoops[l1.ways/4-1][l2.ways/4-1]
+	// The events may live on the caller's stack, which moves when a call
+	// grows or shrinks it (memPass calls the memory): their address is
+	// taken afresh for each call of the loop and turned back into an
+	// index before anything else is called.
+	start := i
 	for {
+		base := uintptr(unsafe.Pointer(&events[0]))
+		f.bEv, f.bEnd = base+uintptr(i)*eventSize, base+uintptr(end)*eventSize
 		loop(f)
+		i = int((f.bEv - base) / eventSize)
 		h.memPass()
-		if f.bEv == f.bEnd {
-			break
-		}
-		if e := (*trace.Event)(unsafe.Add(unsafe.Pointer(&events[0]), f.bEv-ev)); !fusedKind(e) {
+		if i == end || !fusedKind(&events[i]) {
 			break
 		}
 		// Else the queue was full.
 	}
-	runtime.KeepAlive(events)
-	stop := int((f.bEv - ev) / eventSize)
-	refs := uint64(stop-i) + f.fRefs // a reference per event, and per further line
+	stop := i
+	refs := uint64(stop-start) + f.fRefs // a reference per event, and per further line
 	h.now[0] = f.now + f.at
 	h.last[0] = int((f.bLastTag - f.bSets) / 8)
 	l1.st.ReadAccesses += refs - f.bWrites
