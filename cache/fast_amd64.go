@@ -128,24 +128,8 @@ func (h *Hierarchy) fused2Run(events []trace.Event, i int) int {
 	f.now, f.at, f.nq = h.now[0]+f.pend[0]*l1.latPS, 0, 0
 	f.pend[0] = 0
 	f.cnt = [numCnt]uint64{}
-	// The events may live on the caller's stack, which moves when a call
-	// grows or shrinks it (memPass calls the memory): their address is
-	// taken afresh for each call of the loop and turned back into an
-	// index before anything else is called.
-	start := i
-	for {
-		base := uintptr(unsafe.Pointer(&events[0]))
-		f.bEv, f.bEnd = base+uintptr(i)*eventSize, base+uintptr(end)*eventSize
-		fused2Loop(f)
-		i = int((f.bEv - base) / eventSize)
-		h.memPass()
-		if i == end || !fusedKind(&events[i]) {
-			break
-		}
-		// Else the queue was full.
-	}
-	stop := i
-	refs := uint64(stop-start) + f.fRefs // a reference per event, and per further line
+	stop := h.replayAsm(events, i, end, fused2Loop)
+	refs := uint64(stop-i) + f.fRefs // a reference per event, and per further line
 	h.now[0] = f.now + f.at
 	h.last[0] = int((f.bLastTag - f.bSets) / 8)
 	misses := f.clock - l2.clock // a second-level reference per first-level miss
@@ -159,4 +143,26 @@ func (h *Hierarchy) fused2Run(events []trace.Event, i int) int {
 	l1.st.WriteAccesses += f.bWrites
 	addMissCounts(l1, l2, misses, &f.cnt)
 	return stop
+}
+
+// replayAsm runs loop, a one-pass assembly loop over both levels, on
+// events[i:end] until it stops at the end or at an event it does not
+// replay (not fusedKind), making the queued memory requests whenever the
+// loop returns, and returns the index of that event. The events may live
+// on the caller's stack, which moves when a call grows or shrinks it
+// (memPass calls the memory): their address is taken afresh for each
+// call of the loop and turned back into an index before anything else is
+// called.
+func (h *Hierarchy) replayAsm(events []trace.Event, i, end int, loop func(*fastState)) int {
+	f := h.fs
+	for {
+		base := uintptr(unsafe.Pointer(&events[0]))
+		f.bEv, f.bEnd = base+uintptr(i)*eventSize, base+uintptr(end)*eventSize
+		loop(f)
+		i = int((f.bEv - base) / eventSize)
+		h.memPass()
+		if i == end || !fusedKind(&events[i]) {
+			return i // else the queue was full
+		}
+	}
 }

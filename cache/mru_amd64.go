@@ -35,27 +35,9 @@ func (h *Hierarchy) mru2Run(events []trace.Event, i int) int {
 	f.now, f.at, f.nq = h.now[0]+f.pend[0]*l1.latPS, 0, 0
 	f.pend[0] = 0
 	f.cnt = [numCnt]uint64{}
-	// The loop for these levels' vector counts (mru_gen.go); it leaves
-	// f.bEv at the first event it did not replay.
-	loop := mruLoops[l1.ways/4-1][l2.ways/4-1]
-	// The events may live on the caller's stack, which moves when a call
-	// grows or shrinks it (memPass calls the memory): their address is
-	// taken afresh for each call of the loop and turned back into an
-	// index before anything else is called.
-	start := i
-	for {
-		base := uintptr(unsafe.Pointer(&events[0]))
-		f.bEv, f.bEnd = base+uintptr(i)*eventSize, base+uintptr(end)*eventSize
-		loop(f)
-		i = int((f.bEv - base) / eventSize)
-		h.memPass()
-		if i == end || !fusedKind(&events[i]) {
-			break
-		}
-		// Else the queue was full.
-	}
-	stop := i
-	refs := uint64(stop-start) + f.fRefs // a reference per event, and per further line
+	// The loop for these levels' vector counts (mru_gen.go).
+	stop := h.replayAsm(events, i, end, mruLoops[l1.ways/4-1][l2.ways/4-1])
+	refs := uint64(stop-i) + f.fRefs // a reference per event, and per further line
 	h.now[0] = f.now + f.at
 	h.last[0] = int((f.bLastTag - f.bSets) / 8)
 	l1.st.ReadAccesses += refs - f.bWrites
