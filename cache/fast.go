@@ -87,11 +87,6 @@ type fastState struct {
 	bLastKey, fOld, fWr, fStop, fRefs     uint64
 	fMisses                               uint64 // the mru loops' first-level misses
 	bLat2                                 uint64 // their first- plus second-level latency
-	// mru2Loop's geometry: bytes per set, vectors of four ways, the last
-	// way's byte offset (first level, then second) and the second
-	// level's last way as a bit.
-	bStride, bVecs, bLastOff           uint64
-	aStride, aVecs, aLastOff, aLastBit uint64
 	aQlimEv                            uintptr
 	// twoPass: a hierarchy fused2Run could serve takes the two passes
 	// instead, as first-level misses have been rare (fused2Run sets it).

@@ -15,7 +15,7 @@ func (h *Hierarchy) firstRun4Asm(events []trace.Event, i int) (int, bool) {
 
 func (h *Hierarchy) fused2Run(events []trace.Event, i int) int { panic("cache: no assembly loops") }
 
-// haveAVX2: mru2Loop needs AVX2 (only on amd64).
+// haveAVX2: the recency-order loops need AVX2 (only on amd64).
 var haveAVX2 = false
 
 func (h *Hierarchy) mru2Run(events []trace.Event, i int) int { panic("cache: no assembly loops") }

@@ -3,10 +3,10 @@ package cache
 //go:generate go run mru_gen.go
 
 // Recency order. The loops of mru_amd64.s (mruLoopNM, written by
-// mru_gen.go) serve the hierarchies the issue
-// and Cachegrind use — one core, two LRU levels of 4, 8, 12 or 16 ways,
-// 64-byte lines — with each set's tag words kept in recency
-// order, most recent first, instead of beside their stamps: LRU is then
+// mru_gen.go) serve the hierarchies the issue and Cachegrind use — one
+// core, two LRU levels of 4, 8, 12 or 16 ways, 64-byte lines — with each
+// set's tag words kept in recency order, most recent first, instead of
+// beside their stamps: LRU is then
 // the order itself (Cachegrind keeps its sets so), the victim is the last
 // word, a reference moves its word to the front, and with AVX2 a lookup
 // compares all ways at once and a move is a few vector shuffles. Every
@@ -15,7 +15,8 @@ package cache
 // gives the words stamps in their order (and the ways the signatures of
 // their lines). A line's way changes when it moves, which no result
 // depends on; the recency order, the contents and the dirty flags are
-// what both forms share (TestFastLoopsDifferential compares them).
+// what both forms share (TestMRUGeometries and TestFastLoopsDifferential
+// compare them).
 
 // mruOK reports whether mru2Run serves the hierarchy: one core, two
 // levels of 64-byte lines with 4, 8, 12 or 16 ways each (fastOK holds).

@@ -8,14 +8,14 @@ import (
 	"github.com/edgeprof/edgeprof/trace"
 )
 
-// haveAVX2: mru2Loop's vector instructions are available.
+// haveAVX2: the recency-order loops' vector instructions are available.
 var haveAVX2 = cpu.X86.HasAVX2
 
 // mru2Run is fused2Run over sets in recency order (mru.go) for levels of
-// 4, 8, 12 or 16 ways: it replays
-// events from i on through both levels and returns the index of the
-// first event it did not replay, one that is not fusedKind. The levels
-// must be in recency order and no first-level miss queued.
+// 4, 8, 12 or 16 ways: it replays events from i on through both levels
+// and returns the index of the first event it did not replay, one that
+// is not fusedKind. The levels must be in recency order and no
+// first-level miss queued.
 func (h *Hierarchy) mru2Run(events []trace.Event, i int) int {
 	f := h.fs
 	l1, l2 := h.path[0][0], h.path[0][1]
