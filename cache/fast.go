@@ -87,7 +87,7 @@ type fastState struct {
 	bLastKey, fOld, fWr, fStop, fRefs     uint64
 	fMisses                               uint64 // the mru loops' first-level misses
 	bLat2                                 uint64 // their first- plus second-level latency
-	aQlimEv                            uintptr
+	aQlimEv                               uintptr
 	// twoPass: a hierarchy fused2Run could serve takes the two passes
 	// instead, as first-level misses have been rare (fused2Run sets it).
 	twoPass bool

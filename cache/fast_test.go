@@ -42,7 +42,7 @@ func generalOnly(h *Hierarchy) {
 // snapshot is everything a run can be observed by: counters, TLB
 // counters, per-core times, every tag word (line, valid and dirty flags,
 // in set and way order; for an inline-lru level in recency order, which
-// is what LRU keeps — mru2Loop moves lines between ways) and the memory
+// is what LRU keeps — the recency-order loops move lines between ways) and the memory
 // requests with their times.
 func snapshot(h *Hierarchy, mem *logMemory) string {
 	var b strings.Builder
@@ -487,12 +487,12 @@ func (m *bookMemory) Book(reads, writes uint64, lineBytes uint32) {
 	m.writeBytes += writes * uint64(lineBytes)
 }
 
-// TestMRUGeometries: mru2Loop (recency-ordered sets, AVX2) against the
+// TestMRUGeometries: the recency-order loops (mru2Run, AVX2) against the
 // general path on one-core hierarchies of 4, 8, 12 or 16 ways per level,
 // over a logging memory and over a FixedLatency one.
 func TestMRUGeometries(t *testing.T) {
 	if !haveAsm || !haveAVX2 {
-		t.Skip("no AVX2: mru2Loop does not run here")
+		t.Skip("no AVX2: the recency-order loops do not run here")
 	}
 	rng := rand.New(rand.NewPCG(11, 13))
 	ways := []int{4, 8, 12, 16}
@@ -557,7 +557,7 @@ func TestMRUGeometries(t *testing.T) {
 		}
 	}
 	if mruRuns == 0 {
-		t.Error("mru2Loop never ran")
+		t.Error("the recency-order loops never ran")
 	}
 }
 

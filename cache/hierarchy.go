@@ -218,7 +218,7 @@ type Hierarchy struct {
 	fast bool
 	fs   *fastState
 	// mru: the two levels of a one-core 4-way + 8-way hierarchy keep
-	// their sets in recency order for mru2Loop (mru.go), not in stamps.
+	// their sets in recency order for mru2Run (mru.go), not in stamps.
 	mru bool
 	// coreOf maps a trace thread to its core (thread mod Cores).
 	coreOf [256]uint8

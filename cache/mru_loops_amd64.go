@@ -2,7 +2,7 @@
 
 package cache
 
-// mruLoops[n1-1][n2-1] is mru2Loop for n1 and n2 vectors of four ways
+// mruLoops[n1-1][n2-1] is mru2Run's loop for n1 and n2 vectors of four ways
 // per set at the first and second level.
 var mruLoops = [4][4]func(*fastState){
 	{mruLoop11, mruLoop12, mruLoop13, mruLoop14},
