@@ -3,6 +3,7 @@ package dram
 import (
 	"encoding/json"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -228,8 +229,8 @@ type dramsim3Ref struct {
 	TotalEnergy  float64 `json:"total_energy"`
 }
 
-// TestDRAMsim3Traces replays gen.py's traces that have no random
-// addresses (testdata/dramsim3) on DRAMsim3's configuration and compares
+// TestDRAMsim3Traces replays gen.py's nine traces (testdata/dramsim3) on
+// DRAMsim3's configuration and compares
 // with DRAMsim3's own results: the time to finish, row hits and total
 // energy, and for the paced trace the read latency (saturating traces
 // count latency differently: ours from the request's arrival, DRAMsim3's
@@ -251,6 +252,16 @@ func TestDRAMsim3Traces(t *testing.T) {
 		write bool
 		cycle int64
 	}
+	// gen.py's traces, built the same way (randrange(2^27) lines of
+	// 64 B: Python's generator, pyRandom).
+	random := func(seed uint32) func(int) uint64 {
+		r := newPyRandom(seed)
+		addrs := make([]uint64, n)
+		for i := range addrs {
+			addrs[i] = uint64(r.randrange(8<<30/line)) * line
+		}
+		return func(i int) uint64 { return addrs[i] }
+	}
 	gen := map[string]func(i int) req{
 		"seq-read":       func(i int) req { return req{addr: uint64(i) * line} },
 		"seq-write":      func(i int) req { return req{addr: uint64(i) * line, write: true} },
@@ -259,8 +270,12 @@ func TestDRAMsim3Traces(t *testing.T) {
 		"copy":           func(i int) req { return req{addr: uint64(i/2)*line + uint64(i%2)*gib4, write: i%2 == 1} },
 		"seq-read-paced": func(i int) req { return req{addr: uint64(i) * line, cycle: 12 * int64(i)} },
 	}
+	r1, r2, r3 := random(1), random(2), random(3)
+	gen["rand-read"] = func(i int) req { return req{addr: r1(i)} }
+	gen["rand-rw"] = func(i int) req { return req{addr: r2(i), write: i%3 == 2} }
+	gen["rand-read-paced"] = func(i int) req { return req{addr: r3(i), cycle: 40 * int64(i)} }
 	cfg := loadConfig(t, "testdata/dramsim3-lpddr4-2400.yaml")
-	for _, name := range []string{"seq-read", "seq-write", "stride-4k", "stride-1m", "copy", "seq-read-paced"} {
+	for _, name := range []string{"seq-read", "seq-write", "rand-read", "rand-rw", "stride-4k", "stride-1m", "copy", "rand-read-paced", "seq-read-paced"} {
 		want, ok := ref.Traces[name]
 		if !ok {
 			t.Fatalf("%s: not in reference.json", name)
@@ -299,6 +314,75 @@ func TestDRAMsim3Traces(t *testing.T) {
 			if lat := s.AvgLatencyNS / tckNS; math.Abs(lat/want.AvgReadLat-1) > 0.05 {
 				t.Errorf("%s: average read latency %.1f cycles, want DRAMsim3's %.1f within 5 %%", name, lat, want.AvgReadLat)
 			}
+		}
+	}
+}
+
+// pyRandom is Python's random.Random (MT19937 seeded by init_by_array)
+// for an integer seed below 2^32, enough to rebuild gen.py's random
+// traces: randrange(n) draws getrandbits(n.bit_length()) until the
+// value is below n.
+type pyRandom struct {
+	mt [624]uint32
+	i  int
+}
+
+func newPyRandom(seed uint32) *pyRandom {
+	r := &pyRandom{}
+	mt := &r.mt
+	mt[0] = 19650218
+	for i := 1; i < 624; i++ {
+		mt[i] = 1812433253*(mt[i-1]^mt[i-1]>>30) + uint32(i)
+	}
+	// init_by_array with the one-word key [seed].
+	i, j := 1, 0
+	for k := 624; k > 0; k-- {
+		mt[i] = (mt[i] ^ (mt[i-1]^mt[i-1]>>30)*1664525) + seed + uint32(j)
+		i++
+		j = 0
+		if i >= 624 {
+			mt[0], i = mt[623], 1
+		}
+	}
+	for k := 623; k > 0; k-- {
+		mt[i] = (mt[i] ^ (mt[i-1]^mt[i-1]>>30)*1566083941) - uint32(i)
+		i++
+		if i >= 624 {
+			mt[0], i = mt[623], 1
+		}
+	}
+	mt[0] = 0x80000000
+	r.i = 624
+	return r
+}
+
+func (r *pyRandom) uint32() uint32 {
+	mt := &r.mt
+	if r.i >= 624 {
+		for k := range 624 {
+			y := mt[k]&0x80000000 | mt[(k+1)%624]&0x7fffffff
+			v := mt[(k+397)%624] ^ y>>1
+			if y&1 != 0 {
+				v ^= 0x9908b0df
+			}
+			mt[k] = v
+		}
+		r.i = 0
+	}
+	y := mt[r.i]
+	r.i++
+	y ^= y >> 11
+	y ^= y << 7 & 0x9d2c5680
+	y ^= y << 15 & 0xefc60000
+	return y ^ y>>18
+}
+
+// randrange returns a value in [0, n), n below 2^32.
+func (r *pyRandom) randrange(n uint32) uint32 {
+	k := bits.Len32(n)
+	for {
+		if v := r.uint32() >> (32 - k); v < n {
+			return v
 		}
 	}
 }
