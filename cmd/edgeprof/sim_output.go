@@ -214,16 +214,11 @@ var levelColumns = []string{
 }
 
 // prefetchRatios returns a level's accuracy, lateness, coverage and
-// pollution, nil where the JSON has null. Pollution is nil as well when
-// no prefetch filled the level (it issued none and saw no prefetch
-// requests from above): its 0 then measures nothing.
+// pollution, nil where the JSON has null (pollution too when no prefetch
+// filled the level: sim leaves it null then).
 func prefetchRatios(l sim.LevelResult) (acc, late, cov, pol *float64) {
 	p := l.Prefetch
-	pol = p.Pollution
-	if p.Issued == 0 && l.PrefetchRequests == 0 {
-		pol = nil
-	}
-	return p.Accuracy, p.Lateness, p.Coverage, pol
+	return p.Accuracy, p.Lateness, p.Coverage, p.Pollution
 }
 
 func levelRow(l sim.LevelResult) []string {
