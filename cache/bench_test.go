@@ -118,21 +118,28 @@ var patterns = []struct {
 	{"stream", func(i int, x uint64) (uint64, bool) { return uint64(i) * 64, false }},
 }
 
+// patternEvents makes 2^20 8-byte references by gen.
+func patternEvents(gen func(i int, x uint64) (addr uint64, write bool)) []trace.Event {
+	ev := make([]trace.Event, 1<<20)
+	x := uint64(99)
+	for i := range ev {
+		x = x*6364136223846793005 + 1442695040888963407
+		a, w := gen(i, x)
+		ev[i] = trace.Event{Addr: a, Size: 8}
+		if w {
+			ev[i].Kind = trace.Write
+		}
+	}
+	return ev
+}
+
 // BenchmarkHierarchy replays each pattern on the example: L1D
 // 64 KiB 4-way + L2 512 KiB 8-way, LRU, no prefetching.
 func BenchmarkHierarchy(b *testing.B) {
 	for _, p := range patterns {
 		ev := benchEvents(1 << 20)
 		if p.gen != nil {
-			x := uint64(99)
-			for i := range ev {
-				x = x*6364136223846793005 + 1442695040888963407
-				a, w := p.gen(i, x)
-				ev[i] = trace.Event{Addr: a, Size: 8}
-				if w {
-					ev[i].Kind = trace.Write
-				}
-			}
+			ev = patternEvents(p.gen)
 		}
 		for _, pf := range []string{"none", "stride"} {
 			if pf != "none" && p.name != "mixed" {
@@ -182,16 +189,7 @@ func BenchmarkGeometries(b *testing.B) {
 		if p.name != "hot" && p.name != "random-1MiB" && p.name != "stream" {
 			continue
 		}
-		ev := make([]trace.Event, 1<<20)
-		x := uint64(99)
-		for i := range ev {
-			x = x*6364136223846793005 + 1442695040888963407
-			a, w := p.gen(i, x)
-			ev[i] = trace.Event{Addr: a, Size: 8}
-			if w {
-				ev[i].Kind = trace.Write
-			}
-		}
+		ev := patternEvents(p.gen)
 		for _, g := range geos {
 			b.Run(g.name+"/"+p.name, func(b *testing.B) {
 				cfg := twoLevel("lru", PrefetcherConfig{Name: "none"})

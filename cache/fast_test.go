@@ -248,12 +248,8 @@ func TestFastPathDifferential(t *testing.T) {
 			checkInvariants(t, h)
 		}
 		if got != want {
-			gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
-			i := 0
-			for i < min(len(gl), len(wl)) && gl[i] == wl[i] {
-				i++
-			}
-			t.Fatalf("trial %d (%+v): specialized and general paths differ at line %d:\n got %s\nwant %s", trial, cfg, i, gl[min(i, len(gl)-1)], wl[min(i, len(wl)-1)])
+			i, g, w := firstDiff(got, want)
+			t.Fatalf("trial %d (%+v): specialized and general paths differ at line %d:\n got %s\nwant %s", trial, cfg, i, g, w)
 		}
 	}
 	if fastRuns == 0 {
@@ -390,16 +386,8 @@ func TestFastLoopsDifferential(t *testing.T) {
 			if !h.fast || !h.lower2OK() {
 				t.Fatalf("trial %d: fast %v, lower2 %v, want both", trial, h.fast, h.lower2OK())
 			}
-			switch path {
-			case "general":
-				generalOnly(h)
-			case "go":
-				useAsm = false
-			case "asm":
-				if !haveAsm {
-					continue
-				}
-				useAsm = true
+			if !selectPath(h, path) {
+				continue
 			}
 			replay(h, rand.New(rand.NewPCG(seed, 2)), ev)
 			got := snapshot(h, mem)
@@ -409,12 +397,8 @@ func TestFastLoopsDifferential(t *testing.T) {
 			}
 			checkInvariants(t, h)
 			if got != want {
-				gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
-				i := 0
-				for i < min(len(gl), len(wl)) && gl[i] == wl[i] {
-					i++
-				}
-				t.Fatalf("trial %d, %s loops (%d and %d sets): differ from the general path at line %d:\n got %s\nwant %s", trial, path, sets1, sets2, i, gl[min(i, len(gl)-1)], wl[min(i, len(wl)-1)])
+				i, g, w := firstDiff(got, want)
+				t.Fatalf("trial %d, %s loops (%d and %d sets): differ from the general path at line %d:\n got %s\nwant %s", trial, path, sets1, sets2, i, g, w)
 			}
 		}
 		// The same over a FixedLatency memory, which the loops book in
@@ -428,16 +412,8 @@ func TestFastLoopsDifferential(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			switch path {
-			case "general":
-				generalOnly(h)
-			case "go":
-				useAsm = false
-			case "asm":
-				if !haveAsm {
-					continue
-				}
-				useAsm = true
+			if !selectPath(h, path) {
+				continue
 			}
 			replay(h, rand.New(rand.NewPCG(seed, 2)), ev)
 			got := snapshot(h, &logMemory{}) + fmt.Sprintf("memory %d reads %d writes %d+%d bytes", mem.reads, mem.writes, mem.readBytes, mem.writeBytes)
@@ -456,6 +432,35 @@ func TestFastLoopsDifferential(t *testing.T) {
 			}
 		}
 	}
+}
+
+// selectPath makes h take the general path ("general") or the fast
+// path's Go or assembly loops ("go", "asm"); false if this machine has
+// no assembly loops.
+func selectPath(h *Hierarchy, path string) bool {
+	switch path {
+	case "general":
+		generalOnly(h)
+	case "go":
+		useAsm = false
+	case "asm":
+		if !haveAsm {
+			return false
+		}
+		useAsm = true
+	}
+	return true
+}
+
+// firstDiff returns the first line at which two snapshots differ and
+// both lines.
+func firstDiff(got, want string) (int, string, string) {
+	gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
+	i := 0
+	for i < min(len(gl), len(wl)) && gl[i] == wl[i] {
+		i++
+	}
+	return i, gl[min(i, len(gl)-1)], wl[min(i, len(wl)-1)]
 }
 
 // bookMemory is an ideal memory that is a FixedLatency: Access and Book
@@ -544,13 +549,9 @@ func TestMRUGeometries(t *testing.T) {
 				}
 				checkInvariants(t, h)
 				if got != want {
-					gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
-					i := 0
-					for i < min(len(gl), len(wl)) && gl[i] == wl[i] {
-						i++
-					}
+					i, g, w := firstDiff(got, want)
 					t.Fatalf("trial %d (%d-way %d sets over %d-way %d sets, fixed %v): differs from the general path at line %d:\n got %s\nwant %s",
-						trial, w1, sets1, w2, sets2, fixed, i, gl[min(i, len(gl)-1)], wl[min(i, len(wl)-1)])
+						trial, w1, sets1, w2, sets2, fixed, i, g, w)
 				}
 				mruRuns++
 			}
@@ -638,12 +639,8 @@ func TestEventsOnMovingStack(t *testing.T) {
 	for _, avx := range []bool{true, false} { // the recency-order loops, then fused2Loop
 		haveAVX2 = avx && haveAVX2
 		if got := replayStackEvents(t, cfg); got != want {
-			gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
-			i := 0
-			for i < min(len(gl), len(wl)) && gl[i] == wl[i] {
-				i++
-			}
-			t.Errorf("AVX2 %v: events on a moving stack: differs from the general path at line %d:\n got %s\nwant %s", avx, i, gl[min(i, len(gl)-1)], wl[min(i, len(wl)-1)])
+			i, g, w := firstDiff(got, want)
+			t.Errorf("AVX2 %v: events on a moving stack: differs from the general path at line %d:\n got %s\nwant %s", avx, i, g, w)
 		}
 	}
 }
