@@ -237,7 +237,7 @@ type dramsim3Ref struct {
 // arrival, DRAMsim3's from its entry into the controller).
 func TestDRAMsim3Traces(t *testing.T) {
 	t.Run("lpddr4-2400", func(t *testing.T) {
-		checkDRAMsim3Traces(t, "testdata/dramsim3/reference.json", "testdata/dramsim3-lpddr4-2400.yaml", nil)
+		checkDRAMsim3Traces(t, "testdata/dramsim3/reference.json", "testdata/dramsim3-lpddr4-2400.yaml", nil, nil)
 	})
 	// On DDR4 the saturating traces depend on the controllers' queue
 	// structures, which differ (docs/timing-model.md 1.6: DRAMsim3 schedules
@@ -252,14 +252,16 @@ func TestDRAMsim3Traces(t *testing.T) {
 		checkDRAMsim3Traces(t, "testdata/dramsim3/ddr4-reference.json", "testdata/dramsim3-ddr4-3200.yaml", map[string]string{
 			"seq-read": structural, "seq-write": structural, "rand-read": structural, "rand-rw": structural,
 			"stride-4k": structural, "copy": structural,
+		}, map[string]string{
 			"seq-read-paced": "average read latency +12 %, cause not traced yet (docs/timing-model.md 1.6)",
 		})
 	})
 }
 
 // checkDRAMsim3Traces compares the nine traces on one configuration;
-// traces in differs are compared in the log only, with the reason.
-func checkDRAMsim3Traces(t *testing.T, refPath, cfgPath string, differs map[string]string) {
+// traces in differs are compared in the log only, with the reason, and
+// for those in latencyDiffers only the paced read latency is.
+func checkDRAMsim3Traces(t *testing.T, refPath, cfgPath string, differs, latencyDiffers map[string]string) {
 	b, err := os.ReadFile(refPath)
 	if err != nil {
 		t.Fatal(err)
@@ -328,9 +330,7 @@ func checkDRAMsim3Traces(t *testing.T, refPath, cfgPath string, differs map[stri
 		if why, ok := differs[name]; ok {
 			t.Logf("%s: %+.1f %% cycles, %+.1f %% energy against DRAMsim3, not checked: %s",
 				name, 100*(end/want.CEnd-1), 100*(energy/want.TotalEnergy-1), why)
-			if name != "seq-read-paced" {
-				continue
-			}
+			continue
 		}
 		if math.Abs(end/want.CEnd-1) > 0.03 {
 			t.Errorf("%s: finishes after %.0f cycles, want DRAMsim3's %.0f within 3 %%", name, end, want.CEnd)
@@ -341,7 +341,9 @@ func checkDRAMsim3Traces(t *testing.T, refPath, cfgPath string, differs map[stri
 		if math.Abs(hits-wantHits) > 0.025 {
 			t.Errorf("%s: row-hit rate %.4f, want DRAMsim3's %.4f within 2.5 points", name, hits, wantHits)
 		}
-		if _, ok := differs[name]; !ok && strings.HasSuffix(name, "-paced") {
+		if why, ok := latencyDiffers[name]; ok {
+			t.Logf("%s: read latency not checked: %s", name, why)
+		} else if strings.HasSuffix(name, "-paced") {
 			if lat := s.AvgLatencyNS / tckNS; math.Abs(lat/want.AvgReadLat-1) > 0.05 {
 				t.Errorf("%s: average read latency %.1f cycles, want DRAMsim3's %.1f within 5 %%", name, lat, want.AvgReadLat)
 			}
@@ -444,16 +446,15 @@ func (r *pyRandom) randrange(n uint32) uint32 {
 func TestDRAMsim3DDR4SameParameters(t *testing.T) {
 	const n = 300_000
 	for _, c := range []struct {
-		name      string
-		gen       func(int) (uint64, bool)
-		queue     int
-		perClock  float64 // DRAMsim3's bytes per clock
-		hits      float64
-		energy    float64 // mA x V x tCK per 64 B transaction / 512
-		tolerance float64
+		name     string
+		gen      func(int) (uint64, bool)
+		queue    int
+		perClock float64 // DRAMsim3's bytes per clock
+		hits     float64
+		energy   float64 // mA x V x tCK per 64 B transaction / 512
 	}{
-		{"stream", dramsim3Stream(1), 40, 10.287, 0.9905, 22.22, 0.10},
-		{"random", dramsim3Random(1), 272, 11.676, 0.0001, 33.81, 0.10},
+		{"stream", dramsim3Stream(1), 40, 10.287, 0.9905, 22.22},
+		{"random", dramsim3Random(1), 272, 11.676, 0.0001, 33.81},
 	} {
 		cfg := loadConfig(t, "testdata/dramsim3-ddr4-3200.yaml")
 		cfg.Controller.ReadQueue = c.queue
@@ -470,7 +471,7 @@ func TestDRAMsim3DDR4SameParameters(t *testing.T) {
 			"act %.2f, read %.2f, write %.2f, refresh %.2f, background %.2f",
 			c.name, c.queue, perClock, c.perClock, 100*(perClock/c.perClock-1), 100*s.RowHitRate(), 100*c.hits, units, c.energy,
 			s.Energy.ActivatePJ/k, s.Energy.ReadPJ/k, s.Energy.WritePJ/k, s.Energy.RefreshPJ/k, s.Energy.BackgroundPJ/k)
-		if perClock < c.perClock*(1-c.tolerance) || perClock > c.perClock*(1+c.tolerance) {
+		if perClock < c.perClock*0.9 || perClock > c.perClock*1.1 {
 			t.Errorf("%s bandwidth = %.2f bytes/clock, want DRAMsim3's %.2f within 10 %%", c.name, perClock, c.perClock)
 		}
 		if hr := s.RowHitRate(); hr < c.hits-0.05 || hr > c.hits+0.05 {
