@@ -47,6 +47,42 @@ func benchDRAM(b *testing.B, gen func(i int) (uint64, bool)) {
 	b.ReportMetric(d.Stats().BandwidthGBps, "sim_GB/s")
 }
 
+// replayAll submits b.N requests of rs through SubmitAll, in slices of
+// rs, and drains, reporting requests per second: replay's work, with
+// the channels simulated at once.
+func replayAll(b *testing.B, d *DRAM, rs []Request) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	for left := b.N; left > 0; left -= len(rs) {
+		if err := d.SubmitAll(rs[:min(left, len(rs))]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	d.Drain()
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "requests/s")
+}
+
+// benchReplay is benchDRAM through SubmitAll: the same requests and
+// results (sim_GB/s equal), the two channels simulated at once.
+func benchReplay(b *testing.B, gen func(i int) (uint64, bool)) {
+	d, err := New(Config{Grade: "lpddr4x-4267", Org: Organization{Channels: 2}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	replayAll(b, d, requests(benchRequests, gen))
+	b.ReportMetric(d.Stats().BandwidthGBps, "sim_GB/s")
+}
+
+func BenchmarkDRAMReplayStream(b *testing.B) {
+	benchReplay(b, func(i int) (uint64, bool) { return uint64(i) * 64, false })
+}
+
+func BenchmarkDRAMReplayRandom(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 4))
+	benchReplay(b, func(int) (uint64, bool) { return r.Uint64() & (1<<32 - 1), r.Uint64()%4 == 0 })
+}
+
 func BenchmarkDRAMStream(b *testing.B) {
 	benchDRAM(b, func(i int) (uint64, bool) { return uint64(i) * 64, false })
 }

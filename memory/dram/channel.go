@@ -3,6 +3,8 @@ package dram
 import (
 	"math"
 	"math/bits"
+
+	"github.com/edgeprof/edgeprof/memory/internal/histo"
 )
 
 // req is one queued request of a channel.
@@ -129,6 +131,16 @@ type channel struct {
 	casMemo []memo
 
 	sched // the fast scheduler's state (sched.go)
+
+	// The counters of the requests this channel served; DRAM.Stats sums
+	// them. Kept per channel so that Replay can run channels at once.
+	st      counters
+	hist    histo.Hist
+	decided uint64
+	// out receives the completion times of a Replay's requests: request
+	// seq's at out[seq-outBase] (requests submitted one by one use slots).
+	out     []int64
+	outBase uint64
 }
 
 type memo struct {
@@ -318,7 +330,7 @@ func (c *channel) makeRoom(write bool, at int64) int64 {
 			issued = true
 		}
 	}
-	c.d.st.queueFullStalls += steps
+	c.st.queueFullStalls += steps
 	if issued {
 		at = max(at, c.cmdFree)
 	}
@@ -333,19 +345,22 @@ func (c *channel) forward(r Request, b *bank, block uint64, off uint32, seq uint
 	for i := b.head[1]; i >= 0; i = c.reqs[i].next {
 		q := &c.reqs[i]
 		if q.block == block && off >= q.off && uint64(off)+uint64(r.Size) <= uint64(q.off)+uint64(q.size) {
-			s := d.slotOf(Ticket(seq))
-			s.done = at
-			d.decided++
-			if r.Write {
-				d.st.writes++
-				d.st.merged++
-			} else {
-				d.st.reads++
-				d.st.forwarded++
-				d.hist.Add(at - r.At)
+			if s := d.slotOf(Ticket(seq)); s.seq == seq {
+				s.done = at
+			} else if o := seq - c.outBase; o < uint64(len(c.out)) {
+				c.out[o] = at // a Replay's request
 			}
-			d.st.bytes += uint64(r.Size)
-			d.st.lastDone = max(d.st.lastDone, at)
+			c.decided++
+			if r.Write {
+				c.st.writes++
+				c.st.merged++
+			} else {
+				c.st.reads++
+				c.st.forwarded++
+				c.hist.Add(at - r.At)
+			}
+			c.st.bytes += uint64(r.Size)
+			c.st.lastDone = max(c.st.lastDone, at)
 			return true
 		}
 	}
@@ -844,7 +859,7 @@ func (c *channel) issueACT(b *bank, q *req, t int64) {
 		c.actChanged(b.rank)
 	}
 	c.cmdFree = t + p.CmdACT
-	c.d.st.acts++
+	c.st.acts++
 	c.energy.act += p.e.act
 	c.opened(r, t)
 }
@@ -858,7 +873,7 @@ func (c *channel) issuePRE(b *bank, t int64) {
 	c.inval(b)
 	b.actOK = max(b.actOK, t+p.RP)
 	c.cmdFree = t + p.CmdPRE
-	c.d.st.pres++
+	c.st.pres++
 	c.closed(r, t)
 }
 
@@ -878,17 +893,17 @@ func (c *channel) issueCAS(b *bank, i int32, t int64) {
 		r.lastWrEnd = end
 		r.lastWrBG[b.bg] = end
 		c.busDir = 2
-		d.st.writes++
-		d.st.writeBursts += uint64(q.bursts)
+		c.st.writes++
+		c.st.writeBursts += uint64(q.bursts)
 		c.energy.wr += float64(p.e.wr * float64(q.bursts))
 	} else {
 		end = t + p.RL + dur
 		b.preOK = max(b.preOK, last+p.RTP)
 		c.busDir = 1
-		d.st.reads++
-		d.st.readBursts += uint64(q.bursts)
+		c.st.reads++
+		c.st.readBursts += uint64(q.bursts)
 		c.energy.rd += float64(p.e.rd * float64(q.bursts))
-		d.hist.Add(end - q.orig)
+		c.hist.Add(end - q.orig)
 	}
 	c.energy.io += float64(p.e.io * float64(q.bursts))
 	c.busFree = end
@@ -899,12 +914,15 @@ func (c *channel) issueCAS(b *bank, i int32, t int64) {
 		c.casChanged(b.rank)
 	}
 	c.cmdFree = t + p.CmdCAS
-	d.st.outcomes[q.class&3]++
-	d.st.bytes += uint64(q.size)
-	d.st.lastDone = max(d.st.lastDone, end)
+	c.st.outcomes[q.class&3]++
+	c.st.bytes += uint64(q.size)
+	c.st.lastDone = max(c.st.lastDone, end)
 	if s := d.slotOf(Ticket(q.seq)); s.seq == q.seq {
 		s.done = end
-		d.decided++
+		c.decided++
+	} else if o := q.seq - c.outBase; o < uint64(len(c.out)) {
+		c.out[o] = end // a Replay's request
+		c.decided++
 	}
 	c.unlink(i)
 	c.updateMode(t)
@@ -918,7 +936,7 @@ func (c *channel) issueCAS(b *bank, i int32, t int64) {
 		b.openRow = -1
 		c.inval(b)
 		b.actOK = max(b.actOK, pre+p.RP)
-		d.st.pres++
+		c.st.pres++
 		c.closed(r, pre)
 	}
 }
@@ -945,7 +963,7 @@ func (c *channel) issueREF(ri int, t int64) {
 		}
 		r.refDue += p.REFI
 		c.setMinDue()
-		c.d.st.refs++
+		c.st.refs++
 		c.energy.ref += p.e.ref
 		return
 	}
@@ -958,7 +976,7 @@ func (c *channel) issueREF(ri int, t int64) {
 	r.refBank = (r.refBank + 1) % p.banksPerRnk
 	r.refDue += p.refiPB
 	c.setMinDue()
-	c.d.st.refsPB++
+	c.st.refsPB++
 	c.energy.ref += p.e.refPB
 }
 
@@ -993,11 +1011,11 @@ func (c *channel) idleRefresh(limit int64) bool {
 		r.lastCmd = max(r.lastCmd, last)
 		c.cmdFree = max(c.cmdFree, last)
 		if p.refresh == 2 {
-			c.d.st.refsPB += uint64(skip)
+			c.st.refsPB += uint64(skip)
 			c.energy.ref += float64(p.e.refPB * float64(skip))
 			r.refBank = int((int64(r.refBank) + skip) % int64(p.banksPerRnk))
 		} else {
-			c.d.st.refs += uint64(skip)
+			c.st.refs += uint64(skip)
 			c.energy.ref += float64(p.e.ref * float64(skip))
 			for i := ri * p.banksPerRnk; i < (ri+1)*p.banksPerRnk; i++ {
 				c.banks[i].actOK = max(c.banks[i].actOK, last+p.RFC)

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-
-	"github.com/edgeprof/edgeprof/memory/internal/histo"
 )
 
 // Request is one access below the last-level cache.
@@ -69,15 +67,9 @@ type DRAM struct {
 	m     *mapper
 	chans []*channel
 
-	slots   []slot
-	nextSeq uint64
-	// decided counts the requests whose completion became known (never
-	// reset, unlike the statistics): see Decided.
-	decided uint64
-
-	// Accumulated over all channels.
-	st   counters
-	hist histo.Hist
+	slots        []slot
+	nextSeq      uint64
+	lateArrivals uint64
 
 	firstAt int64
 	lastAt  int64
@@ -106,14 +98,34 @@ type params struct {
 }
 
 type counters struct {
-	reads, writes                 uint64
-	outcomes                      [4]uint64 // by request class: hits, misses, conflicts
-	bytes                         uint64
-	forwarded, merged             uint64
-	acts, pres, refs, refsPB      uint64
-	readBursts, writeBursts       uint64
-	lastDone                      int64
-	lateArrivals, queueFullStalls uint64
+	reads, writes            uint64
+	outcomes                 [4]uint64 // by request class: hits, misses, conflicts
+	bytes                    uint64
+	forwarded, merged        uint64
+	acts, pres, refs, refsPB uint64
+	readBursts, writeBursts  uint64
+	lastDone                 int64
+	queueFullStalls          uint64
+}
+
+// add accumulates o into c.
+func (c *counters) add(o *counters) {
+	c.reads += o.reads
+	c.writes += o.writes
+	for i := range c.outcomes {
+		c.outcomes[i] += o.outcomes[i]
+	}
+	c.bytes += o.bytes
+	c.forwarded += o.forwarded
+	c.merged += o.merged
+	c.acts += o.acts
+	c.pres += o.pres
+	c.refs += o.refs
+	c.refsPB += o.refsPB
+	c.readBursts += o.readBursts
+	c.writeBursts += o.writeBursts
+	c.lastDone = max(c.lastDone, o.lastDone)
+	c.queueFullStalls += o.queueFullStalls
 }
 
 // New validates cfg (after Resolve) and builds the model.
@@ -193,12 +205,22 @@ func (d *DRAM) Submit(r Request) (Ticket, error) {
 	if uint(r.Size-1) >= uint(d.tm.block) { // r.Size outside 1..block
 		return 0, fmt.Errorf("%w: size %d, want 1..%d bytes", ErrBadRequest, r.Size, d.tm.block)
 	}
+	loc, seq := d.admit(r)
+	s := d.slotOf(Ticket(seq))
+	s.seq, s.done, s.ch = seq, -1, int32(loc.ch)
+	d.chans[loc.ch].submit(r, loc.bank, loc.row, loc.block, seq)
+	return Ticket(seq), nil
+}
+
+// admit accounts for the arrival of request r and returns its location
+// and sequence number.
+func (d *DRAM) admit(r Request) (location, uint64) {
 	if !d.started {
 		d.started = true
 		d.firstAt = r.At
 	}
 	if r.At < d.lastAt {
-		d.st.lateArrivals++
+		d.lateArrivals++
 	} else {
 		d.lastAt = r.At
 	}
@@ -212,16 +234,19 @@ func (d *DRAM) Submit(r Request) (Ticket, error) {
 			c.fast = false
 		}
 	}
-	s := d.slotOf(Ticket(seq))
-	s.seq, s.done, s.ch = seq, -1, int32(loc.ch)
-	d.chans[loc.ch].submit(r, loc.bank, loc.row, loc.block, seq)
-	return Ticket(seq), nil
+	return loc, seq
 }
 
 // Decided counts the requests whose completion time has become known
 // since New. A caller polling Done for many tickets can skip the poll
 // while it has not changed: no answer of Done can have changed either.
-func (d *DRAM) Decided() uint64 { return d.decided }
+func (d *DRAM) Decided() uint64 {
+	var n uint64
+	for _, c := range d.chans {
+		n += c.decided
+	}
+	return n
+}
 
 // Done reports the completion time of a ticket if it is known yet
 // (without simulating further).
@@ -278,7 +303,16 @@ func (d *DRAM) Drain() int64 {
 		for c.step(math.MaxInt64) {
 		}
 	}
-	return d.st.lastDone
+	return d.lastDone()
+}
+
+// lastDone is the latest completion time of any request.
+func (d *DRAM) lastDone() int64 {
+	var t int64
+	for _, c := range d.chans {
+		t = max(t, c.st.lastDone)
+	}
+	return t
 }
 
 // Pending returns the number of queued requests on all channels.

@@ -454,7 +454,7 @@ next:
 	b.actOK = max(b.actOK, x+p.RP)
 	c.cmdFree = x + p.CmdPRE
 	c.lb = c.cmdFree
-	c.d.st.pres++
+	c.st.pres++
 	c.closed(b.rk, x)
 	b.cKind = cmdACT
 	l := max(b.actOK, q.at)
@@ -493,7 +493,7 @@ func (c *channel) fastACT(bi int, t int64) {
 	r.faw[r.fawI&3] = t
 	r.fawI = (r.fawI + 1) & 3
 	c.cmdFree = t + p.CmdACT
-	c.d.st.acts++
+	c.st.acts++
 	c.energy.act += p.e.act
 	c.opened(r, t)
 	b.cKind = cmdCAS
@@ -614,17 +614,17 @@ func (c *channel) fastCAS(bi int, t int64) {
 			r.lastWrBG[b.bg] = end // see the ACT's lastACTbg
 		}
 		c.busDir = 2
-		d.st.writes++
-		d.st.writeBursts += uint64(bursts)
+		c.st.writes++
+		c.st.writeBursts += uint64(bursts)
 		c.energy.wr += float64(p.e.wr * float64(bursts))
 	} else {
 		end = t + p.RL + dur
 		b.preOK = max(b.preOK, last+p.RTP)
 		c.busDir = 1
-		d.st.reads++
-		d.st.readBursts += uint64(bursts)
+		c.st.reads++
+		c.st.readBursts += uint64(bursts)
 		c.energy.rd += float64(p.e.rd * float64(bursts))
-		d.hist.Add(end - q.orig)
+		c.hist.Add(end - q.orig)
 	}
 	c.energy.io += float64(p.e.io * float64(bursts))
 	c.busFree = end
@@ -646,12 +646,15 @@ func (c *channel) fastCAS(bi int, t int64) {
 		c.setG(3, max(ccd, wr, 0))
 	}
 	c.cmdFree = t + p.CmdCAS
-	d.st.outcomes[class&3]++
-	d.st.bytes += uint64(q.size)
-	d.st.lastDone = max(d.st.lastDone, end)
+	c.st.outcomes[class&3]++
+	c.st.bytes += uint64(q.size)
+	c.st.lastDone = max(c.st.lastDone, end)
 	if s := d.slotOf(Ticket(q.seq)); s.seq == q.seq {
 		s.done = end
-		d.decided++
+		c.decided++
+	} else if o := q.seq - c.outBase; o < uint64(len(c.out)) {
+		c.out[o] = end // a Replay's request
+		c.decided++
 	}
 
 	// Dequeue (unlink without inval).
@@ -752,6 +755,6 @@ func (c *channel) autoPrecharge(b *bank, r *rank) {
 	pre := b.preOK
 	b.openRow = -1
 	b.actOK = max(b.actOK, pre+c.p.RP)
-	c.d.st.pres++
+	c.st.pres++
 	c.closed(r, pre)
 }

@@ -1,5 +1,7 @@
 package dram
 
+import "github.com/edgeprof/edgeprof/memory/internal/histo"
+
 // Stats is a snapshot of the counters of all channels. Row-buffer
 // outcomes classify each request by the first command issued for it: a
 // column command (row hit), an ACT to a closed bank (miss) or a PRE of
@@ -67,12 +69,17 @@ func (s Stats) PJPerBit() (total, core float64) {
 
 // EndTime returns the time energy is accounted up to: the latest of the
 // last completion, the last arrival and the last Advance.
-func (d *DRAM) EndTime() int64 { return max(d.st.lastDone, d.lastAt, d.horizon) }
+func (d *DRAM) EndTime() int64 { return max(d.lastDone(), d.lastAt, d.horizon) }
 
 // Stats returns the counters and the energy up to EndTime. It does not
 // change the simulation.
 func (d *DRAM) Stats() Stats {
-	st := &d.st
+	var st counters
+	var hist histo.Hist
+	for _, c := range d.chans {
+		st.add(&c.st)
+		hist.Merge(&c.hist)
+	}
 	end := d.EndTime()
 	// Every burst moves one atom: counted at Stats time, not per command.
 	busBytes := (st.readBursts + st.writeBursts) * uint64(d.tm.atom)
@@ -82,7 +89,7 @@ func (d *DRAM) Stats() Stats {
 		Bytes: st.bytes, BusBytes: busBytes,
 		Forwarded: st.forwarded, Merged: st.merged,
 		Activates: st.acts, Precharges: st.pres, Refreshes: st.refs, PerBankRefreshes: st.refsPB,
-		QueueFullStalls: st.queueFullStalls, LateArrivals: st.lateArrivals,
+		QueueFullStalls: st.queueFullStalls, LateArrivals: d.lateArrivals,
 		FirstArrivalNS: float64(d.firstAt) / 1000, LastDoneNS: float64(st.lastDone) / 1000,
 		EndNS: float64(end) / 1000,
 	}
@@ -90,9 +97,9 @@ func (d *DRAM) Stats() Stats {
 		s.BandwidthGBps = float64(st.bytes) / float64(span) * 1000
 		s.BusBandwidthGBps = float64(busBytes) / float64(span) * 1000
 	}
-	s.AvgLatencyNS = d.hist.Mean() / 1000
-	s.P99LatencyNS = float64(d.hist.Quantile(0.99)) / 1000
-	s.MaxLatencyNS = float64(d.hist.Max()) / 1000
+	s.AvgLatencyNS = hist.Mean() / 1000
+	s.P99LatencyNS = float64(hist.Quantile(0.99)) / 1000
+	s.MaxLatencyNS = float64(hist.Max()) / 1000
 	e := &s.Energy
 	for _, c := range d.chans {
 		e.ActivatePJ += c.energy.act
