@@ -136,6 +136,7 @@ type channel struct {
 	// them. Kept per channel so that Replay can run channels at once.
 	st      counters
 	hist    histo.Hist
+	qhist   histo.Hist // read latency from entry into the queue
 	decided uint64
 	// out receives the completion times of a Replay's requests: request
 	// seq's at out[seq-outBase] (requests submitted one by one use slots).
@@ -358,6 +359,7 @@ func (c *channel) forward(r Request, b *bank, block uint64, off uint32, seq uint
 				c.st.reads++
 				c.st.forwarded++
 				c.hist.Add(at - r.At)
+				c.qhist.Add(0)
 			}
 			c.st.bytes += uint64(r.Size)
 			c.st.lastDone = max(c.st.lastDone, at)
@@ -904,6 +906,7 @@ func (c *channel) issueCAS(b *bank, i int32, t int64) {
 		c.st.readBursts += uint64(q.bursts)
 		c.energy.rd += float64(p.e.rd * float64(q.bursts))
 		c.hist.Add(end - q.orig)
+		c.qhist.Add(end - q.at)
 	}
 	c.energy.io += float64(p.e.io * float64(q.bursts))
 	c.busFree = end

@@ -324,9 +324,9 @@ func checkDRAMsim3Traces(t *testing.T, refPath, cfgPath string, differs, latency
 		energy := s.Energy.CorePJ / tckNS
 		hits := float64(s.RowHits) / n
 		wantHits := float64(want.ReadRowHits+want.WriteRowHits) / n
-		t.Logf("%s: %.0f cycles (DRAMsim3 %.0f), row hits %.2f %% (%.2f %%), ACT %d (%d), energy %.4g (%.4g), read latency %.1f / p99 %.0f cycles (%.1f / %.0f)",
+		t.Logf("%s: %.0f cycles (DRAMsim3 %.0f), row hits %.2f %% (%.2f %%), ACT %d (%d), energy %.4g (%.4g), read latency %.1f / p99 %.0f cycles (%.1f / %.0f), from queue entry %.1f / %.0f",
 			name, end, want.CEnd, 100*hits, 100*wantHits, s.Activates, want.Act, energy, want.TotalEnergy,
-			s.AvgLatencyNS/tckNS, s.P99LatencyNS/tckNS, want.AvgReadLat, want.P99)
+			s.AvgLatencyNS/tckNS, s.P99LatencyNS/tckNS, want.AvgReadLat, want.P99, s.AvgQueueLatencyNS/tckNS, s.P99QueueLatencyNS/tckNS)
 		if why, ok := differs[name]; ok {
 			t.Logf("%s: %+.1f %% cycles, %+.1f %% energy against DRAMsim3, not checked: %s",
 				name, 100*(end/want.CEnd-1), 100*(energy/want.TotalEnergy-1), why)

@@ -135,3 +135,44 @@ func TestReplayRejectsBadInput(t *testing.T) {
 		t.Error("a rejected Replay changed the model")
 	}
 }
+
+// Read latency from queue entry equals latency from arrival while the
+// queue never fills, and is bounded by the queue's depth when it does:
+// with 4 read-queue entries and every request a row hit of one bank, a
+// request waits for at most the 4 ahead of it, one burst each.
+func TestQueueLatency(t *testing.T) {
+	cfg := Config{Grade: "lpddr4-3200", Controller: Controller{ReadQueue: 4}}
+	for _, paced := range []bool{true, false} {
+		d, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 2000 {
+			var at int64
+			if paced {
+				at = int64(i) * 200_000
+			}
+			// One row of bank 0: 32 lines of 64 B, over and over.
+			if _, err := d.Submit(Request{At: at, Addr: uint64(i%32) * 64, Size: 64}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d.Drain()
+		s := d.Stats()
+		if paced {
+			if s.AvgQueueLatencyNS != s.AvgLatencyNS || s.P99QueueLatencyNS != s.P99LatencyNS || s.QueueFullStalls != 0 {
+				t.Errorf("paced: queue latency %g/%g ns, from arrival %g/%g ns, %d stalls; want equal, 0 stalls",
+					s.AvgQueueLatencyNS, s.P99QueueLatencyNS, s.AvgLatencyNS, s.P99LatencyNS, s.QueueFullStalls)
+			}
+			continue
+		}
+		p := d.tm
+		// An idle row hit costs RL + two bursts (BL32 for 64 B on x16);
+		// each of up to 4 requests ahead adds its data time.
+		bound := float64(p.RL+p.RCD+p.RP+5*2*p.burst) / 1000
+		t.Logf("saturated: queue latency %g ns (p99 %g, bound %g), from arrival %g ns", s.AvgQueueLatencyNS, s.P99QueueLatencyNS, bound, s.AvgLatencyNS)
+		if s.AvgQueueLatencyNS >= s.AvgLatencyNS/10 || s.P99QueueLatencyNS > bound {
+			t.Errorf("saturated: queue latency %g ns (p99 %g, bound %g), from arrival %g ns", s.AvgQueueLatencyNS, s.P99QueueLatencyNS, bound, s.AvgLatencyNS)
+		}
+	}
+}

@@ -625,6 +625,7 @@ func (c *channel) fastCAS(bi int, t int64) {
 		c.st.readBursts += uint64(bursts)
 		c.energy.rd += float64(p.e.rd * float64(bursts))
 		c.hist.Add(end - q.orig)
+		c.qhist.Add(end - q.at)
 	}
 	c.energy.io += float64(p.e.io * float64(bursts))
 	c.busFree = end
