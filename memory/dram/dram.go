@@ -80,6 +80,7 @@ type DRAM struct {
 // params are the resolved timing values the scheduler reads.
 type params struct {
 	Timing
+	tck         int64 // clock period
 	burst       int64 // duration of one burst (BL transfers)
 	atom        int   // bytes per burst (a power of two)
 	atomBits    uint  // log2(atom)
@@ -143,6 +144,7 @@ func New(cfg Config) (*DRAM, error) {
 	tck := clockPS(c.DataRate, std.TransfersPerClock())
 	p := &d.tm
 	p.Timing = c.Timing
+	p.tck = tck
 	p.burst = int64(o.BurstLength) * tck / int64(std.TransfersPerClock())
 	p.atom = o.BusWidth / 8 * o.BurstLength
 	p.atomBits = uint(bits.TrailingZeros(uint(p.atom)))

@@ -1,0 +1,210 @@
+package dram
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"gopkg.in/yaml.v3"
+)
+
+// maxTraceLine bounds a trace line, so that a file without newlines
+// cannot make the reader buffer it whole.
+const maxTraceLine = 4096
+
+// TraceReader reads a DRAM request trace in DRAMsim3's text format, one
+// request per line:
+//
+//	0x7f3a2c40 READ 1200
+//
+// the byte address in hexadecimal (0x optional, as C++'s std::hex reads
+// it), READ or WRITE, and the arrival in DRAM clock cycles (decimal).
+// Blank lines and lines starting with # are skipped. Every request has
+// the same size (DRAMsim3's traces carry none: one transaction each).
+type TraceReader struct {
+	sc      *bufio.Scanner
+	name    string
+	line    int
+	clockPS int64
+	size    int
+}
+
+// NewTraceReader reads from r; name is used in errors, clockPS converts
+// cycles to picoseconds (DRAM.ClockPS for the DRAM's own clock) and
+// size is every request's size in bytes.
+func NewTraceReader(r io.Reader, name string, clockPS int64, size int) *TraceReader {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 512), maxTraceLine)
+	return &TraceReader{sc: sc, name: name, clockPS: max(clockPS, 1), size: size}
+}
+
+// Read fills rs with the next requests and returns how many it read. At
+// the end of the trace it returns 0 and io.EOF; a malformed line gives
+// an error naming the file, the line and the field.
+func (t *TraceReader) Read(rs []Request) (int, error) {
+	n := 0
+	for n < len(rs) {
+		if !t.sc.Scan() {
+			if err := t.sc.Err(); err != nil {
+				if errors.Is(err, bufio.ErrTooLong) {
+					return n, fmt.Errorf("%s:%d: line longer than %d bytes", t.name, t.line+1, maxTraceLine)
+				}
+				return n, fmt.Errorf("%s: %w", t.name, err)
+			}
+			if n == 0 {
+				return 0, io.EOF
+			}
+			return n, nil
+		}
+		t.line++
+		text := bytes.TrimSpace(t.sc.Bytes())
+		if len(text) == 0 || text[0] == '#' {
+			continue
+		}
+		r, err := t.parse(text)
+		if err != nil {
+			return n, fmt.Errorf("%s:%d: %v", t.name, t.line, err)
+		}
+		rs[n] = r
+		n++
+	}
+	return n, nil
+}
+
+func (t *TraceReader) parse(text []byte) (Request, error) {
+	// By hand rather than bytes.Fields and strconv: those allocate per
+	// line, and a trace has millions of lines.
+	var f [3][]byte
+	nf := 0
+	for i := 0; i < len(text); {
+		for i < len(text) && isSpace(text[i]) {
+			i++
+		}
+		j := i
+		for j < len(text) && !isSpace(text[j]) {
+			j++
+		}
+		if j > i {
+			if nf == len(f) {
+				return Request{}, fmt.Errorf("more than 3 fields, want 3: ADDRESS READ|WRITE CYCLE")
+			}
+			f[nf] = text[i:j]
+			nf++
+		}
+		i = j
+	}
+	if nf != 3 {
+		return Request{}, fmt.Errorf("%d fields, want 3: ADDRESS READ|WRITE CYCLE", nf)
+	}
+	addr, ok := parseHex(f[0])
+	if !ok {
+		return Request{}, fmt.Errorf("address %.40q: want a hexadecimal number below 2^64", f[0])
+	}
+	var write bool
+	switch string(f[1]) {
+	case "READ":
+	case "WRITE":
+		write = true
+	default:
+		return Request{}, fmt.Errorf("operation %.40q: want READ or WRITE", f[1])
+	}
+	limit := math.MaxInt64 / 4 / t.clockPS
+	cycle, ok := parseDecimal(f[2], limit)
+	if !ok {
+		return Request{}, fmt.Errorf("cycle %.40q: want a whole number from 0 to %d", f[2], limit)
+	}
+	return Request{At: cycle * t.clockPS, Addr: addr, Size: t.size, Write: write}, nil
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f' }
+
+// parseHex reads a hexadecimal number with an optional 0x or 0X.
+func parseHex(b []byte) (uint64, bool) {
+	if len(b) > 2 && b[0] == '0' && (b[1] == 'x' || b[1] == 'X') {
+		b = b[2:]
+	}
+	if len(b) == 0 {
+		return 0, false
+	}
+	for len(b) > 1 && b[0] == '0' {
+		b = b[1:]
+	}
+	if len(b) > 16 {
+		return 0, false
+	}
+	var v uint64
+	bad := byte(0)
+	for _, c := range b {
+		d := hexDigit[c] // a table: a switch mispredicts on random digits
+		bad |= d
+		v = v<<4 | uint64(d&15)
+	}
+	return v, bad&0x80 == 0
+}
+
+// hexDigit maps a byte to its hexadecimal value, or 0x80 if it is none.
+var hexDigit = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0x80
+	}
+	for i := range 10 {
+		t['0'+i] = byte(i)
+	}
+	for i := range 6 {
+		t['a'+i], t['A'+i] = byte(10+i), byte(10+i)
+	}
+	return t
+}()
+
+// parseDecimal reads a decimal number from 0 to limit.
+func parseDecimal(b []byte, limit int64) (int64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+		if v > limit {
+			return 0, false
+		}
+	}
+	return v, true
+}
+
+// ClockPS is the DRAM's clock period (tCK) in picoseconds, the unit of
+// DRAMsim3's trace cycles.
+func (d *DRAM) ClockPS() int64 { return d.tm.tck }
+
+// ParseConfig reads a DRAM configuration from YAML, in the format of an
+// SoC file's dram: section (unknown keys are errors), and checks it. name
+// is used in errors.
+func ParseConfig(data []byte, name string) (Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return Config{}, fmt.Errorf("%s: empty, want a DRAM configuration (grade:, org:, timing:, ...)", name)
+		}
+		return Config{}, fmt.Errorf("%s: %s", name, oneLine(err.Error()))
+	}
+	r, err := c.Resolve()
+	if err == nil {
+		err = r.Validate()
+	}
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %v", name, err)
+	}
+	return c, nil
+}
+
+// oneLine joins a multi-line message (yaml.v3 lists one error per line).
+func oneLine(s string) string {
+	return string(bytes.ReplaceAll(bytes.TrimSpace([]byte(s)), []byte("\n"), []byte("; ")))
+}
