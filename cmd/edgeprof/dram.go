@@ -47,7 +47,9 @@ func newDRAMCmd() *cobra.Command {
 ("0x7f3a2c40 READ 1200": hexadecimal address, READ or WRITE, arrival in
 DRAM clock cycles), on a fresh DRAM model and prints its counters: reads,
 writes, row hits, misses and conflicts, bandwidth, read latency (average
-and p99, from arrival), energy. The DRAM is a grade (--dram lpddr4x-4267),
+and p99, from the trace's arrival and from entry into the controller's
+queue, DRAMsim3's definition; they differ while the queue is full),
+energy. The DRAM is a grade (--dram lpddr4x-4267),
 a YAML file in the format of an SoC file's dram: section (--dram my.yaml),
 or the dram section of an SoC (--soc rpi5, with --set overrides). The
 channels are simulated concurrently; the results are the same on any
@@ -202,7 +204,8 @@ func replayDRAMTrace(logw io.Writer, path string, cfg dram.Config, size int, clo
 
 func writeDRAMTable(w io.Writer, res []dramJSON) error {
 	t := newUnitTable(w, "trace", "requests", "reads", "writes", "row hits %", "misses %", "conflicts %",
-		"GB/s", "bus GB/s", "avg read ns", "p99 read ns", "energy pJ", "pJ/bit", "core pJ/bit", "end ns")
+		"GB/s", "bus GB/s", "avg read ns", "p99 read ns", "avg queued ns", "p99 queued ns",
+		"energy pJ", "pJ/bit", "core pJ/bit", "end ns")
 	for _, r := range res {
 		s := r.DRAM
 		outcomes := float64(s.RowHits + s.RowMisses + s.RowConflicts)
@@ -218,6 +221,7 @@ func writeDRAMTable(w io.Writer, res []dramJSON) error {
 			pct(s.RowHits), pct(s.RowMisses), pct(s.RowConflicts),
 			fmt.Sprintf("%.2f", s.BandwidthGBps), fmt.Sprintf("%.2f", s.BusBandwidthGBps),
 			fmt.Sprintf("%.1f", s.AvgLatencyNS), fmt.Sprintf("%.1f", s.P99LatencyNS),
+			fmt.Sprintf("%.1f", s.AvgQueueLatencyNS), fmt.Sprintf("%.1f", s.P99QueueLatencyNS),
 			fmt.Sprintf("%.4g", s.EnergyPJ), fmt.Sprintf("%.2f", total), fmt.Sprintf("%.2f", core),
 			fmt.Sprintf("%.0f", s.LastDoneNS),
 		}); err != nil {
