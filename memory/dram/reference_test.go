@@ -501,3 +501,56 @@ func TestDRAMsim3DDR4SameParameters(t *testing.T) {
 		}
 	}
 }
+
+// TestDRAMsim3QueueLatency checks read latency from queue entry against
+// DRAMsim3 where nothing but the queue's depth decides it: stride-1m
+// puts every request into one bank, so no scheduler can reorder, and by
+// Little's law the latency is the requests in flight over the
+// throughput. DRAMsim3 holds its transaction queue plus the bank's
+// command queue (LPDDR4: 32 + 8; DDR4: 16 + 8); with a read queue of
+// that depth ours must give its latency. (With the configs' deeper
+// queues, which stand for all of DRAMsim3's per-bank queues, it is about
+// that much longer: 3.96 and 11.2 times, for 160 / 40 and 272 / 24.)
+func TestDRAMsim3QueueLatency(t *testing.T) {
+	for _, c := range []struct {
+		cfg, ref string
+		depth    int
+	}{
+		{"testdata/dramsim3-lpddr4-2400.yaml", "testdata/dramsim3/reference.json", 40},
+		{"testdata/dramsim3-ddr4-3200.yaml", "testdata/dramsim3/ddr4-reference.json", 24},
+	} {
+		b, err := os.ReadFile(c.ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ref struct {
+			Traces map[string]dramsim3Ref `json:"traces"`
+		}
+		if err := json.Unmarshal(b, &ref); err != nil {
+			t.Fatal(err)
+		}
+		want := ref.Traces["stride-1m"]
+		cfg := loadConfig(t, c.cfg)
+		cfg.Controller.ReadQueue = c.depth
+		d, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs := make([]Request, 200_000)
+		for i := range rs {
+			rs[i] = Request{Addr: uint64(i) << 20 % (8 << 30), Size: 64}
+		}
+		if err := d.Replay(rs, nil); err != nil {
+			t.Fatal(err)
+		}
+		s := d.Stats()
+		tckNS := float64(d.ClockPS()) / 1000
+		avg, p99, end := s.AvgQueueLatencyNS/tckNS, s.P99QueueLatencyNS/tckNS, s.LastDoneNS/tckNS
+		t.Logf("%s, read queue %d: stride-1m read latency from queue entry %.1f cycles (DRAMsim3 %.1f), p99 %.0f (%.0f), end %.0f (%.0f)",
+			c.cfg, c.depth, avg, want.AvgReadLat, p99, want.P99, end, want.CEnd)
+		if math.Abs(avg/want.AvgReadLat-1) > 0.01 || math.Abs(p99/want.P99-1) > 0.05 || math.Abs(end/want.CEnd-1) > 0.01 {
+			t.Errorf("%s: stride-1m latency %.1f (p99 %.0f), end %.0f cycles; want DRAMsim3's %.1f within 1 %% (%.0f within 5 %%), %.0f within 1 %%",
+				c.cfg, avg, p99, end, want.AvgReadLat, want.P99, want.CEnd)
+		}
+	}
+}
