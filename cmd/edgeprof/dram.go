@@ -18,6 +18,8 @@ func init() { rootCmd.AddCommand(newDRAMCmd()) }
 
 // dramJSON is one trace's result of `edgeprof dram --json`.
 type dramJSON struct {
+	// DRAMName is the --dram or --soc value the configuration came from.
+	DRAMName string      `json:"dram_name"`
 	Trace    string      `json:"trace"`
 	Requests uint64      `json:"requests"`
 	Config   dram.Config `json:"config"`
@@ -34,14 +36,14 @@ const dramReplayChunk = 1 << 16
 
 func newDRAMCmd() *cobra.Command {
 	var (
-		dramArg, socArg string
-		sets            []string
-		size            int
-		clockPS         int64
-		asJSON          bool
+		dramArgs, socArgs []string
+		sets              []string
+		size              int
+		clockPS           int64
+		asJSON            bool
 	)
 	cmd := &cobra.Command{
-		Use:   "dram --dram GRADE|FILE | --soc NAME|FILE TRACE...",
+		Use:   "dram (--dram GRADE|FILE | --soc NAME|FILE)... TRACE...",
 		Short: "Replay DRAM request traces (DRAMsim3's format) on the DRAM model: row hits, bandwidth, latency, energy",
 		Long: `Replays each trace, one request per line as DRAMsim3 reads them
 ("0x7f3a2c40 READ 1200": hexadecimal address, READ or WRITE, arrival in
@@ -51,28 +53,31 @@ and p99, from the trace's arrival and from entry into the controller's
 queue, DRAMsim3's definition; they differ while the queue is full),
 energy. The DRAM is a grade (--dram lpddr4x-4267),
 a YAML file in the format of an SoC file's dram: section (--dram my.yaml),
-or the dram section of an SoC (--soc rpi5, with --set overrides). The
-channels are simulated concurrently; the results are the same on any
-number of cores. The simulation speed goes to stderr.`,
+or the dram section of an SoC (--soc rpi5, with --set overrides); both
+flags repeat, and every trace runs on every DRAM, one table row each.
+Trace cycles are each DRAM's own clock, as DRAMsim3 counts them; to
+compare DRAMs at the same arrival times give --clock-ps. The channels are
+simulated concurrently; the results are the same on any number of
+cores. The simulation speed goes to stderr.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, paths []string) error {
-			cfg, err := dramConfigFromFlags(dramArg, socArg, sets)
+			cfgs, err := dramConfigsFromFlags(dramArgs, socArgs, sets)
 			if err != nil {
 				return err
-			}
-			if _, err := dram.New(cfg); err != nil {
-				return fmt.Errorf("dram: %v", strings.TrimPrefix(err.Error(), "dram: "))
 			}
 			if clockPS < 0 || clockPS > 1e9 {
 				return fmt.Errorf("dram: --clock-ps %d: want 1..1000000000 ps, or 0 for the DRAM's clock", clockPS)
 			}
 			var out []dramJSON
-			for _, path := range paths {
-				r, err := replayDRAMTrace(cmd.ErrOrStderr(), path, cfg, size, clockPS)
-				if err != nil {
-					return err
+			for _, c := range cfgs {
+				for _, path := range paths {
+					r, err := replayDRAMTrace(cmd.ErrOrStderr(), path, c.cfg, size, clockPS)
+					if err != nil {
+						return err
+					}
+					r.DRAMName = c.name
+					out = append(out, r)
 				}
-				out = append(out, r)
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
@@ -85,43 +90,66 @@ number of cores. The simulation speed goes to stderr.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&dramArg, "dram", "", "DRAM grade (e.g. lpddr4x-4267, ddr4-3200) or YAML file of a DRAM configuration")
-	f.StringVar(&socArg, "soc", "", "SoC preset or YAML file whose dram section to use")
-	f.StringArrayVar(&sets, "set", nil, "override a SoC value, e.g. --set dram=lpddr5-6400 (with --soc)")
+	f.StringArrayVar(&dramArgs, "dram", nil, "DRAM grade (e.g. lpddr4x-4267, ddr4-3200) or YAML file of a DRAM configuration (repeatable)")
+	f.StringArrayVar(&socArgs, "soc", nil, "SoC preset or YAML file whose dram section to use (repeatable)")
+	f.StringArrayVar(&sets, "set", nil, "override a SoC value, e.g. --set dram=lpddr5-6400 (applies to every --soc)")
 	f.IntVar(&size, "request-bytes", 64, "size of every request in bytes (DRAMsim3's traces carry none)")
 	f.Int64Var(&clockPS, "clock-ps", 0, "picoseconds per trace cycle (default: the DRAM's clock, as DRAMsim3 counts)")
-	f.BoolVar(&asJSON, "json", false, "print JSON (an object, or an array for several traces)")
+	f.BoolVar(&asJSON, "json", false, "print JSON (an object, or an array for several DRAMs or traces)")
 	return cmd
 }
 
-// dramConfigFromFlags returns the DRAM configuration --dram or --soc
-// names.
-func dramConfigFromFlags(dramArg, socArg string, sets []string) (dram.Config, error) {
+// namedDRAM is a DRAM configuration and the flag value it came from.
+type namedDRAM struct {
+	name string
+	cfg  dram.Config
+}
+
+// dramConfigsFromFlags returns the DRAM configurations --dram and --soc
+// name, in that order, each checked.
+func dramConfigsFromFlags(dramArgs, socArgs, sets []string) ([]namedDRAM, error) {
 	switch {
-	case dramArg != "" && socArg != "":
-		return dram.Config{}, errors.New("dram: --dram and --soc exclude each other")
-	case dramArg == "" && socArg == "":
-		return dram.Config{}, errors.New("dram: no DRAM given: --dram GRADE|FILE or --soc NAME|FILE")
-	case len(sets) > 0 && socArg == "":
-		return dram.Config{}, errors.New("dram: --set applies to --soc; with --dram, write the values into a YAML file")
-	case socArg != "":
-		s, err := sim.Load(socArg, sets)
+	case len(dramArgs) == 0 && len(socArgs) == 0:
+		return nil, errors.New("dram: no DRAM given: --dram GRADE|FILE or --soc NAME|FILE")
+	case len(sets) > 0 && len(socArgs) == 0:
+		return nil, errors.New("dram: --set applies to --soc; with --dram, write the values into a YAML file")
+	}
+	var out []namedDRAM
+	for _, a := range dramArgs {
+		c, err := dramConfigOf(a)
 		if err != nil {
-			return dram.Config{}, err
+			return nil, err
+		}
+		out = append(out, namedDRAM{a, c})
+	}
+	for _, a := range socArgs {
+		s, err := sim.Load(a, sets)
+		if err != nil {
+			return nil, err
 		}
 		if s.DRAM == nil {
-			return dram.Config{}, fmt.Errorf("%s: no dram section", socArg)
+			return nil, fmt.Errorf("%s: no dram section", a)
 		}
-		return s.DRAM.Config, nil
+		out = append(out, namedDRAM{a, s.DRAM.Config})
 	}
-	if st, err := os.Stat(dramArg); err == nil && st.Mode().IsRegular() || strings.HasSuffix(dramArg, ".yaml") || strings.HasSuffix(dramArg, ".yml") {
-		b, err := readBounded(dramArg, maxDRAMConfigBytes)
+	for _, c := range out {
+		if _, err := dram.New(c.cfg); err != nil {
+			return nil, fmt.Errorf("dram: %s: %v", c.name, strings.TrimPrefix(err.Error(), "dram: "))
+		}
+	}
+	return out, nil
+}
+
+// dramConfigOf reads a --dram value: a YAML file, or else a grade.
+func dramConfigOf(arg string) (dram.Config, error) {
+	if st, err := os.Stat(arg); err == nil && st.Mode().IsRegular() || strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
+		b, err := readBounded(arg, maxDRAMConfigBytes)
 		if err != nil {
 			return dram.Config{}, err
 		}
-		return dram.ParseConfig(b, dramArg)
+		return dram.ParseConfig(b, arg)
 	}
-	return dram.Config{Grade: dramArg}, nil
+	return dram.Config{Grade: arg}, nil
 }
 
 // readBounded reads a file of at most limit bytes.
@@ -203,7 +231,7 @@ func replayDRAMTrace(logw io.Writer, path string, cfg dram.Config, size int, clo
 }
 
 func writeDRAMTable(w io.Writer, res []dramJSON) error {
-	t := newUnitTable(w, "trace", "requests", "reads", "writes", "row hits %", "misses %", "conflicts %",
+	t := newUnitTable(w, "dram", "trace", "requests", "reads", "writes", "row hits %", "misses %", "conflicts %",
 		"GB/s", "bus GB/s", "avg read ns", "p99 read ns", "avg queued ns", "p99 queued ns",
 		"energy pJ", "pJ/bit", "core pJ/bit", "end ns")
 	for _, r := range res {
@@ -217,7 +245,7 @@ func writeDRAMTable(w io.Writer, res []dramJSON) error {
 		}
 		total, core := s.PJPerBit()
 		if err := t.Append([]string{
-			r.Trace, fmt.Sprint(r.Requests), fmt.Sprint(s.Reads), fmt.Sprint(s.Writes),
+			r.DRAMName, r.Trace, fmt.Sprint(r.Requests), fmt.Sprint(s.Reads), fmt.Sprint(s.Writes),
 			pct(s.RowHits), pct(s.RowMisses), pct(s.RowConflicts),
 			fmt.Sprintf("%.2f", s.BandwidthGBps), fmt.Sprintf("%.2f", s.BusBandwidthGBps),
 			fmt.Sprintf("%.1f", s.AvgLatencyNS), fmt.Sprintf("%.1f", s.P99LatencyNS),

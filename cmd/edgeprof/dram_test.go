@@ -138,9 +138,8 @@ func TestDRAMCommandErrors(t *testing.T) {
 	}{
 		{[]string{"--dram", "lpddr4x-4267", bad}, bad + `:2: operation "FETCH": want READ or WRITE`},
 		{[]string{good}, "no DRAM given"},
-		{[]string{"--dram", "lpddr4x-4267", "--soc", "rpi5", good}, "exclude each other"},
 		{[]string{"--dram", "lpddr4x-4267", "--set", "dram=lpddr5-6400", good}, "--set applies to --soc"},
-		{[]string{"--dram", "lpddr9-100", good}, `unknown standard "lpddr9"`},
+		{[]string{"--dram", "lpddr4x-4267", "--dram", "lpddr9-100", good}, `dram: lpddr9-100: unknown standard "lpddr9"`},
 		{[]string{"--dram", badYAML, good}, badYAML + ": yaml:"},
 		{[]string{"--dram", "lpddr4x-4267", "--request-bytes", "65", good}, "--request-bytes 65: want 1..64"},
 		{[]string{"--dram", "lpddr4x-4267", filepath.Join(dir, "missing.trace")}, "missing.trace"},
@@ -149,5 +148,39 @@ func TestDRAMCommandErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%v: error %v, want one line containing %q", c.args, err, c.want)
 		}
+	}
+}
+
+// Several DRAMs: every trace on every DRAM, in flag order, --dram first.
+func TestDRAMCommandSeveralDRAMs(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for i, src := range []string{"0x0 READ 0\n0x40 READ 0\n", "0x1000000 WRITE 5\n"} {
+		p := filepath.Join(dir, fmt.Sprintf("t%d.trace", i))
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	args := append([]string{"--soc", "rpi4", "--dram", "lpddr5-6400", "--dram", "ddr4-3200", "--json"}, paths...)
+	out, _, err := runCmd(t, newDRAMCmd(), args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []dramJSON
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, r := range got {
+		order = append(order, r.DRAMName+" "+filepath.Base(r.Trace)+" "+r.Config.Grade+fmt.Sprintf(" %d/%d", r.DRAM.Reads, r.DRAM.Writes))
+	}
+	want := []string{
+		"lpddr5-6400 t0.trace lpddr5-6400 2/0", "lpddr5-6400 t1.trace lpddr5-6400 0/1",
+		"ddr4-3200 t0.trace ddr4-3200 2/0", "ddr4-3200 t1.trace ddr4-3200 0/1",
+		"rpi4 t0.trace lpddr4-3200 2/0", "rpi4 t1.trace lpddr4-3200 0/1",
+	}
+	if !reflect.DeepEqual(order, want) {
+		t.Errorf("rows %q, want %q", order, want)
 	}
 }
