@@ -253,7 +253,7 @@ func TestDRAMsim3Traces(t *testing.T) {
 			"seq-read": structural, "seq-write": structural, "rand-read": structural, "rand-rw": structural,
 			"stride-4k": structural, "copy": structural,
 		}, map[string]string{
-			"seq-read-paced": "average read latency +12 %, cause not traced yet (docs/timing-model.md 1.6)",
+			"seq-read-paced": "average latency from arrival +12 %: DRAMsim3 counts from entry into its 24 entries for the stream, which fill during a refresh (checked from queue entry with that depth in TestDRAMsim3QueueLatency)",
 		})
 	})
 }
@@ -503,21 +503,32 @@ func TestDRAMsim3DDR4SameParameters(t *testing.T) {
 }
 
 // TestDRAMsim3QueueLatency checks read latency from queue entry against
-// DRAMsim3 where nothing but the queue's depth decides it: stride-1m
-// puts every request into one bank, so no scheduler can reorder, and by
-// Little's law the latency is the requests in flight over the
-// throughput. DRAMsim3 holds its transaction queue plus the bank's
-// command queue (LPDDR4: 32 + 8; DDR4: 16 + 8); with a read queue of
-// that depth ours must give its latency. (With the configs' deeper
-// queues, which stand for all of DRAMsim3's per-bank queues, it is about
-// that much longer: 3.96 and 11.2 times, for 160 / 40 and 272 / 24.)
+// DRAMsim3 where nothing but the queue's depth decides it. DRAMsim3
+// holds a request in its transaction queue and then in its bank's
+// command queue (LPDDR4: 32 + 8; DDR4: 16 + 8), so a stream confined to
+// one bank has that many places; past them requests wait in DRAMsim3's
+// trace CPU, not counted. stride-1m puts every request into one bank:
+// no scheduler can reorder, and by Little's law the latency is the
+// requests in flight over the throughput. seq-read-paced on DDR4 (one
+// line per 12 cycles) backs up only while the stream's rank refreshes
+// (560 cycles): DRAMsim3's 24 places fill, ours (272) do not, which is
+// its average 12 % below ours from arrival. With a read queue of
+// DRAMsim3's depth ours must give its latency. (With the configs'
+// deeper queues, which stand for all of DRAMsim3's per-bank queues,
+// stride-1m's is 3.96 and 11.2 times that, for 160 / 40 and 272 / 24.)
 func TestDRAMsim3QueueLatency(t *testing.T) {
 	for _, c := range []struct {
-		cfg, ref string
-		depth    int
+		cfg, ref, trace string
+		depth           int
+		at              func(i int) (addr uint64, cycle int64)
+		avgTol          float64
 	}{
-		{"testdata/dramsim3-lpddr4-2400.yaml", "testdata/dramsim3/reference.json", 40},
-		{"testdata/dramsim3-ddr4-3200.yaml", "testdata/dramsim3/ddr4-reference.json", 24},
+		{"testdata/dramsim3-lpddr4-2400.yaml", "testdata/dramsim3/reference.json", "stride-1m", 40,
+			func(i int) (uint64, int64) { return uint64(i) << 20 % (8 << 30), 0 }, 0.01},
+		{"testdata/dramsim3-ddr4-3200.yaml", "testdata/dramsim3/ddr4-reference.json", "stride-1m", 24,
+			func(i int) (uint64, int64) { return uint64(i) << 20 % (8 << 30), 0 }, 0.01},
+		{"testdata/dramsim3-ddr4-3200.yaml", "testdata/dramsim3/ddr4-reference.json", "seq-read-paced", 24,
+			func(i int) (uint64, int64) { return uint64(i) * 64, 12 * int64(i) }, 0.05},
 	} {
 		b, err := os.ReadFile(c.ref)
 		if err != nil {
@@ -529,28 +540,30 @@ func TestDRAMsim3QueueLatency(t *testing.T) {
 		if err := json.Unmarshal(b, &ref); err != nil {
 			t.Fatal(err)
 		}
-		want := ref.Traces["stride-1m"]
+		want := ref.Traces[c.trace]
 		cfg := loadConfig(t, c.cfg)
 		cfg.Controller.ReadQueue = c.depth
 		d, err := New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
+		tck := d.ClockPS()
 		rs := make([]Request, 200_000)
 		for i := range rs {
-			rs[i] = Request{Addr: uint64(i) << 20 % (8 << 30), Size: 64}
+			addr, cycle := c.at(i)
+			rs[i] = Request{At: cycle * tck, Addr: addr, Size: 64}
 		}
 		if err := d.Replay(rs, nil); err != nil {
 			t.Fatal(err)
 		}
 		s := d.Stats()
-		tckNS := float64(d.ClockPS()) / 1000
+		tckNS := float64(tck) / 1000
 		avg, p99, end := s.AvgQueueLatencyNS/tckNS, s.P99QueueLatencyNS/tckNS, s.LastDoneNS/tckNS
-		t.Logf("%s, read queue %d: stride-1m read latency from queue entry %.1f cycles (DRAMsim3 %.1f), p99 %.0f (%.0f), end %.0f (%.0f)",
-			c.cfg, c.depth, avg, want.AvgReadLat, p99, want.P99, end, want.CEnd)
-		if math.Abs(avg/want.AvgReadLat-1) > 0.01 || math.Abs(p99/want.P99-1) > 0.05 || math.Abs(end/want.CEnd-1) > 0.01 {
-			t.Errorf("%s: stride-1m latency %.1f (p99 %.0f), end %.0f cycles; want DRAMsim3's %.1f within 1 %% (%.0f within 5 %%), %.0f within 1 %%",
-				c.cfg, avg, p99, end, want.AvgReadLat, want.P99, want.CEnd)
+		t.Logf("%s, %s, read queue %d: read latency from queue entry %.1f cycles (DRAMsim3 %.1f), p99 %.0f (%.0f), end %.0f (%.0f)",
+			c.cfg, c.trace, c.depth, avg, want.AvgReadLat, p99, want.P99, end, want.CEnd)
+		if math.Abs(avg/want.AvgReadLat-1) > c.avgTol || math.Abs(p99/want.P99-1) > 0.05 || math.Abs(end/want.CEnd-1) > 0.01 {
+			t.Errorf("%s, %s: latency %.1f (p99 %.0f), end %.0f cycles; want DRAMsim3's %.1f within %.0f %% (%.0f within 5 %%), %.0f within 1 %%",
+				c.cfg, c.trace, avg, p99, end, want.AvgReadLat, 100*c.avgTol, want.P99, want.CEnd)
 		}
 	}
 }
