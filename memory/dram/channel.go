@@ -922,11 +922,10 @@ func (c *channel) issueCAS(b *bank, i int32, t int64) {
 	c.st.lastDone = max(c.st.lastDone, end)
 	if s := d.slotOf(Ticket(q.seq)); s.seq == q.seq {
 		s.done = end
-		c.decided++
 	} else if o := q.seq - c.outBase; o < uint64(len(c.out)) {
 		c.out[o] = end // a Replay's request
-		c.decided++
 	}
+	c.decided++
 	c.unlink(i)
 	c.updateMode(t)
 	if p.closed {

@@ -10,7 +10,7 @@ import (
 // Replay serves the requests rs in order and then drains the model: the
 // same as Submit for each request followed by Drain, with the same
 // statistics and completion times, but channels are simulated
-// concurrently (a goroutine per channel while GOMAXPROCS allows). A
+// concurrently (a goroutine per channel when GOMAXPROCS > 1). A
 // channel's schedule depends only on its own requests, so the results
 // do not depend on the interleaving. If done is not nil it must have
 // len(rs) entries and receives each request's completion time (as Wait

@@ -116,6 +116,9 @@ func TestReplayMatchesSubmit(t *testing.T) {
 		if gs, ws := d.Stats(), ref.Stats(); !reflect.DeepEqual(gs, ws) {
 			t.Errorf("%s SubmitAll in pieces: stats differ:\n%+v\n%+v", c.name, gs, ws)
 		}
+		if d.Decided() != ref.Decided() {
+			t.Errorf("%s SubmitAll in pieces: decided %d, Submit %d", c.name, d.Decided(), ref.Decided())
+		}
 	}
 }
 

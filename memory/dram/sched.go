@@ -652,11 +652,10 @@ func (c *channel) fastCAS(bi int, t int64) {
 	c.st.lastDone = max(c.st.lastDone, end)
 	if s := d.slotOf(Ticket(q.seq)); s.seq == q.seq {
 		s.done = end
-		c.decided++
 	} else if o := q.seq - c.outBase; o < uint64(len(c.out)) {
 		c.out[o] = end // a Replay's request
-		c.decided++
 	}
+	c.decided++
 
 	// Dequeue (unlink without inval).
 	dir := dirOf(write)
