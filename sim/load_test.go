@@ -231,7 +231,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted SoC does not build: %v", err)
 		}
 		if s.Timed() {
-			if _, _, err := newTiming(s, &trace.Header{ModelSize: 1 << 20}); err != nil {
+			if _, _, err := newTiming(s, &trace.Header{ModelSize: 1 << 20}, nil); err != nil {
 				t.Fatalf("accepted SoC does not build its timing model: %v", err)
 			}
 		}

@@ -48,6 +48,13 @@ type Options struct {
 	// NoTiming skips the timing model on SoCs with a dram section: they
 	// then end in their ideal memory, as SoCs without one do.
 	NoTiming bool
+	// DRAMTrace, if set, receives every request the timing model submits
+	// to the DRAM, in DRAMsim3's trace format (hexadecimal physical
+	// address, READ or WRITE, arrival in DRAM clock cycles, rounded
+	// down), warm-up tokens included: the DRAM traffic of the run, for
+	// `edgeprof dram` or DRAMsim3. Run then takes exactly one SoC, with a
+	// dram section.
+	DRAMTrace io.Writer
 }
 
 // Reporter is implemented by memories that report their own counters.
@@ -200,6 +207,9 @@ func Run(ctx context.Context, tr Trace, socs []*SoC, opts Options) ([]*Result, e
 			warmup = 1
 		}
 	}
+	if opts.DRAMTrace != nil && (len(socs) != 1 || !socs[0].Timed() || opts.NoTiming || opts.Memory != nil) {
+		return nil, errors.New("a DRAM trace needs one SoC with a dram section and the timing model")
+	}
 	var main, shadow []*worker
 	hdr := tr.Source.Header()
 	for _, soc := range socs {
@@ -213,7 +223,7 @@ func Run(ctx context.Context, tr Trace, socs []*SoC, opts Options) ([]*Result, e
 			}
 			mem = m
 		case soc.Timed() && !opts.NoTiming:
-			t, rec, err := newTiming(soc, hdr)
+			t, rec, err := newTiming(soc, hdr, opts.DRAMTrace)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", soc.Name, err)
 			}

@@ -1,9 +1,12 @@
 package sim
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"strconv"
 
 	"github.com/edgeprof/edgeprof/cache"
 	"github.com/edgeprof/edgeprof/memory/dram"
@@ -421,9 +424,15 @@ type timing struct {
 	dmaBytes       uint64
 	warnings       []string
 	err            error
+
+	// dtrace receives the DRAM requests (Options.DRAMTrace), arrivals in
+	// DRAM clocks of tckPS.
+	dtrace *bufio.Writer
+	tckPS  int64
+	dline  []byte
 }
 
-func newTiming(soc *SoC, hdr *trace.Header) (*timing, *lineRecorder, error) {
+func newTiming(soc *SoC, hdr *trace.Header, dramTrace io.Writer) (*timing, *lineRecorder, error) {
 	d, err := dram.New(soc.DRAM.Config)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dram: %w", err)
@@ -432,6 +441,9 @@ func newTiming(soc *SoC, hdr *trace.Header) (*timing, *lineRecorder, error) {
 		soc: soc, d: d, fm: newFlopModel(hdr), line: int64(soc.Caches[0].Line),
 		mshrs: soc.Cores.MSHRs, l1StoresFill: l1StoresFill(soc.Caches[0]),
 		tokenIdx: map[uint32]int{}, ops: map[opKey]*opTotals{}, opCount: map[opKey]int{},
+	}
+	if dramTrace != nil {
+		t.dtrace, t.tckPS = bufio.NewWriterSize(dramTrace, 1<<16), d.ClockPS()
 	}
 	cyc := int64(soc.CyclePS())
 	var lookup int64
@@ -905,10 +917,30 @@ func (t *timing) submit(at int64, addr uint64, write bool) (dram.Ticket, bool) {
 	} else {
 		t.chunkRd += uint64(t.line)
 	}
+	if t.dtrace != nil {
+		t.traceDRAM(at, addr, write)
+	}
 	if t.submits%sweepEvery == 0 {
 		t.sweep()
 	}
 	return tk, true
+}
+
+// traceDRAM writes one request to the DRAM trace in DRAMsim3's format.
+func (t *timing) traceDRAM(at int64, addr uint64, write bool) {
+	b := append(t.dline[:0], "0x"...)
+	b = strconv.AppendUint(b, addr, 16)
+	if write {
+		b = append(b, " WRITE "...)
+	} else {
+		b = append(b, " READ "...)
+	}
+	b = strconv.AppendInt(b, max(at, 0)/t.tckPS, 10)
+	b = append(b, '\n')
+	t.dline = b
+	if _, err := t.dtrace.Write(b); err != nil && t.err == nil {
+		t.err = fmt.Errorf("DRAM trace: %w", err)
+	}
 }
 
 // sweep reads the completions of tickets in flight before the DRAM

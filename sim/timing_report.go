@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/edgeprof/edgeprof/memory/dram"
@@ -145,6 +146,11 @@ func (t *timing) finish() {
 	}
 	end = max(end, t.d.Drain())
 	t.d.Advance(end)
+	if t.dtrace != nil {
+		if err := t.dtrace.Flush(); err != nil && t.err == nil {
+			t.err = fmt.Errorf("DRAM trace: %w", err)
+		}
+	}
 	t.horizon = max(t.horizon, end)
 }
 

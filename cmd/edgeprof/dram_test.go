@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/edgeprof/edgeprof/memory/dram"
+	"github.com/edgeprof/edgeprof/sim"
+	"github.com/edgeprof/edgeprof/trace"
 )
 
 // edgeprof dram must report exactly what the library gives for the same
@@ -182,5 +185,73 @@ func TestDRAMCommandSeveralDRAMs(t *testing.T) {
 	}
 	if !reflect.DeepEqual(order, want) {
 		t.Errorf("rows %q, want %q", order, want)
+	}
+}
+
+// sim --dram-trace writes every DRAM request of the run; edgeprof dram
+// replays it open-loop on the same DRAM with the same outcome: the same
+// reads and writes, and the same row-buffer outcomes but for the
+// arrivals' rounding to whole DRAM clocks.
+func TestSimDRAMTraceReplays(t *testing.T) {
+	dir := t.TempDir()
+	etr := filepath.Join(dir, "t.etr")
+	w, err := trace.Create(etr, trace.Header{EdgeprofVersion: "test", ModelName: "m", ModelSHA256: strings.Repeat("ab", 32)}, trace.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 3 tokens each reading 4 MiB of weights (more than rpi5's caches)
+	// and writing 64 KiB.
+	for tok := uint32(0); tok < 3; tok++ {
+		for i := uint64(0); i < 1<<16; i++ {
+			w.Emit(trace.Event{Token: tok, Addr: i * 64, Size: 64, Op: trace.OpFFNUp, Tensor: trace.NoTensor})
+			if i%64 == 0 {
+				w.Emit(trace.Event{Token: tok, Addr: trace.RegionActivation + i, Size: 64, Op: trace.OpFFNUp, Tensor: trace.NoTensor, Kind: trace.Write})
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	dt := filepath.Join(dir, "t.dram")
+	out, err := runEdgeprof(t, "sim", "--soc", "rpi5", "--dram-trace", dt, "--json", etr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res sim.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(dt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := uint64(strings.Count(string(b), "\n"))
+	if want := res.DRAM.Reads + res.DRAM.Writes; lines != want || lines < 1<<16 {
+		t.Fatalf("DRAM trace has %d requests, the run's DRAM %d reads + writes", lines, want)
+	}
+	out, _, err = runCmd(t, newDRAMCmd(), "--soc", "rpi5", "--json", dt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep dramJSON
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	g, s := rep.DRAM, res.DRAM.Stats
+	if g.Reads != s.Reads || g.Writes != s.Writes || math.Abs(float64(g.RowHits)/float64(s.RowHits)-1) > 0.005 {
+		t.Errorf("replayed: %d reads, %d writes, %d row hits; the run: %d, %d, %d", g.Reads, g.Writes, g.RowHits, s.Reads, s.Writes, s.RowHits)
+	}
+	t.Logf("%d DRAM requests; row hits %d replayed, %d in the run; read latency %.1f vs %.1f ns", lines, g.RowHits, s.RowHits, g.AvgLatencyNS, s.AvgLatencyNS)
+
+	// One run only; a refused run leaves no file.
+	bad := filepath.Join(dir, "bad.dram")
+	if _, err := runEdgeprof(t, "sim", "--soc", "rpi5", "--soc", "rpi4", "--dram-trace", bad, etr); err == nil || !strings.Contains(err.Error(), "--dram-trace records one run") {
+		t.Errorf("two SoCs: error %v", err)
+	}
+	if _, err := runEdgeprof(t, "sim", "--soc", "rpi5", "--no-timing", "--dram-trace", bad, etr); err == nil || !strings.Contains(err.Error(), "needs the timing model") {
+		t.Errorf("--no-timing: error %v", err)
+	}
+	if _, err := os.Stat(bad); !os.IsNotExist(err) {
+		t.Errorf("%s exists after refused runs", bad)
 	}
 }

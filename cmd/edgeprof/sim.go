@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/edgeprof/edgeprof/cache"
+	"github.com/edgeprof/edgeprof/internal/atomicfile"
 	"github.com/edgeprof/edgeprof/sim"
 	"github.com/edgeprof/edgeprof/trace"
 )
@@ -44,6 +45,7 @@ func newSimCmd() *cobra.Command {
 		noCoverage bool
 		noTiming   bool
 		straddle   string
+		dramTrace  string
 		out        simFlags
 		din        traceDinFlags
 	)
@@ -133,9 +135,28 @@ the output of a single run.`,
 				WarmupTokens: warmup.v, NoCoverage: noCoverage, NoTiming: noTiming, Straddle: mode,
 				Version: version, Overrides: sets, Din: din.options(),
 			}
+			var dt *atomicfile.File
+			if dramTrace != "" {
+				switch {
+				case sharded || len(jobs) != 1:
+					return fmt.Errorf("sim: --dram-trace records one run: one --soc, one trace, no --sweep or --shard (got %d runs)", len(jobs))
+				case noTiming || !loaded[0].Timed():
+					return fmt.Errorf("sim: --dram-trace needs the timing model: %s has no dram section or --no-timing is set", loaded[0].Name)
+				}
+				if dt, err = atomicfile.Create(dramTrace); err != nil {
+					return fmt.Errorf("sim: --dram-trace: %w", err)
+				}
+				defer dt.Abort()
+				opts.DRAMTrace = dt
+			}
 			res, err := sim.RunJobs(ctx, mine, mySoCs, opts)
 			if err != nil {
 				return err
+			}
+			if dt != nil {
+				if err := dt.Commit(); err != nil {
+					return fmt.Errorf("sim: --dram-trace: %w", err)
+				}
 			}
 			for _, r := range res {
 				for _, w := range r.Warnings {
@@ -162,6 +183,7 @@ the output of a single run.`,
 	f.Var(&warmup, "warmup-tokens", "tokens simulated but not counted in the cache counters (default: 1 for .etr, 0 for din)")
 	f.BoolVar(&noCoverage, "no-coverage", false, "skip the baseline run without prefetchers that prefetch coverage needs")
 	f.BoolVar(&noTiming, "no-timing", false, "skip the timing model (caches only, ideal memory): much faster")
+	f.StringVar(&dramTrace, "dram-trace", "", "write every DRAM request of the run (one --soc, one trace) in DRAMsim3's trace format, for 'edgeprof dram' or DRAMsim3")
 	f.StringVar(&straddle, "straddle", "lines", "events spanning several lines: lines (one reference per line) or cachegrind (one per access, as Valgrind Cachegrind counts)")
 	out.register(cmd)
 	din.register(cmd)
