@@ -52,8 +52,9 @@ type Options struct {
 	// to the DRAM, in DRAMsim3's trace format (hexadecimal physical
 	// address, READ or WRITE, arrival in DRAM clock cycles, rounded
 	// down), warm-up tokens included: the DRAM traffic of the run, for
-	// `edgeprof dram` or DRAMsim3. Run then takes exactly one SoC, with a
-	// dram section.
+	// `edgeprof dram` or DRAMsim3. Every request is one last-level cache
+	// line (the format has no size). Run then takes exactly one SoC, with
+	// a dram section.
 	DRAMTrace io.Writer
 }
 
