@@ -217,15 +217,7 @@ func (d *DRAM) Submit(r Request) (Ticket, error) {
 // admit accounts for the arrival of request r and returns its location
 // and sequence number.
 func (d *DRAM) admit(r Request) (location, uint64) {
-	if !d.started {
-		d.started = true
-		d.firstAt = r.At
-	}
-	if r.At < d.lastAt {
-		d.lateArrivals++
-	} else {
-		d.lastAt = r.At
-	}
+	d.arrive(r.At)
 	loc := d.m.decode(r.Addr)
 	seq := d.nextSeq
 	d.nextSeq++
@@ -237,6 +229,20 @@ func (d *DRAM) admit(r Request) (location, uint64) {
 		}
 	}
 	return loc, seq
+}
+
+// arrive records an arrival at time at: the first one, and those
+// earlier than an arrival before them.
+func (d *DRAM) arrive(at int64) {
+	if !d.started {
+		d.started = true
+		d.firstAt = at
+	}
+	if at < d.lastAt {
+		d.lateArrivals++
+	} else {
+		d.lastAt = at
+	}
 }
 
 // Decided counts the requests whose completion time has become known

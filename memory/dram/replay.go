@@ -67,16 +67,8 @@ func (d *DRAM) replay(rs []Request, done []int64, drain, parallel bool) error {
 		return nil
 	}
 	// The arrival bookkeeping Submit does per request, in one pass.
-	for _, q := range rs {
-		if !d.started {
-			d.started = true
-			d.firstAt = q.At
-		}
-		if q.At < d.lastAt {
-			d.lateArrivals++
-		} else {
-			d.lastAt = q.At
-		}
+	for i := range rs {
+		d.arrive(rs[i].At)
 	}
 	d.nextSeq += uint64(len(rs))
 	// Every channel reads the whole trace and takes its own requests:
