@@ -27,9 +27,6 @@ type dramJSON struct {
 	DRAM     dram.Stats  `json:"dram"`
 }
 
-// maxDRAMConfigBytes bounds --dram files, as SoC files are bounded.
-const maxDRAMConfigBytes = 1 << 20
-
 // dramReplayChunk is how many requests are read before they are
 // simulated: memory stays bounded however long the trace.
 const dramReplayChunk = 1 << 16
@@ -116,7 +113,7 @@ func dramConfigsFromFlags(dramArgs, socArgs, sets []string) ([]namedDRAM, error)
 	}
 	var out []namedDRAM
 	for _, a := range dramArgs {
-		c, err := dramConfigOf(a)
+		c, err := dram.LoadConfig(a)
 		if err != nil {
 			return nil, err
 		}
@@ -138,35 +135,6 @@ func dramConfigsFromFlags(dramArgs, socArgs, sets []string) ([]namedDRAM, error)
 		}
 	}
 	return out, nil
-}
-
-// dramConfigOf reads a --dram value: a YAML file, or else a grade.
-func dramConfigOf(arg string) (dram.Config, error) {
-	if st, err := os.Stat(arg); err == nil && st.Mode().IsRegular() || strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
-		b, err := readBounded(arg, maxDRAMConfigBytes)
-		if err != nil {
-			return dram.Config{}, err
-		}
-		return dram.ParseConfig(b, arg)
-	}
-	return dram.Config{Grade: arg}, nil
-}
-
-// readBounded reads a file of at most limit bytes.
-func readBounded(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: larger than the %d-byte limit", path, limit)
-	}
-	return b, nil
 }
 
 // replayDRAMTrace replays one trace file on a fresh model.

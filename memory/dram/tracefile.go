@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -180,6 +182,34 @@ func parseDecimal(b []byte, limit int64) (int64, bool) {
 // ClockPS is the DRAM's clock period (tCK) in picoseconds, the unit of
 // DRAMsim3's trace cycles.
 func (d *DRAM) ClockPS() int64 { return d.tm.tck }
+
+// maxConfigBytes bounds DRAM configuration files: they are a few KiB, and
+// YAML decoding of untrusted input must stay bounded (as SoC files are).
+const maxConfigBytes = 1 << 20
+
+// LoadConfig reads a DRAM configuration from a YAML file (see
+// ParseConfig), or, when gradeOrPath is neither a file nor named .yaml
+// or .yml, takes it as a grade such as "lpddr4x-4267" (checked by New).
+func LoadConfig(gradeOrPath string) (Config, error) {
+	st, err := os.Stat(gradeOrPath)
+	isFile := err == nil && st.Mode().IsRegular()
+	if !isFile && !strings.HasSuffix(gradeOrPath, ".yaml") && !strings.HasSuffix(gradeOrPath, ".yml") {
+		return Config{Grade: gradeOrPath}, nil
+	}
+	f, err := os.Open(gradeOrPath)
+	if err != nil {
+		return Config{}, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", gradeOrPath, err)
+	}
+	if len(b) > maxConfigBytes {
+		return Config{}, fmt.Errorf("%s: larger than the %d-byte limit for DRAM configuration files", gradeOrPath, maxConfigBytes)
+	}
+	return ParseConfig(b, gradeOrPath)
+}
 
 // ParseConfig reads a DRAM configuration from YAML, in the format of an
 // SoC file's dram: section (unknown keys are errors), and checks it. name
