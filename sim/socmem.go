@@ -33,6 +33,9 @@ type PageCache struct {
 	Readahead   string `yaml:"readahead" json:"readahead"`
 	ReadaheadKB int    `yaml:"readahead_kb" json:"readahead_kb"`
 	PageBytes   Size   `yaml:"page_bytes" json:"page_bytes"`
+	// Access is mmap (loads through a mapping, which the kernel sees
+	// only through page-table accessed bits) or read (read() calls).
+	Access string `yaml:"access" json:"access"`
 	// Preload reads the whole model file into the page cache when the
 	// run starts, without waiting for it, as llama.cpp's
 	// posix_madvise(WILLNEED) on its mapping does; first touches then
@@ -172,6 +175,9 @@ func (s *SoC) resolveTiming(given func(path string) bool) error {
 		if p.Readahead == "" {
 			p.Readahead = "mmap"
 		}
+		if p.Access == "" {
+			p.Access = "mmap"
+		}
 		if p.ReadaheadKB == 0 && !given("page_cache.readahead_kb") {
 			p.ReadaheadKB = 128
 		}
@@ -194,7 +200,7 @@ func (s *SoC) pageCacheConfig(fileBytes int64) pagecache.Config {
 	p := s.PageCache
 	return pagecache.Config{
 		WeightsBudget: int64(s.WeightsBudget), PageBytes: int(p.PageBytes), Policy: p.Policy,
-		Readahead: p.Readahead, ReadaheadKB: p.ReadaheadKB, FileBytes: fileBytes,
+		Readahead: p.Readahead, ReadaheadKB: p.ReadaheadKB, Access: p.Access, FileBytes: fileBytes,
 	}
 }
 

@@ -34,6 +34,7 @@ type PageCacheReport struct {
 	BudgetBytes int64  `json:"budget_bytes"`
 	Policy      string `json:"policy"`
 	Readahead   string `json:"readahead"`
+	Access      string `json:"access"`
 	// Preload says whether the whole file was read in at the start.
 	Preload bool `json:"preload"`
 	pagecache.Stats
@@ -230,7 +231,7 @@ func (t *timing) report(r *Result) {
 		e.PerLevelPJ["flash"] = fs.EnergyPJ
 		ps := t.pc.Stats()
 		ps.StallNS -= t.preloadStallNS
-		r.PageCache = &PageCacheReport{BudgetBytes: int64(soc.WeightsBudget), Policy: soc.PageCache.Policy, Readahead: soc.PageCache.Readahead, Preload: soc.PageCache.Preload && t.fileBytes <= int64(soc.WeightsBudget), Stats: ps}
+		r.PageCache = &PageCacheReport{BudgetBytes: int64(soc.WeightsBudget), Policy: soc.PageCache.Policy, Readahead: soc.PageCache.Readahead, Access: soc.PageCache.Access, Preload: soc.PageCache.Preload && t.fileBytes <= int64(soc.WeightsBudget), Stats: ps}
 	}
 	e.TotalPJ = e.ComputePJ
 	for _, k := range sortedKeys(e.PerLevelPJ) {

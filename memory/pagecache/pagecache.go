@@ -34,6 +34,11 @@ type Config struct {
 	// ReadaheadKB is the largest window (Linux read_ahead_kb, default
 	// 128).
 	ReadaheadKB int `yaml:"readahead_kb,omitempty" json:"readahead_kb"`
+	// Access is how the program reads the file: "mmap" (default: loads
+	// through a shared mapping, as llama.cpp reads its model; the kernel
+	// sees them only through the page tables' accessed bits) or "read"
+	// (read()/pread() calls, each marking the page accessed).
+	Access string `yaml:"access,omitempty" json:"access"`
 	// FileBytes, when > 0, stops readahead at the end of the file.
 	FileBytes int64 `yaml:"file_bytes,omitempty" json:"file_bytes"`
 }
@@ -66,6 +71,9 @@ func (c Config) withDefaults() Config {
 	if c.ReadaheadKB == 0 {
 		c.ReadaheadKB = 128
 	}
+	if c.Access == "" {
+		c.Access = "mmap"
+	}
 	return c
 }
 
@@ -89,6 +97,11 @@ func (c Config) Validate() error {
 	default:
 		return invalid("readahead = %q, want ondemand, mmap or none", c.Readahead)
 	}
+	switch c.Access {
+	case "mmap", "read":
+	default:
+		return invalid("access = %q, want mmap or read", c.Access)
+	}
 	if _, err := NewPolicy(c.Policy); err != nil {
 		return err
 	}
@@ -101,6 +114,9 @@ type PageCache struct {
 	cfg  Config
 	pol  Policy
 	back Backing
+	// mapper is pol when the file is mapped and pol tells mapped
+	// references apart.
+	mapper Mapper
 
 	frameOf []int32  // per file page: frame, or -1
 	page    []uint64 // per frame
@@ -157,6 +173,10 @@ func New(cfg Config, back Backing) (*PageCache, error) {
 		ready:  make([]int64, n),
 		marker: make([]bool, n),
 	}
+	if m, ok := pol.(Mapper); ok && cfg.Access == "mmap" {
+		m.Map()
+		c.mapper = m
+	}
 	c.raMax = uint64(max(1, cfg.ReadaheadKB*1024/cfg.PageBytes))
 	// A window never takes more than a quarter of the cache.
 	c.raMax = min(c.raMax, uint64(max(1, n/4)))
@@ -200,7 +220,10 @@ func (c *PageCache) Access(at int64, off uint64, size int) (int64, error) {
 		c.st.Accesses++
 		if f := c.frame(p); f >= 0 {
 			c.st.Hits++
-			if !c.hasLast || c.last != p {
+			switch {
+			case c.mapper != nil:
+				c.mapper.Touched(f)
+			case !c.hasLast || c.last != p:
 				c.pol.Accessed(f)
 			}
 			if c.marker[f] {

@@ -26,6 +26,17 @@ type Policy interface {
 	Victim() int32
 }
 
+// Mapper is implemented by a policy that tells references through a
+// memory mapping apart from read() calls. With Config.Access "mmap" the
+// page cache calls Map once after Init and then Touched, not Accessed,
+// on every reference to a resident page (repeats included: setting the
+// page table's accessed bit again changes nothing). Policies without it
+// get Accessed either way.
+type Mapper interface {
+	Map()
+	Touched(f int32)
+}
+
 var (
 	regMu    sync.RWMutex
 	policies = map[string]func() Policy{}
