@@ -142,6 +142,11 @@ type channel struct {
 	// seq's at out[seq-outBase] (requests submitted one by one use slots).
 	out     []int64
 	outBase uint64
+
+	// served counts the writes of the current write batch;
+	// flushing lets a batch start below idle_write_min (see flushWrites).
+	served   int
+	flushing bool
 }
 
 type memo struct {
@@ -224,6 +229,30 @@ func (c *channel) run(t int64) {
 	c.now = max(c.now, t)
 }
 
+// flushWrites starts draining the writes that wait below idle_write_min
+// while nothing else is queued, for callers that need every request
+// served (Drain, Wait), as a controller drains its buffer when the
+// system does. It must come before such a caller's step: a step with
+// only those writes queued would otherwise issue refreshes forever.
+func (c *channel) flushWrites() {
+	if c.writeMode || c.nWrites == 0 || c.nReads > 0 {
+		return
+	}
+	c.flushing = true
+	c.updateMode(max(c.now, c.cmdFree))
+	c.flushing = false
+}
+
+// drain serves everything queued.
+func (c *channel) drain() {
+	for {
+		c.flushWrites()
+		if !c.step(math.MaxInt64) {
+			return
+		}
+	}
+}
+
 // submit queues request r (decoded to bank and row, sequence number
 // seq) on the channel.
 func (c *channel) submit(r Request, bank int, row int32, block, seq uint64) {
@@ -277,26 +306,29 @@ func (c *channel) submit(r Request, bank int, row int32, block, seq uint64) {
 	}
 	b.n[dir]++
 	// updateMode after one more request. Every earlier count change
-	// was followed by updateMode, so write mode implies nReads == 0 in
-	// an idle drain and nWrites > lo or nReads == 0 otherwise; read mode
-	// implies nReads > 0 or nWrites == 0 (nWrites may have reached hi
-	// during an idle drain that a read ended).
+	// was followed by updateMode, so write mode with a read waiting
+	// implies a drain that has not served min_writes_per_switch writes
+	// yet, or a watermark drain above lo; read mode implies nReads > 0
+	// or nWrites < idle_write_min (nWrites may have reached hi during an
+	// idle drain that a read ended).
 	if r.Write {
 		c.wfilt[h]++
 		c.nWrites++
-		if !c.writeMode && (c.nWrites >= p.hi || c.nReads == 0) {
+		if !c.writeMode && (c.nWrites >= p.hi || c.nReads == 0 && c.nWrites >= p.idleMin) {
 			c.writeMode, c.idleDrain = true, c.nWrites < p.hi
+			c.served = 0
 			c.modeAt = max(c.modeAt, at)
 		}
 	} else {
 		c.nReads++
 		if c.writeMode {
-			if c.idleDrain || c.nWrites <= p.lo {
+			if c.served >= p.minSwitch && (c.idleDrain || c.nWrites <= p.lo) {
 				c.writeMode, c.idleDrain = false, false
 				c.modeAt = max(c.modeAt, at)
 			}
 		} else if c.nWrites >= p.hi {
 			c.writeMode = true
+			c.served = 0
 			c.modeAt = max(c.modeAt, at)
 		}
 	}
@@ -395,6 +427,7 @@ func (c *channel) dequeue(i int32) {
 	if q.write {
 		c.wfilt[c.wfiltIndex(q.block)]--
 		c.nWrites--
+		c.served++
 	} else {
 		c.nReads--
 	}
@@ -593,18 +626,21 @@ func (c *channel) updateMode(tm int64) {
 	p := c.p
 	was := c.writeMode
 	// Writes drain in batches between the watermarks, or while no read
-	// waits.
+	// waits and at least idle_write_min writes do (any, when flushing);
+	// a waiting read ends a drain only after min_writes_per_switch
+	// writes.
 	if c.writeMode {
-		if c.nWrites == 0 || (c.idleDrain && c.nReads > 0) || (!c.idleDrain && c.nWrites <= p.lo && c.nReads > 0) {
+		if c.nWrites == 0 || c.nReads > 0 && c.served >= p.minSwitch && (c.idleDrain || c.nWrites <= p.lo) {
 			c.writeMode, c.idleDrain = false, false
 		}
 	} else if c.nWrites >= p.hi {
 		c.writeMode, c.idleDrain = true, false
-	} else if c.nReads == 0 && c.nWrites > 0 {
+	} else if c.nReads == 0 && c.nWrites > 0 && (c.nWrites >= p.idleMin || c.flushing) {
 		c.writeMode, c.idleDrain = true, true
 	}
 	if c.writeMode != was {
 		c.modeAt = max(c.modeAt, tm)
+		c.served = 0
 	}
 }
 

@@ -144,6 +144,16 @@ type Controller struct {
 	// WriteHigh writes wait (or no read waits) and stops at WriteLow.
 	WriteHigh int `yaml:"write_high,omitempty" json:"write_high"`
 	WriteLow  int `yaml:"write_low,omitempty" json:"write_low"`
+	// IdleWriteMin is how many writes must wait before the controller
+	// drains them while no read waits (default 1: any; gem5's MemCtrl
+	// waits for more than its low threshold, half its buffer).
+	IdleWriteMin int `yaml:"idle_write_min,omitempty" json:"idle_write_min"`
+	// MinWritesPerSwitch is how many writes a drain serves before a
+	// waiting read ends it, unless the buffer empties first (gem5's
+	// min_writes_per_switch, 16 there; default 0: a read ends an idle
+	// drain at once, a watermark drain at WriteLow). Batches amortize
+	// the bus turnarounds; reads arriving meanwhile wait.
+	MinWritesPerSwitch int `yaml:"min_writes_per_switch,omitempty" json:"min_writes_per_switch"`
 	// Refresh is "all-bank", "per-bank" (LPDDR only) or "none".
 	Refresh string `yaml:"refresh,omitempty" json:"refresh"`
 	// TransactionBytes is the request granularity the address mapping
@@ -262,6 +272,7 @@ func fillController(c *Controller, d Controller) {
 	fillInt(&c.WriteQueue, d.WriteQueue)
 	fillInt(&c.WriteHigh, d.WriteHigh)
 	fillInt(&c.WriteLow, d.WriteLow)
+	fillInt(&c.IdleWriteMin, d.IdleWriteMin)
 	if c.Refresh == "" {
 		c.Refresh = d.Refresh
 	}
@@ -387,6 +398,12 @@ func (c Config) Validate() error {
 	}
 	if k.WriteHigh < 1 || k.WriteHigh > k.WriteQueue || k.WriteLow < 0 || k.WriteLow >= k.WriteHigh {
 		return invalid("controller.write_high %d / write_low %d, want 0 <= write_low < write_high <= write_queue (%d)", k.WriteHigh, k.WriteLow, k.WriteQueue)
+	}
+	if k.IdleWriteMin < 1 || k.IdleWriteMin > k.WriteQueue {
+		return invalid("controller.idle_write_min %d, want 1..write_queue (%d)", k.IdleWriteMin, k.WriteQueue)
+	}
+	if k.MinWritesPerSwitch < 0 || k.MinWritesPerSwitch > k.WriteQueue {
+		return invalid("controller.min_writes_per_switch %d, want 0..write_queue (%d)", k.MinWritesPerSwitch, k.WriteQueue)
 	}
 	switch k.Refresh {
 	case "all-bank", "none":

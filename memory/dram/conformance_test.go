@@ -81,6 +81,8 @@ func TestConfigErrors(t *testing.T) {
 		{Config{Grade: "ddr4-3200", Controller: Controller{Refresh: "per-bank"}}, "has no per-bank refresh"},
 		{Config{Grade: "lpddr4-2400", Timing: Timing{RC: 1000}}, "trc_ps"},
 		{Config{Grade: "lpddr4-2400", Controller: Controller{WriteHigh: 8, WriteLow: 8}}, "write_high"},
+		{Config{Grade: "lpddr4-2400", Controller: Controller{IdleWriteMin: 33}}, "idle_write_min 33"},
+		{Config{Grade: "lpddr4-2400", Controller: Controller{MinWritesPerSwitch: -1}}, "min_writes_per_switch -1"},
 		{Config{Grade: "lpddr4-2400", Power: Power{Rails: []Rail{{Name: "x", Volts: -1}}}}, "volts"},
 	} {
 		_, err := New(c.cfg)

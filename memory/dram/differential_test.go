@@ -18,6 +18,8 @@ func TestCachesMatchPlainSearch(t *testing.T) {
 		{"lpddr5 per-bank closed", Config{Grade: "lpddr5-6400", Controller: Controller{Refresh: "per-bank", PagePolicy: "closed"}}},
 		{"ddr4 2 ranks xor pd", Config{Grade: "ddr4-2400", Org: Organization{Ranks: 2},
 			Controller: Controller{BankXOR: true, PowerDownAfter: 50_000, ReadQueue: 8, WriteQueue: 8, WriteHigh: 6, WriteLow: 2}}},
+		{"lpddr4 gem5 writes", Config{Grade: "lpddr4-3200", Org: Organization{Channels: 2},
+			Controller: Controller{WriteQueue: 64, WriteHigh: 55, WriteLow: 54, IdleWriteMin: 33, MinWritesPerSwitch: 16}}},
 	} {
 		run := func(plain bool) []int64 {
 			uncached = plain
@@ -186,6 +188,12 @@ func TestFastSchedulerMatchesScan(t *testing.T) {
 		{"lpddr5-2rank-perbank", Config{Grade: "lpddr5-6400", Org: Organization{Ranks: 2}, Controller: Controller{Refresh: "per-bank"}}},
 		{"lpddr5x-closed-xor", Config{Grade: "lpddr5x-9600", Controller: Controller{PagePolicy: "closed", BankXOR: true, ReadQueue: 2, WriteQueue: 3, WriteHigh: 2, WriteLow: 1}}},
 		{"ddr4-norefresh-rorabgbaco", Config{Grade: "ddr4-2400", Org: Organization{Ranks: 2}, Controller: Controller{Refresh: "none", Mapping: "RoRaBgBaCoCh"}}},
+		// gem5's write switching (idle drains above half the buffer, 16
+		// writes per switch) and a small variant that ends drains often.
+		{"lpddr4-gem5-writes", Config{Grade: "lpddr4-3200", Org: Organization{Channels: 2},
+			Controller: Controller{WriteQueue: 64, WriteHigh: 55, WriteLow: 54, IdleWriteMin: 33, MinWritesPerSwitch: 16}}},
+		{"ddr4-writes-min3", Config{Grade: "ddr4-2400", Org: Organization{Ranks: 2},
+			Controller: Controller{ReadQueue: 8, WriteQueue: 8, WriteHigh: 6, WriteLow: 2, IdleWriteMin: 3, MinWritesPerSwitch: 3}}},
 	}, goldenConfigs...)
 	workloads := append([]struct {
 		name string

@@ -96,6 +96,10 @@ type params struct {
 	hi, lo      int
 	pdAfter     int64
 	e           energyParams
+	// The write-drain policy beyond the watermarks (appended: the
+	// fields above are read on every step).
+	idleMin   int // writes that start a drain while no read waits
+	minSwitch int // writes a drain serves before a waiting read ends it
 }
 
 type counters struct {
@@ -163,6 +167,7 @@ func New(cfg Config) (*DRAM, error) {
 	p.closed = c.Controller.PagePolicy == "closed"
 	p.rq, p.wq = c.Controller.ReadQueue, c.Controller.WriteQueue
 	p.hi, p.lo = c.Controller.WriteHigh, c.Controller.WriteLow
+	p.idleMin, p.minSwitch = c.Controller.IdleWriteMin, c.Controller.MinWritesPerSwitch
 	p.pdAfter = c.Controller.PowerDownAfter
 	p.e = newEnergyParams(c, p)
 	d.slots = make([]slot, 1<<slotBits)
@@ -277,6 +282,7 @@ func (d *DRAM) Wait(t Ticket) (int64, error) {
 	}
 	c := d.chans[s.ch]
 	for s.done < 0 {
+		c.flushWrites()
 		if !c.step(math.MaxInt64) {
 			return 0, fmt.Errorf("dram: internal error: request %d never scheduled", t)
 		}
@@ -308,8 +314,7 @@ func (d *DRAM) Advance(t int64) {
 // completed.
 func (d *DRAM) Drain() int64 {
 	for _, c := range d.chans {
-		for c.step(math.MaxInt64) {
-		}
+		c.drain()
 	}
 	return d.lastDone()
 }

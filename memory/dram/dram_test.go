@@ -221,3 +221,71 @@ func TestSubmitRejectsBadSize(t *testing.T) {
 		}
 	}
 }
+
+// The write-switch policy beyond the watermarks, by hand on one
+// LPDDR4-2400 channel:
+//   - idle_write_min 4: three writes wait while no read does (gem5 waits
+//     for more than its low threshold); the fourth starts the drain;
+//     Drain flushes whatever waits.
+//   - min_writes_per_switch 6: a read arriving in an idle drain of 8
+//     writes to one row waits for 6 of them, then the write-to-read
+//     turnaround; with 0 it goes first.
+func TestWriteSwitchPolicy(t *testing.T) {
+	const ms = int64(1_000_000_000)
+	d := lp4(t, func(c *Config) { c.Controller.IdleWriteMin = 4 })
+	for col := range uint64(3) {
+		if _, err := d.Submit(Request{At: 0, Addr: rowAddr(0, 1, col), Size: 64, Write: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Advance(ms)
+	if n := d.Pending(); n != 3 {
+		t.Fatalf("3 writes below idle_write_min 4: %d pending after 1 ms, want 3", n)
+	}
+	if _, err := d.Submit(Request{At: ms, Addr: rowAddr(0, 1, 3), Size: 64, Write: true}); err != nil {
+		t.Fatal(err)
+	}
+	d.Advance(2 * ms)
+	if n := d.Pending(); n != 0 {
+		t.Fatalf("4 writes: %d pending after 1 ms more, want 0", n)
+	}
+	d = lp4(t, func(c *Config) { c.Controller.IdleWriteMin = 4 })
+	for col := range uint64(3) {
+		d.Submit(Request{At: 0, Addr: rowAddr(0, 1, col), Size: 64, Write: true})
+	}
+	if d.Drain(); d.Pending() != 0 || d.Stats().Writes != 3 {
+		t.Fatalf("Drain left %d pending, %d writes done, want 0 and 3", d.Pending(), d.Stats().Writes)
+	}
+
+	readAfter := func(minSwitch int) (read int64, writes []int64) {
+		d := lp4(t, func(c *Config) { c.Controller.MinWritesPerSwitch = minSwitch })
+		var tk []Ticket
+		for col := range uint64(8) {
+			w, err := d.Submit(Request{At: 0, Addr: rowAddr(0, 1, col), Size: 64, Write: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tk = append(tk, w)
+		}
+		r, err := d.Submit(Request{At: 1000, Addr: rowAddr(1, 1, 0), Size: 64})
+		if err != nil {
+			t.Fatal(err)
+		}
+		read, _ = d.Wait(r)
+		for _, w := range tk {
+			done, _ := d.Wait(w)
+			writes = append(writes, done)
+		}
+		return read, writes
+	}
+	r0, w0 := readAfter(0)
+	r6, w6 := readAfter(6)
+	tm := lp4(t, nil).tm
+	if r0 >= w0[5] {
+		t.Errorf("min_writes_per_switch 0: read done at %d, after the 6th write (%d); want it first", r0, w0[5])
+	}
+	if r6 < w6[5]+tm.WTRL+tm.RL+tm.burst {
+		t.Errorf("min_writes_per_switch 6: read done at %d, want at least the 6th write's end %d + tWTR + RL + burst", r6, w6[5])
+	}
+	t.Logf("read done: %d ps with min_writes_per_switch 0 (6th write %d), %d ps with 6 (6th write %d)", r0, w0[5], r6, w6[5])
+}

@@ -136,6 +136,7 @@ func defaultController(refresh string) Controller {
 		WriteQueue:       32,
 		WriteHigh:        24,
 		WriteLow:         8,
+		IdleWriteMin:     1,
 		Refresh:          refresh,
 		TransactionBytes: 64,
 	}

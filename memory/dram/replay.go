@@ -2,7 +2,6 @@ package dram
 
 import (
 	"fmt"
-	"math"
 	"runtime"
 	"sync"
 )
@@ -85,7 +84,8 @@ func (d *DRAM) replay(rs []Request, done []int64, drain, parallel bool) error {
 			loc := m.decode(q.Addr)
 			c.submit(*q, loc.bank, loc.row, loc.block, base+uint64(i))
 		}
-		for drain && c.step(math.MaxInt64) {
+		if drain {
+			c.drain()
 		}
 	})
 	return nil

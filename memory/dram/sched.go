@@ -675,24 +675,26 @@ func (c *channel) fastCAS(bi int, t int64) {
 	if write {
 		c.wfilt[c.wfiltIndex(q.block)]--
 		c.nWrites--
+		c.served++
 	} else {
 		c.nReads--
 	}
 	q.next = c.free
 	c.free = i
-	// updateMode: writes drain in batches between the watermarks, or
-	// while no read waits.
+	// updateMode, inlined (see there).
 	if c.writeMode {
-		if c.nWrites == 0 || (c.idleDrain && c.nReads > 0) || (!c.idleDrain && c.nWrites <= p.lo && c.nReads > 0) {
+		if c.nWrites == 0 || c.nReads > 0 && c.served >= p.minSwitch && (c.idleDrain || c.nWrites <= p.lo) {
 			c.writeMode, c.idleDrain = false, false
 			c.modeAt = max(c.modeAt, t)
 		}
 	} else if c.nWrites >= p.hi {
 		c.writeMode, c.idleDrain = true, false
 		c.modeAt = max(c.modeAt, t)
-	} else if c.nReads == 0 && c.nWrites > 0 {
+		c.served = 0
+	} else if c.nReads == 0 && c.nWrites >= p.idleMin {
 		c.writeMode, c.idleDrain = true, true
 		c.modeAt = max(c.modeAt, t)
+		c.served = 0
 	}
 
 	if b.n[0]+b.n[1] == 0 {
