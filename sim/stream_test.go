@@ -82,10 +82,13 @@ func streamTriad(t *testing.T, preset string, sets ...string) (float64, *Result)
 // the 4th line, L2 from the 128th), so after the first 127 lines the
 // stores go to DRAM without a read for ownership and only the loads hold
 // fill buffers: 2 x 6 x 64 B per latency for copy, 3 x 6 x 64 B per two
-// latencies for triad. The same runs without write streaming (every
-// store miss fetches its line into a fill buffer) and with it in L1 only
-// (L2 fetches the line on the store's behalf) show what each part of the
-// mechanism is worth.
+// latencies for triad. The loaded latency includes the write batches
+// the controller serves between reads (gem5's write switching in the
+// preset), which is what puts the streamed stores on the reads' path.
+// The same runs without write streaming (every store miss fetches its
+// line into a fill buffer), with it in L1 only (L2 fetches the line on
+// the store's behalf) and with writes drained in read gaps show what
+// each part of the mechanism is worth.
 func TestStreamRPi4(t *testing.T) {
 	if testing.Short() {
 		t.Skip("simulates 1 M line accesses per case")
@@ -97,7 +100,13 @@ func TestStreamRPi4(t *testing.T) {
 	l1, _ := streamCopy(t, "rpi4", 1, noL2Streaming)
 	four, rfour := streamCopy(t, "rpi4", 4)
 	triad, rtr := streamTriad(t, "rpi4")
-	t.Logf("rpi4 STREAM, one core: copy %.2f GB/s as shipped (write-allocate without streaming %.2f, L1 streaming only %.2f), triad %.2f; copy on four cores %.2f", shipped, wa, l1, triad, four)
+	// The controller drains single writes in every read gap instead of
+	// batching them (the library's default policy).
+	const gapWrites = "dram.controller.idle_write_min=1"
+	const noBatch = "dram.controller.min_writes_per_switch=0"
+	gaps, rgaps := streamCopy(t, "rpi4", 1, gapWrites, noBatch)
+	gapsTriad, _ := streamTriad(t, "rpi4", gapWrites, noBatch)
+	t.Logf("rpi4 STREAM, one core: copy %.2f GB/s as shipped (write-allocate without streaming %.2f, L1 streaming only %.2f, writes in read gaps %.2f), triad %.2f (writes in read gaps %.2f); copy on four cores %.2f", shipped, wa, l1, gaps, triad, gapsTriad, four)
 	const measuredCopy, measuredTriad, peak = 5.53, 4.84, 12.8
 	t.Logf("against the measurement: copy %+.0f %%, triad %+.0f %%", 100*(shipped/measuredCopy-1), 100*(triad/measuredTriad-1))
 
@@ -145,18 +154,25 @@ func TestStreamRPi4(t *testing.T) {
 	if four <= shipped || four > peak {
 		t.Errorf("four cores %.2f GB/s, want more than one (%.2f) and at most the peak %.1f", four, shipped, peak)
 	}
-	// Against the measurement: triad lands within 15 %; copy lands 34 %
-	// above, because nothing in the model bounds a core's streaming
-	// writes in flight (section 4.8): the band pins today's figure.
-	if triad < 0.85*measuredTriad || triad > 1.15*measuredTriad {
-		t.Errorf("triad %.2f GB/s, want within 15%% of the measured %.2f", triad, measuredTriad)
+	// Against the measurement: both within 10 % with the controller
+	// batching writes as gem5's does (section 4.8). Draining single
+	// writes in read gaps instead makes streaming writes nearly free:
+	// copy then counts 2 x 6 x 64 B per latency, a third above the Pi.
+	if triad < 0.9*measuredTriad || triad > 1.1*measuredTriad {
+		t.Errorf("triad %.2f GB/s, want within 10%% of the measured %.2f", triad, measuredTriad)
 	}
-	if shipped < measuredCopy || shipped > 1.4*measuredCopy {
-		t.Errorf("copy %.2f GB/s, want between the measured %.2f and 1.4 x it (section 4.8)", shipped, measuredCopy)
+	if shipped < 0.9*measuredCopy || shipped > 1.1*measuredCopy {
+		t.Errorf("copy %.2f GB/s, want within 10%% of the measured %.2f (section 4.8)", shipped, measuredCopy)
+	}
+	if gaps < 1.2*shipped || gapsTriad <= triad {
+		t.Errorf("writes drained in read gaps: copy %.2f, triad %.2f GB/s; want copy at least 1.2 x the batched %.2f and triad above %.2f", gaps, gapsTriad, shipped, triad)
+	}
+	if rgaps.DRAM.AvgLatencyNS >= rs.DRAM.AvgLatencyNS {
+		t.Errorf("DRAM read latency %.1f ns with writes in read gaps, %.1f batched; want lower (reads wait behind write batches)", rgaps.DRAM.AvgLatencyNS, rs.DRAM.AvgLatencyNS)
 	}
 	// The scheduler submits in time order: the DRAM never sees a request
 	// arrive before one it already has.
-	for _, r := range []*Result{rs, rwa, rfour, rtr} {
+	for _, r := range []*Result{rs, rwa, rfour, rtr, rgaps} {
 		if r.DRAM.LateArrivals != 0 {
 			t.Errorf("%d late arrivals at the DRAM, want 0", r.DRAM.LateArrivals)
 		}
