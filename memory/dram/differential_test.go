@@ -111,6 +111,11 @@ func FuzzScheduler(f *testing.F) {
 				Refresh: []string{"all-bank", "none", "per-bank"}[int(data[3]>>1)%3],
 			},
 		}
+		// The write-switch policy: idle drains from 1..write_queue
+		// writes, 0..write_queue writes per switch.
+		wq := cfg.Controller.WriteQueue
+		cfg.Controller.IdleWriteMin = 1 + int(data[1]>>3)%wq
+		cfg.Controller.MinWritesPerSwitch = int(data[3]>>3) % (wq + 1)
 		run := func(scan, plain bool) []int64 {
 			scanOnly, uncached = scan, plain
 			defer func() { scanOnly, uncached = false, false }()
