@@ -18,7 +18,7 @@ import (
 
 // runEdgeprof runs the root command with args and returns stdout and the
 // error.
-func runEdgeprof(t *testing.T, args ...string) (string, error) {
+func runEdgeprof(t testing.TB, args ...string) (string, error) {
 	t.Helper()
 	// Flags keep their values between Execute calls on one command tree;
 	// start every run from the defaults.
