@@ -1,6 +1,7 @@
 package dram
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -100,6 +101,17 @@ func FuzzTraceReader(f *testing.F) {
 	// More seeds in testdata/fuzz/FuzzTraceReader.
 	f.Add([]byte("0x40 READ 0\n0x80 WRITE 12\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// The one-pass reader of common lines agrees with the general one
+		// on every line it accepts.
+		for _, line := range bytes.Split(data, []byte("\n")) {
+			tr := NewTraceReader(nil, "f", 833, 64)
+			text := bytes.TrimSpace(line)
+			if fast, ok := tr.parseCommon(text); ok {
+				if slow, err := tr.parse(text); err != nil || slow != fast {
+					t.Fatalf("line %q: one-pass %+v, general %+v, %v", text, fast, slow, err)
+				}
+			}
+		}
 		tr := NewTraceReader(strings.NewReader(string(data)), "f", 833, 64)
 		rs := make([]Request, 3)
 		for range 1000 {
@@ -166,4 +178,27 @@ func BenchmarkTraceReader(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// The one-pass reader takes the usual lines and leaves the rest to the
+// general parser, with the same result either way.
+func TestTraceLineParsersAgree(t *testing.T) {
+	tr := NewTraceReader(nil, "f", 833, 64)
+	for _, c := range []struct {
+		line   string
+		common bool
+		want   Request
+	}{
+		{"0x40 READ 0", true, Request{At: 0, Addr: 0x40, Size: 64}},
+		{"7f3a2c40\tWRITE\t1200", true, Request{At: 1200 * 833, Addr: 0x7f3a2c40, Size: 64, Write: true}},
+		{"0XFFFFFFFFFFFFFFFF READ 9", true, Request{At: 9 * 833, Addr: 1<<64 - 1, Size: 64}},
+		{"0x00000000000000000040 READ 1", false, Request{At: 833, Addr: 0x40, Size: 64}},
+		{"0x40\vREAD 1", false, Request{At: 833, Addr: 0x40, Size: 64}},
+	} {
+		got, ok := tr.parseCommon([]byte(c.line))
+		slow, err := tr.parse([]byte(c.line))
+		if ok != c.common || err != nil || slow != c.want || ok && got != c.want {
+			t.Errorf("%q: one-pass %+v (ok %v, want %v), general %+v (%v), want %+v", c.line, got, ok, c.common, slow, err, c.want)
+		}
+	}
 }
