@@ -75,7 +75,7 @@ func TestPresets(t *testing.T) {
 				t.Fatalf("preset %s lacks dram, flash, weights_budget or page_cache", name)
 			}
 			need(s.DRAM.Source, "dram", "grade", "channels", "fabric_latency_ns")
-			need(s.PageCache.Source, "page_cache", "weights_budget", "policy", "readahead", "readahead_kb", "access", "preload")
+			need(s.PageCache.Source, "page_cache", "weights_budget", "policy", "readahead", "readahead_kb", "access", "fault_around_kb", "prefault_old", "preload")
 			if !hasConfidence(s.Flash.Source) {
 				t.Errorf("flash.source = %q, want a citation ending in a confidence tag", s.Flash.Source)
 			}

@@ -36,6 +36,10 @@ type PageCache struct {
 	// Access is mmap (loads through a mapping, which the kernel sees
 	// only through page-table accessed bits) or read (read() calls).
 	Access string `yaml:"access" json:"access"`
+	// FaultAroundKB and PrefaultOld: how a fault on the mapping maps
+	// its neighbours (memory/pagecache.Config).
+	FaultAroundKB int  `yaml:"fault_around_kb" json:"fault_around_kb"`
+	PrefaultOld   bool `yaml:"prefault_old" json:"prefault_old"`
 	// Preload reads the whole model file into the page cache when the
 	// run starts, without waiting for it, as llama.cpp's
 	// posix_madvise(WILLNEED) on its mapping does; first touches then
@@ -178,6 +182,9 @@ func (s *SoC) resolveTiming(given func(path string) bool) error {
 		if p.Access == "" {
 			p.Access = "mmap"
 		}
+		if p.FaultAroundKB == 0 && !given("page_cache.fault_around_kb") {
+			p.FaultAroundKB = 64
+		}
 		if p.ReadaheadKB == 0 && !given("page_cache.readahead_kb") {
 			p.ReadaheadKB = 128
 		}
@@ -201,6 +208,7 @@ func (s *SoC) pageCacheConfig(fileBytes int64) pagecache.Config {
 	return pagecache.Config{
 		WeightsBudget: int64(s.WeightsBudget), PageBytes: int(p.PageBytes), Policy: p.Policy,
 		Readahead: p.Readahead, ReadaheadKB: p.ReadaheadKB, Access: p.Access, FileBytes: fileBytes,
+		FaultAroundKB: p.FaultAroundKB, PrefaultOld: p.PrefaultOld,
 	}
 }
 

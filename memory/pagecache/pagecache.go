@@ -39,6 +39,17 @@ type Config struct {
 	// sees them only through the page tables' accessed bits) or "read"
 	// (read()/pread() calls, each marking the page accessed).
 	Access string `yaml:"access,omitempty" json:"access"`
+	// FaultAroundKB is the window a page fault on a mapped file maps in
+	// one go (the kernel's fault_around_bytes, default 64 KiB; 4 KiB, one
+	// page, turns it off): every resident page of the aligned window
+	// gets a page-table entry, so touching it later takes no fault.
+	FaultAroundKB int `yaml:"fault_around_kb,omitempty" json:"fault_around_kb"`
+	// PrefaultOld maps those neighbouring pages with the accessed bit
+	// clear, as arm64 does on cores that set the bit in hardware
+	// (arch_wants_old_prefaulted_pte: Cortex-A76 and later); otherwise
+	// (x86, ARMv8.0 cores such as the A72) they are mapped young, and
+	// reclaim takes them for used.
+	PrefaultOld bool `yaml:"prefault_old,omitempty" json:"prefault_old"`
 	// FileBytes, when > 0, stops readahead at the end of the file.
 	FileBytes int64 `yaml:"file_bytes,omitempty" json:"file_bytes"`
 }
@@ -74,6 +85,9 @@ func (c Config) withDefaults() Config {
 	if c.Access == "" {
 		c.Access = "mmap"
 	}
+	if c.FaultAroundKB == 0 {
+		c.FaultAroundKB = 64
+	}
 	return c
 }
 
@@ -89,6 +103,8 @@ func (c Config) Validate() error {
 		return invalid("weights_budget = %d bytes is more than %d pages", c.WeightsBudget, maxPages)
 	case c.ReadaheadKB < 0 || c.ReadaheadKB > 1<<20:
 		return invalid("readahead_kb = %d, want 0..1048576", c.ReadaheadKB)
+	case c.FaultAroundKB < 0 || c.FaultAroundKB > 1<<12:
+		return invalid("fault_around_kb = %d, want 0..4096", c.FaultAroundKB)
 	case c.FileBytes < 0 || c.FileBytes/int64(c.PageBytes) > maxPages:
 		return invalid("file_bytes = %d, want 0..%d pages", c.FileBytes, maxPages)
 	}
@@ -122,8 +138,12 @@ type PageCache struct {
 	page    []uint64 // per frame
 	ready   []int64  // per frame: time its data arrives
 	marker  []bool   // per frame: PG_readahead
-	used    int
-	cap     int
+	mapped  []bool   // per frame: has a page-table entry (mmap access)
+	// faultAround is the fault-around window in pages (a power of two,
+	// 1 = off); 0 when the file is read with read().
+	faultAround uint64
+	used        int
+	cap         int
 
 	raStart, raSize, raAsync uint64
 	raValid                  bool
@@ -172,10 +192,15 @@ func New(cfg Config, back Backing) (*PageCache, error) {
 		page:   make([]uint64, n),
 		ready:  make([]int64, n),
 		marker: make([]bool, n),
+		mapped: make([]bool, n),
 	}
 	if m, ok := pol.(Mapper); ok && cfg.Access == "mmap" {
 		m.Map()
 		c.mapper = m
+	}
+	if cfg.Access == "mmap" {
+		w := uint64(max(1, cfg.FaultAroundKB*1024/cfg.PageBytes))
+		c.faultAround = 1 << (bits.Len64(w) - 1) // do_fault_around rounds down
 	}
 	c.raMax = uint64(max(1, cfg.ReadaheadKB*1024/cfg.PageBytes))
 	// A window never takes more than a quarter of the cache.
@@ -220,6 +245,9 @@ func (c *PageCache) Access(at int64, off uint64, size int) (int64, error) {
 		c.st.Accesses++
 		if f := c.frame(p); f >= 0 {
 			c.st.Hits++
+			if c.faultAround > 0 && !c.mapped[f] {
+				c.mapAround(p) // a minor fault
+			}
 			switch {
 			case c.mapper != nil:
 				c.mapper.Touched(f)
@@ -239,6 +267,11 @@ func (c *PageCache) Access(at int64, off uint64, size int) (int64, error) {
 			}
 		} else {
 			c.st.MajorFaults++
+			if c.faultAround > 0 {
+				// do_read_fault maps what is already resident around
+				// the page before it reads the page itself.
+				c.mapAround(p)
+			}
 			done, err := c.fault(t, p)
 			if err != nil {
 				return t, err
@@ -249,6 +282,23 @@ func (c *PageCache) Access(at int64, off uint64, size int) (int64, error) {
 		c.last, c.hasLast = p, true
 	}
 	return t, nil
+}
+
+// mapAround maps the resident pages of the aligned fault-around window
+// holding page p (filemap_map_pages): page p itself is mapped by the
+// fault; its neighbours get the accessed bit unless PrefaultOld.
+func (c *PageCache) mapAround(p uint64) {
+	start := p &^ (c.faultAround - 1)
+	for q := start; q < start+c.faultAround; q++ {
+		f := c.frame(q)
+		if f < 0 || c.mapped[f] {
+			continue
+		}
+		c.mapped[f] = true
+		if q != p && !c.cfg.PrefaultOld && c.mapper != nil {
+			c.mapper.Touched(f)
+		}
+	}
 }
 
 func (c *PageCache) frame(p uint64) int32 {
@@ -295,15 +345,33 @@ func (c *PageCache) fault(t int64, p uint64) (int64, error) {
 		start = p - min(p, size/2)
 		async = size / 4
 	default:
-		// ondemand_readahead: a miss right after the previous window
-		// continues the sequence with a larger window; any other miss
-		// starts an initial window at the fault.
-		if c.raValid && p == c.raStart+c.raSize {
+		// ondemand readahead (page_cache_sync_ra): a miss right after
+		// the previous window continues the sequence with a larger
+		// window; a miss at the start of the file or next to the
+		// previous access starts an initial window; any other miss looks
+		// back for the pages a stream would have left cached (context
+		// readahead) and reads that many ahead, or, with none, reads
+		// just the page and leaves the readahead state alone (a
+		// standalone random read).
+		switch {
+		case c.raValid && p == c.raStart+c.raSize:
 			start, size = p, nextSize(c.raSize, c.raMax)
 			async = size
-		} else {
+		case p == 0 || c.hasLast && p >= c.last && p-c.last <= 1:
 			start, size = p, initSize(1, c.raMax)
 			async = size - 1
+		default:
+			contig := uint64(0)
+			for contig < c.raMax && contig < p && c.frame(p-1-contig) >= 0 {
+				contig++
+			}
+			if contig <= 1 {
+				return c.read(t, p, 1, p)
+			}
+			if contig == p { // cached from the start of the file
+				contig *= 2
+			}
+			start, size, async = p, min(contig+1, c.raMax), 1
 		}
 	}
 	if c.filePages > 0 && start+size > c.filePages {
@@ -413,6 +481,8 @@ func (c *PageCache) insert(p uint64, ready int64, demand bool) {
 	c.page[f] = p
 	c.ready[f] = ready
 	c.marker[f] = false
+	// The faulting page is mapped by its fault; the rest wait for one.
+	c.mapped[f] = demand && c.faultAround > 0
 	c.pol.Inserted(f, p, demand)
 }
 

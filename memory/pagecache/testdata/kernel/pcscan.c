@@ -8,6 +8,12 @@
 //   MODE mmap      one load per 4 KiB page through a shared mapping
 //        mmaprand  the same after madvise(MADV_RANDOM): no read-around
 //        read      one pread() of 1 byte per page
+//        mmapshuf  mmap, the pages of a pass in a random order (the same
+//                  permutation every pass, xorshift seeded with 1)
+//        mmaphalf  mmap, in order, only the pages whose Fibonacci hash
+//                  has its top bit clear (half of them, as a sparse
+//                  model skips rows it does not need)
+//        readhalf  the same pages by pread()
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -82,16 +88,30 @@ int main(int argc, char **argv) {
 		struct file *f = open_file(name);
 		size_t pages = f->bytes / PAGE;
 		madvise(f->map, f->bytes, strcmp(mode, "mmaprand") ? MADV_NORMAL : MADV_RANDOM);
+		size_t *order = malloc(pages * sizeof *order);
+		size_t count = 0;
+		for (size_t i = 0; i < pages; i++)
+			if ((strcmp(mode, "mmaphalf") && strcmp(mode, "readhalf")) || ((unsigned long long)i * 0x9E3779B97F4A7C15ULL) >> 63 == 0)
+				order[count++] = i;
+		if (!strcmp(mode, "mmapshuf")) {
+			unsigned long long x = 1;
+			for (size_t i = pages - 1; i > 0; i--) {
+				x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+				size_t j = x % (i + 1), t = order[i];
+				order[i] = order[j]; order[j] = t;
+			}
+		}
 		for (int p = 0; p < passes; p++) {
 			long in0 = vmstat("pgpgin"), act0 = vmstat("workingset_activate_file");
-			for (size_t i = 0; i < pages; i++) {
-				if (strcmp(mode, "read")) sink += f->map[i * PAGE];
-				else { if (pread(f->fd, buf, 1, i * PAGE) == 1) sink += buf[0]; }
+			for (size_t i = 0; i < count; i++) {
+				if (strcmp(mode, "read") && strcmp(mode, "readhalf")) sink += f->map[order[i] * PAGE];
+				else if (pread(f->fd, buf, 1, order[i] * PAGE) == 1) sink += buf[0];
 			}
 			printf("%s %s pass %d: read %ld pages, activations %ld; resident:", name, mode, p,
 			       (vmstat("pgpgin") - in0) / (PAGE / 1024), vmstat("workingset_activate_file") - act0);
 			print_resident();
 		}
+		free(order);
 	}
 	return 0;
 }
