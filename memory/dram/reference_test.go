@@ -258,11 +258,11 @@ func TestDRAMsim3Traces(t *testing.T) {
 	})
 }
 
-// checkDRAMsim3Traces compares the nine traces on one configuration;
-// traces in differs are compared in the log only, with the reason, and
-// for those in latencyDiffers only the paced read latency is.
-func checkDRAMsim3Traces(t *testing.T, refPath, cfgPath string, differs, latencyDiffers map[string]string) {
-	b, err := os.ReadFile(refPath)
+// readDRAMsim3Refs reads DRAMsim3's figures for the nine traces
+// (testdata/dramsim3/*reference.json, written by gen.py).
+func readDRAMsim3Refs(t *testing.T, path string) map[string]dramsim3Ref {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,6 +272,14 @@ func checkDRAMsim3Traces(t *testing.T, refPath, cfgPath string, differs, latency
 	if err := json.Unmarshal(b, &ref); err != nil {
 		t.Fatal(err)
 	}
+	return ref.Traces
+}
+
+// checkDRAMsim3Traces compares the nine traces on one configuration;
+// traces in differs are compared in the log only, with the reason, and
+// for those in latencyDiffers only the paced read latency is.
+func checkDRAMsim3Traces(t *testing.T, refPath, cfgPath string, differs, latencyDiffers map[string]string) {
+	refs := readDRAMsim3Refs(t, refPath)
 	const n, line, gib4 = 200_000, 64, 4 << 30
 	type req struct {
 		addr  uint64
@@ -302,7 +310,7 @@ func checkDRAMsim3Traces(t *testing.T, refPath, cfgPath string, differs, latency
 	gen["rand-read-paced"] = func(i int) req { return req{addr: r3(i), cycle: 40 * int64(i)} }
 	cfg := loadConfig(t, cfgPath)
 	for _, name := range []string{"seq-read", "seq-write", "rand-read", "rand-rw", "stride-4k", "stride-1m", "copy", "rand-read-paced", "seq-read-paced"} {
-		want, ok := ref.Traces[name]
+		want, ok := refs[name]
 		if !ok {
 			t.Fatalf("%s: not in %s", name, refPath)
 		}
@@ -530,17 +538,7 @@ func TestDRAMsim3QueueLatency(t *testing.T) {
 		{"testdata/dramsim3-ddr4-3200.yaml", "testdata/dramsim3/ddr4-reference.json", "seq-read-paced", 24,
 			func(i int) (uint64, int64) { return uint64(i) * 64, 12 * int64(i) }, 0.05},
 	} {
-		b, err := os.ReadFile(c.ref)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ref struct {
-			Traces map[string]dramsim3Ref `json:"traces"`
-		}
-		if err := json.Unmarshal(b, &ref); err != nil {
-			t.Fatal(err)
-		}
-		want := ref.Traces[c.trace]
+		want := readDRAMsim3Refs(t, c.ref)[c.trace]
 		cfg := loadConfig(t, c.cfg)
 		cfg.Controller.ReadQueue = c.depth
 		d, err := New(cfg)

@@ -194,11 +194,11 @@ func New(cfg Config, back Backing) (*PageCache, error) {
 		marker: make([]bool, n),
 		mapped: make([]bool, n),
 	}
-	if m, ok := pol.(Mapper); ok && cfg.Access == "mmap" {
-		m.Map()
-		c.mapper = m
-	}
 	if cfg.Access == "mmap" {
+		if m, ok := pol.(Mapper); ok {
+			m.Map()
+			c.mapper = m
+		}
 		w := uint64(max(1, cfg.FaultAroundKB*1024/cfg.PageBytes))
 		c.faultAround = 1 << (bits.Len64(w) - 1) // do_fault_around rounds down
 	}
