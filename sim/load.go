@@ -552,11 +552,11 @@ func (l *loader) applySet(root *yaml.Node, o override) error {
 }
 
 // applyShorthand applies --set dram=GRADE and --set flash=DEVICE (set is
-// the whole flag, for messages). A new
-// DRAM grade keeps only the section's channel count (the SoC's bus
-// width), fabric latency and sources: the organization, timing and power
-// of another standard do not carry over. A new flash device drops the
-// old device's overrides.
+// the whole flag, for messages). A new DRAM grade keeps what belongs to
+// the SoC rather than to the DRAM devices: the channel count (its bus
+// width), the fabric latency, the memory controller's policy and the
+// sources; the organization, timing and power of another standard do
+// not carry over. A new flash device drops the old device's overrides.
 func (l *loader) applyShorthand(root *yaml.Node, key, value, set string) error {
 	if value == "" {
 		return fmt.Errorf("%s: %s: want a name, e.g. dram=lpddr5-6400 or flash=ufs-4.0", l.name, set)
@@ -575,7 +575,7 @@ func (l *loader) applyShorthand(root *yaml.Node, key, value, set string) error {
 		for j := 0; j+1 < len(old.Content); j += 2 {
 			k, v := old.Content[j], old.Content[j+1]
 			switch k.Value {
-			case "fabric_latency_ns", "source":
+			case "fabric_latency_ns", "controller", "source":
 				sec.Content = append(sec.Content, k, v)
 			case "org":
 				if v.Kind != yaml.MappingNode {

@@ -48,9 +48,10 @@ func TestPlan(t *testing.T) {
 	}
 }
 
-// TestSetShorthands: --set dram=GRADE keeps the channel count and drops
-// the old standard's settings; --set flash=DEVICE replaces the device
-// with its preset values.
+// TestSetShorthands: --set dram=GRADE keeps the channel count, the
+// fabric latency and the controller's policy and drops the old
+// standard's settings; --set flash=DEVICE replaces the device with its
+// preset values.
 func TestSetShorthands(t *testing.T) {
 	s, err := Load("rpi4", []string{"dram=lpddr5-6400", "flash=ufs-4.0"})
 	if err != nil {
@@ -58,6 +59,11 @@ func TestSetShorthands(t *testing.T) {
 	}
 	if s.DRAM.Grade != "lpddr5-6400" || s.DRAM.Standard != "lpddr5" || s.DRAM.Org.Channels != 2 || s.DRAM.Org.BankGroups != 4 || s.DRAM.FabricLatencyNS != 48 {
 		t.Errorf("dram=lpddr5-6400 on rpi4: %+v", s.DRAM.Config)
+	}
+	// The preset's write batching (gem5's policy), not the library's
+	// defaults.
+	if k := s.DRAM.Controller; k.WriteQueue != 64 || k.WriteHigh != 55 || k.WriteLow != 54 || k.IdleWriteMin != 33 || k.MinWritesPerSwitch != 16 {
+		t.Errorf("dram=lpddr5-6400 on rpi4: controller %+v, want rpi4's write queue 64, 55/54, idle 33, 16 per switch", k)
 	}
 	if s.Flash.Device != "ufs-4.0" || s.Flash.LinkMBps != 4200 {
 		t.Errorf("flash=ufs-4.0: device %s, link %v MB/s; want ufs-4.0 at 4200", s.Flash.Device, s.Flash.LinkMBps)

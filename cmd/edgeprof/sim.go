@@ -60,7 +60,8 @@ token, time per token, DRAM, flash and page-cache counters, energy per level.
 
 --sweep key=v1,v2 (repeatable) runs the cross product of the values on every
 SoC and trace in parallel; the tables get a column per swept key. dram=GRADE
-and flash=DEVICE select a DRAM grade or flash device. --shard k/N (or a Kubernetes Indexed
+and flash=DEVICE select a DRAM grade (on the SoC's channels, fabric and
+memory controller) or flash device. --shard k/N (or a Kubernetes Indexed
 Job's JOB_COMPLETION_INDEX with EDGEPROF_SHARDS, or a Slurm array's
 SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT) runs every N-th run only and
 writes a partial result; 'edgeprof sim merge' turns the parts into exactly
