@@ -141,7 +141,10 @@ type Controller struct {
 	ReadQueue  int `yaml:"read_queue,omitempty" json:"read_queue"`
 	WriteQueue int `yaml:"write_queue,omitempty" json:"write_queue"`
 	// Writes are buffered and drained in batches: draining starts when
-	// WriteHigh writes wait (or no read waits) and stops at WriteLow.
+	// WriteHigh writes wait (or IdleWriteMin while no read waits); it
+	// goes on while no read waits, and once one does it stops after
+	// MinWritesPerSwitch writes if it started idle or at most WriteLow
+	// writes are left.
 	WriteHigh int `yaml:"write_high,omitempty" json:"write_high"`
 	WriteLow  int `yaml:"write_low,omitempty" json:"write_low"`
 	// IdleWriteMin is how many writes must wait before the controller

@@ -166,7 +166,8 @@ func TestCyclicScanDefeatsLRU(t *testing.T) {
 // read() calls) from a scan of pages used once: a 1100-page sequential
 // scan through a 1000-page cache flushes everything under LRU, while
 // linux keeps the 400 active pages. (Through a mapping the same two
-// touches are not enough: TestLinuxMappedWorkingSetNeedsTouchAfterLook.)
+// touches are not enough: TestLinuxMappedSecondLook and the kernel
+// experiments of TestLinuxMatchesKernel.)
 func TestLinuxKeepsWorkingSetThroughScan(t *testing.T) {
 	hot := make([]uint64, 400)
 	for i := range hot {
