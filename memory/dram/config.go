@@ -194,6 +194,9 @@ func (c Config) Resolve() (Config, error) {
 		}
 		c.Standard, c.DataRate = std, rate
 	}
+	if c.Standard == "" {
+		return c, invalid("no grade or standard, want grade (e.g. lpddr4x-4267) or standard (%s)", strings.Join(Standards(), ", "))
+	}
 	std, err := Lookup(c.Standard)
 	if err != nil {
 		return c, err

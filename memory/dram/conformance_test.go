@@ -71,6 +71,7 @@ func TestConfigErrors(t *testing.T) {
 		want string
 	}{
 		{Config{Standard: "ddr9"}, "unknown standard"},
+		{Config{}, "no grade or standard, want grade (e.g. lpddr4x-4267) or standard (ddr4, lpddr4,"},
 		{Config{Grade: "lpddr4-9999"}, "no 9999 MT/s speed bin"},
 		{Config{Grade: "lpddr4"}, "want <standard>-<MT/s>"},
 		{Config{Standard: "lpddr5", DataRate: 100}, "data_rate_mts 100 outside"},
