@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/edgeprof/edgeprof/engine/gguf"
 )
@@ -117,6 +118,11 @@ func ReadConfig(f *gguf.File) (Config, error) {
 	if c.Embd <= 0 || c.Layers <= 0 {
 		return c, fmt.Errorf("model: embedding_length %d and block_count %d must be positive", c.Embd, c.Layers)
 	}
+	// Every block has tensors of its own: a count beyond the file's
+	// tensors is corrupt, and must not size an allocation.
+	if c.Layers > len(f.Tensors) {
+		return c, fmt.Errorf("model: block_count %d, but the file has only %d tensors (each block has its own)", c.Layers, len(f.Tensors))
+	}
 	if c.FF, err = layerInt(f, p+"feed_forward_length", c.Layers, 0, true); err != nil {
 		return c, err
 	}
@@ -177,6 +183,13 @@ func ReadConfig(f *gguf.File) (Config, error) {
 	}
 	if c.RMSEps, err = f.Float32(p + "attention.layer_norm_rms_epsilon"); err != nil {
 		return c, fmt.Errorf("model: %w", err)
+	}
+	// NaN fails both comparisons.
+	if !(c.RMSEps > 0 && c.RMSEps < 1) {
+		return c, fmt.Errorf("model: %q = %g, want a small positive number (1e-5, 1e-6)", p+"attention.layer_norm_rms_epsilon", c.RMSEps)
+	}
+	if !(c.RopeBase > 0) || math.IsInf(float64(c.RopeBase), 0) {
+		return c, fmt.Errorf("model: %q = %g, want a positive number (10000)", p+"rope.freq_base", c.RopeBase)
 	}
 	if n, err := optUint32(f, p+"expert_count", 0); err != nil || n > 0 {
 		if err != nil {

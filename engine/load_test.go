@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,6 +137,26 @@ func TestLoadRefusesWhatItCannotRun(t *testing.T) {
 				return v, k != "llama.attention.layer_norm_rms_epsilon"
 			},
 			wantIs: gguf.ErrNotFound, wantSub: "llama.attention.layer_norm_rms_epsilon",
+		},
+		{
+			name: "block count beyond the tensors",
+			editKV: func(k string, v gguf.Value) (gguf.Value, bool) {
+				if k == "llama.block_count" {
+					return mustValue(t, uint32(0x7fffffff)), true
+				}
+				return v, true
+			},
+			wantSub: "block_count 2147483647, but the file has only",
+		},
+		{
+			name: "NaN epsilon",
+			editKV: func(k string, v gguf.Value) (gguf.Value, bool) {
+				if k == "llama.attention.layer_norm_rms_epsilon" {
+					return mustValue(t, float32(math.NaN())), true
+				}
+				return v, true
+			},
+			wantSub: `"llama.attention.layer_norm_rms_epsilon" = NaN, want a small positive number`,
 		},
 		{
 			name: "missing tensor",

@@ -647,6 +647,53 @@ func (t *timing) runHier(ev []trace.Event) {
 	t.rec.posted = false
 }
 
+// maxEventLines: an event spanning more lines runs through the
+// hierarchy in pieces of this many lines, a chunk ending after each (the
+// pieces reference the same lines; no trace the engine writes has events
+// this large). A variable for tests.
+var maxEventLines uint64 = 1 << 20
+
+// spansLines returns how many cache lines event e touches.
+func (t *timing) spansLines(e *trace.Event) uint64 {
+	if e.Size <= 1 {
+		return 1
+	}
+	line := uint64(t.line)
+	end := e.Addr + uint64(e.Size) - 1
+	if end < e.Addr {
+		end = ^uint64(0)
+	}
+	return end/line - e.Addr/line + 1
+}
+
+// runSplit runs event e (accounted already) through the hierarchy in
+// pieces of maxEventLines lines, ending a chunk whenever the requests
+// reach maxChunkReqs, so that memory stays bounded.
+func (t *timing) runSplit(e *trace.Event) {
+	line := uint64(t.line)
+	endIncl := e.Addr + uint64(e.Size) - 1
+	if endIncl < e.Addr { // wraps past the top, as the hierarchy clamps it
+		endIncl = ^uint64(0)
+	}
+	one := []trace.Event{*e}
+	addr := e.Addr
+	for ln, lastLn := e.Addr/line, endIncl/line; ; ln += maxEventLines {
+		pieceEnd := endIncl
+		if lastLn-ln >= maxEventLines {
+			pieceEnd = (ln+maxEventLines)*line - 1
+		}
+		one[0].Addr, one[0].Size = addr, uint32(pieceEnd-addr+1)
+		t.runHier(one)
+		if len(t.rec.reqs) >= maxChunkReqs {
+			t.endChunk(false)
+		}
+		if pieceEnd == endIncl || t.err != nil {
+			return
+		}
+		addr = pieceEnd + 1
+	}
+}
+
 // endChunk schedules the requests of the chunk; at a barrier every core
 // then waits for its fills and the previous op's prefetches, and the
 // segment's time is booked.

@@ -118,7 +118,13 @@ func (w *worker) runTimed(ev []trace.Event) {
 			t.endChunk(true)
 		}
 		t.account(e)
-		if t.pending >= chunkEvents {
+		if t.spansLines(e) > maxEventLines {
+			// One event may name gigabytes (the trace format allows 4
+			// GiB): its line requests go to the DRAM in chunks too.
+			t.runHier(ev[start:i])
+			t.runSplit(e)
+			start = i + 1
+		} else if t.pending >= chunkEvents {
 			t.runHier(ev[start : i+1])
 			start = i + 1
 			if len(t.rec.reqs) >= maxChunkReqs {

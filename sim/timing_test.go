@@ -287,3 +287,30 @@ func TestTimingDeterministic(t *testing.T) {
 		t.Error("two runs differ")
 	}
 }
+
+// TestHugeEventInPieces: an event naming more than maxEventLines lines
+// runs in pieces with a chunk after each, so that a trace event of
+// gigabytes does not buffer all its line requests; the pieces reference
+// the same lines, and only the chunk ends can move the time.
+func TestHugeEventInPieces(t *testing.T) {
+	soc := mustParse(t, tinyTimed)
+	ev := []trace.Event{
+		{Addr: 100, Size: 64, Op: trace.OpOther},
+		{Addr: 1<<30 + 32, Size: 8 << 20, Op: trace.OpOther}, // 131,073 lines
+		{Addr: 200, Size: 64, Op: trace.OpOther},
+	}
+	whole := runTimed(t, soc, Events(ev), trace.FormatDin)
+	defer func(n uint64) { maxEventLines = n }(maxEventLines)
+	maxEventLines = 1000
+	split := runTimed(t, soc, Events(ev), trace.FormatDin)
+	if whole.DRAM.Reads != 131073+4 || split.DRAM.Reads != whole.DRAM.Reads || split.DRAM.RowHits != whole.DRAM.RowHits {
+		t.Errorf("DRAM reads %d / %d, row hits %d / %d (whole / split); want 131077 reads (the small events straddle two lines each) and equal counts", whole.DRAM.Reads, split.DRAM.Reads, whole.DRAM.RowHits, split.DRAM.RowHits)
+	}
+	if w, s := whole.Levels[0], split.Levels[0]; w.Accesses != s.Accesses || w.Misses != s.Misses || w.Fills != s.Fills || w.Accesses != 131077 {
+		t.Errorf("L1 accesses/misses/fills: whole %d/%d/%d, split %d/%d/%d; want equal, 131077 accesses", w.Accesses, w.Misses, w.Fills, s.Accesses, s.Misses, s.Fills)
+	}
+	if d := split.Time.TotalNS/whole.Time.TotalNS - 1; math.Abs(d) > 0.01 {
+		t.Errorf("time %v ns split vs %v whole (%+.2f %%), want within 1 %%", split.Time.TotalNS, whole.Time.TotalNS, 100*d)
+	}
+	t.Logf("time %v ns whole, %v split", whole.Time.TotalNS, split.Time.TotalNS)
+}
