@@ -306,7 +306,11 @@ func replay(ctx context.Context, src trace.Source, ws []*worker, size int) ([]st
 		go func(w *worker, in <-chan *batch) {
 			defer wg.Done()
 			for b := range in {
-				w.run(b.ev)
+				// After an interrupt the batches read ahead are dropped
+				// (the run fails with ctx's error below).
+				if ctx.Err() == nil {
+					w.run(b.ev)
+				}
 				if b.pending.Add(-1) == 0 {
 					b.ev = b.ev[:cap(b.ev)]
 					pool <- b
@@ -354,6 +358,9 @@ func replay(ctx context.Context, src trace.Source, ws []*worker, size int) ([]st
 		close(c)
 	}
 	wg.Wait()
+	if rerr == nil {
+		rerr = ctx.Err()
+	}
 	return warnings, rerr
 }
 

@@ -3,6 +3,8 @@ package sim
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"math"
 	"testing"
 
@@ -313,4 +315,38 @@ func TestHugeEventInPieces(t *testing.T) {
 		t.Errorf("time %v ns split vs %v whole (%+.2f %%), want within 1 %%", split.Time.TotalNS, whole.Time.TotalNS, 100*d)
 	}
 	t.Logf("time %v ns whole, %v split", whole.Time.TotalNS, split.Time.TotalNS)
+}
+
+// cancelAtEOF cancels a context when its trace has been read to the end,
+// as an interrupt arriving while the workers still replay the batches
+// read ahead.
+type cancelAtEOF struct {
+	trace.Source
+	cancel context.CancelFunc
+}
+
+func (s cancelAtEOF) Next(buf []trace.Event) (int, error) {
+	n, err := s.Source.Next(buf)
+	if err == io.EOF {
+		s.cancel()
+	}
+	return n, err
+}
+
+// TestRunStopsOnCancelAfterReading: an interrupt after the last event was
+// read (short traces fit in the batches read ahead) still fails the run
+// rather than completing it.
+func TestRunStopsOnCancelAfterReading(t *testing.T) {
+	soc := mustParse(t, tinyTimed)
+	ev := make([]trace.Event, 10000)
+	for i := range ev {
+		ev[i] = trace.Event{Addr: uint64(i) * 64, Size: 64, Op: trace.OpOther}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	src := cancelAtEOF{Events(ev), cancel}
+	res, err := Run(ctx, Trace{Name: "t", Format: trace.FormatDin, Source: src}, []*SoC{soc}, Options{})
+	if !errors.Is(err, context.Canceled) || res != nil {
+		t.Errorf("Run after an interrupt: %d results, error %v; want none and context.Canceled", len(res), err)
+	}
 }
