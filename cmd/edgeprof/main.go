@@ -6,6 +6,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -23,8 +24,39 @@ var rootCmd = &cobra.Command{
 }
 
 func main() {
-	if err := rootCmd.Execute(); err != nil {
+	if err := execute(rootCmd, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "edgeprof:", err)
 		os.Exit(1)
 	}
+}
+
+// execute runs the command line with its output on stdout. Commands
+// print through cmd.OutOrStdout(); a failed write (a full disk) must fail
+// the command, not leave a cut-off table behind an exit status of 0.
+func execute(root *cobra.Command, stdout io.Writer) error {
+	out := &errWriter{w: stdout}
+	root.SetOut(out)
+	err := root.Execute()
+	if err == nil && out.err != nil {
+		err = fmt.Errorf("writing the output: %w", out.err)
+	}
+	return err
+}
+
+// errWriter passes writes to w and keeps the first error; after one,
+// it writes nothing more.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.err = err
+	}
+	return n, err
 }
