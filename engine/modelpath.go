@@ -58,6 +58,22 @@ func ResolveModel(path string, logf func(format string, args ...any)) (string, e
 		}
 		return path, nil
 	}
+	// A model named by the environment must exist: falling back to
+	// another one would profile a model nobody asked for.
+	if env := os.Getenv("EDGEPROF_MODEL"); env != "" {
+		st, err := os.Stat(env)
+		if err != nil {
+			return "", fmt.Errorf("EDGEPROF_MODEL=%s: %w", env, err)
+		}
+		if !st.IsDir() {
+			return env, nil
+		}
+		p := filepath.Join(env, DefaultModel)
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("EDGEPROF_MODEL=%s is a folder without %s; name the model file or pass --model", env, DefaultModel)
+		}
+		return p, nil
+	}
 	var looked []string
 	for _, d := range ModelSearchPath() {
 		p := d
