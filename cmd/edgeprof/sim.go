@@ -113,6 +113,14 @@ the output of a single run.`,
 			if outPath != "" && !sharded {
 				return errors.New("sim: --out writes a shard's partial result; give --shard k/N (or run as an indexed job)")
 			}
+			// Output files are checked before the simulation, not after it.
+			for _, o := range []struct{ flag, path string }{{"out", outPath}, {"plot", out.plot}} {
+				if cmd.Flags().Changed(o.flag) {
+					if err := atomicfile.Check(o.path); err != nil {
+						return fmt.Errorf("sim: --%s: %w", o.flag, err)
+					}
+				}
+			}
 			jobs, err := sim.Plan(paths, socs, axes)
 			if err != nil {
 				return err

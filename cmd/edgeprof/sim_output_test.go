@@ -271,7 +271,10 @@ func TestSimMessages(t *testing.T) {
 		{[]string{"sim", "--soc", "rpi5", "--sweep", "cores.count=0,1", din}, "rpi5: --sweep cores.count=0: cores.count: 0, want 1..256"},
 		{[]string{"sim", "--soc", "rpi5", "--warmup-tokens", "-5", din}, "sim: --warmup-tokens -5: want 0 or more tokens"},
 		{[]string{"sim", "--soc", "rpi5", "--sweep", "cores.mshrs=2,4", din, "--shard", "0/2", "-o", filepath.Join(dir, "none", "p0.json")},
-			"sim: create " + filepath.Join(dir, "none", "p0.json") + ": no such file or directory"},
+			"sim: --out: create " + filepath.Join(dir, "none", "p0.json") + ": no such file or directory"},
+		{[]string{"sim", "--soc", "rpi5", "--sweep", "cores.mshrs=2,4", din, "--plot", filepath.Join(dir, "none", "p.png")},
+			"sim: --plot: create " + filepath.Join(dir, "none", "p.png") + ": no such file or directory"},
+		{[]string{"sim", "--soc", "rpi5", din, "--shard", "0/2", "-o", dir}, "sim: --out: " + dir + " is a folder, want a file name"},
 	} {
 		_, err := runEdgeprof(t, c.args...)
 		if err == nil {

@@ -111,3 +111,21 @@ func WriteFile(path string, data []byte) error {
 	}
 	return f.Commit()
 }
+
+// Check reports, before any long work, whether Create and Commit could
+// write path: a file name (not a folder) in a folder that takes new
+// files. It creates and removes a temporary file there.
+func Check(path string) error {
+	if path == "" {
+		return errors.New("empty file name")
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s is a folder, want a file name", path)
+	}
+	f, err := Create(path)
+	if err != nil {
+		return err
+	}
+	f.Abort()
+	return nil
+}

@@ -69,3 +69,24 @@ func TestErrorsNameTheTarget(t *testing.T) {
 		t.Errorf("Write after close: error = %v, want %q and no temporary name", err, want+"...")
 	}
 }
+
+func TestCheck(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "out.json")
+	if err := Check(good); err != nil {
+		t.Errorf("Check(%s): %v", good, err)
+	}
+	for _, c := range []struct{ path, want string }{
+		{"", "empty file name"},
+		{dir, "is a folder, want a file name"},
+		{filepath.Join(dir, "no", "such", "x.json"), "no such file or directory"},
+	} {
+		if err := Check(c.path); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Check(%q) = %v, want an error containing %q", c.path, err, c.want)
+		}
+	}
+	// Checking leaves nothing behind.
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("Check left %d files in %s", len(ents), dir)
+	}
+}
