@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
+	"github.com/edgeprof/edgeprof/internal/atomicfile"
 	"github.com/spf13/cobra"
 )
 
@@ -24,6 +27,17 @@ var rootCmd = &cobra.Command{
 }
 
 func main() {
+	// An interrupt ends the process without running deferred Aborts, so
+	// the temporary files of outputs not yet committed are removed here
+	// (commands that stop gracefully on it, such as sim, get it too).
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		atomicfile.RemovePending()
+		fmt.Fprintln(os.Stderr, "edgeprof: interrupted:", s)
+		os.Exit(130)
+	}()
 	if err := execute(rootCmd, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "edgeprof:", err)
 		os.Exit(1)

@@ -10,7 +10,37 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 )
+
+// pending holds the temporary files not yet committed or aborted, for
+// RemovePending.
+var pending = struct {
+	sync.Mutex
+	names map[string]bool
+}{names: map[string]bool{}}
+
+func track(name string, on bool) {
+	pending.Lock()
+	if on {
+		pending.names[name] = true
+	} else {
+		delete(pending.names, name)
+	}
+	pending.Unlock()
+}
+
+// RemovePending removes every temporary file not yet committed or
+// aborted: for an interrupt handler, since an exiting process runs no
+// deferred Abort. Files committed meanwhile are complete and stay.
+func RemovePending() {
+	pending.Lock()
+	defer pending.Unlock()
+	for name := range pending.names {
+		os.Remove(name)
+		delete(pending.names, name)
+	}
+}
 
 // File is an output file being written. Call Commit to publish it or
 // Abort to discard it; Abort after Commit is a no-op, so
@@ -32,6 +62,7 @@ func Create(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, bare(err))
 	}
+	track(tmp.Name(), true)
 	return &File{File: tmp, target: path}, nil
 }
 
@@ -41,6 +72,7 @@ func (f *File) Commit() error {
 		return fmt.Errorf("commit %s: already finished", f.target)
 	}
 	f.done = true
+	defer track(f.File.Name(), false)
 	if err := f.File.Sync(); err != nil {
 		f.File.Close()
 		os.Remove(f.File.Name())
@@ -97,6 +129,7 @@ func (f *File) Abort() {
 	f.done = true
 	f.File.Close()
 	os.Remove(f.File.Name())
+	track(f.File.Name(), false)
 }
 
 // WriteFile writes data to path atomically.

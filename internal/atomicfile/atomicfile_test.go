@@ -90,3 +90,28 @@ func TestCheck(t *testing.T) {
 		t.Errorf("Check left %d files in %s", len(ents), dir)
 	}
 }
+
+// TestRemovePending: an interrupt handler removes the temporary files
+// of outputs still being written, and only those.
+func TestRemovePending(t *testing.T) {
+	dir := t.TempDir()
+	done, err := Create(filepath.Join(dir, "done.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := done.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Create(filepath.Join(dir, "cut.txt")); err != nil {
+		t.Fatal(err)
+	}
+	RemovePending()
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 || ents[0].Name() != "done.txt" {
+		names := []string{}
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Errorf("after RemovePending: %v, want [done.txt]", names)
+	}
+}
