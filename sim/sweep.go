@@ -296,9 +296,16 @@ func LoadJobSoCs(jobs []Job, sets []string) ([]*SoC, error) {
 	return out, nil
 }
 
+// maxRunsPerPass bounds the runs that share one pass over a trace: each
+// holds its simulated caches (a 32 MiB level's tags are about 8 MB), so
+// a sweep of thousands of points reads the trace once per this many
+// rather than holding them all at once. A variable for tests.
+var maxRunsPerPass = 64
+
 // RunJobs runs jobs (with their loaded SoCs) and returns their results in
-// the order of jobs: each trace is read once for all its jobs, whose SoCs
-// replay it in parallel; up to GOMAXPROCS traces run at once.
+// the order of jobs: each trace is read once for up to maxRunsPerPass of
+// its jobs, whose SoCs replay it in parallel; up to GOMAXPROCS traces run
+// at once.
 func RunJobs(ctx context.Context, jobs []Job, socs []*SoC, opts Options) ([]*Result, error) {
 	byTrace := map[string][]int{}
 	var order []string
@@ -319,19 +326,23 @@ func RunJobs(ctx context.Context, jobs []Job, socs []*SoC, opts Options) ([]*Res
 			defer wg.Done()
 			slots <- struct{}{}
 			defer func() { <-slots }()
-			idx := byTrace[tr]
-			ss := make([]*SoC, len(idx))
-			for k, i := range idx {
-				ss[k] = socs[i]
-			}
-			res, err := runFile(ctx, tr, ss, opts)
-			if err != nil {
-				errs[ti] = err
-				return
-			}
-			for k, i := range idx {
-				res[k].Sweep = jobs[i].Point
-				out[i] = res[k]
+			all := byTrace[tr]
+			for len(all) > 0 {
+				idx := all[:min(len(all), maxRunsPerPass)]
+				all = all[len(idx):]
+				ss := make([]*SoC, len(idx))
+				for k, i := range idx {
+					ss[k] = socs[i]
+				}
+				res, err := runFile(ctx, tr, ss, opts)
+				if err != nil {
+					errs[ti] = err
+					return
+				}
+				for k, i := range idx {
+					res[k].Sweep = jobs[i].Point
+					out[i] = res[k]
+				}
 			}
 		}(ti, tr)
 	}

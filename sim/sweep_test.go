@@ -1,6 +1,11 @@
 package sim
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -81,5 +86,47 @@ func TestSetShorthands(t *testing.T) {
 		if _, err := Load("rpi4", []string{c.set}); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("--set %s: error %v, want one containing %q", c.set, err, c.want)
 		}
+	}
+}
+
+// TestRunJobsInPasses: a sweep with more points than maxRunsPerPass reads
+// the trace once per group of points, with results equal to one pass.
+func TestRunJobsInPasses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.din")
+	var b strings.Builder
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintf(&b, "%d %x 64\n", i%2, (i*7919%4096)*64)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	axis, err := ParseSweep("cores.mshrs=1,2,3,4,5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := Plan([]string{path}, []string{"rpi4"}, []SweepAxis{axis})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func() string {
+		socs, err := LoadJobSoCs(jobs, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := RunJobs(context.Background(), jobs, socs, Options{NoCoverage: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, _ := json.Marshal(res)
+		return string(js)
+	}
+	one := run()
+	defer func(n int) { maxRunsPerPass = n }(maxRunsPerPass)
+	maxRunsPerPass = 2
+	if three := run(); three != one {
+		t.Errorf("results in passes of 2 differ from one pass:\n%.300s\n%.300s", three, one)
+	}
+	if !strings.Contains(one, `"per_token_ns"`) {
+		t.Errorf("no timing in the results: %.200s", one)
 	}
 }
