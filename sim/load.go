@@ -315,9 +315,22 @@ func (l *loader) check(n *yaml.Node, t reflect.Type, path string) error {
 		if n.Kind != yaml.ScalarNode {
 			return l.errf(path, n, "want a scalar, got a %s", kindName(n.Kind))
 		}
-		if err := n.Decode(reflect.New(t).Interface()); err != nil {
-			want := map[reflect.Kind]string{reflect.Bool: "true or false", reflect.String: "a string"}[t.Kind()]
-			if want == "" {
+		target := reflect.New(t).Interface()
+		_, custom := target.(yaml.Unmarshaler)
+		k := t.Kind()
+		unsigned := k >= reflect.Uint && k <= reflect.Uint64
+		integer := unsigned || k >= reflect.Int && k <= reflect.Int64
+		// yaml.v3 truncates a float into an integer field (2.7 -> 2).
+		if integer && !custom && n.ShortTag() == "!!float" {
+			return l.errf(path, n, "want an integer, got %q", n.Value)
+		}
+		if err := n.Decode(target); err != nil {
+			want := map[reflect.Kind]string{reflect.Bool: "true or false", reflect.String: "a string"}[k]
+			switch {
+			case want != "":
+			case unsigned:
+				want = "a non-negative integer"
+			default:
 				want = "an integer"
 			}
 			return l.errf(path, n, "want %s, got %q", want, n.Value)

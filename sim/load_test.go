@@ -331,6 +331,8 @@ func TestLoadErrors(t *testing.T) {
 		{"rpi5", nil, []SweepValue{{"caches.L9.size", "1MiB"}}, `rpi5: --sweep caches.L9.size=1MiB: caches has no entry named "L9"`},
 		{"rpi5", nil, []SweepValue{{"caches.L1D.prefetcher.degree", "0"}}, `rpi5: --sweep caches.L1D.prefetcher.degree=0: caches[L1D].prefetcher.degree: 0, but prefetcher none takes no degree`},
 		{"rpi5", []string{"caches.L1D.prefetcher=stride"}, []SweepValue{{"caches.L1D.prefetcher.degree", "0"}}, `rpi5: --sweep caches.L1D.prefetcher.degree=0: caches[L1D].prefetcher.degree: 0, want > 0 (leave the key out for the default, 2)`},
+		{"rpi5", []string{"caches.L1D.ways=4.9"}, nil, `rpi5: --set caches.L1D.ways=4.9: caches[L1D].ways: want an integer, got "4.9"`},
+		{"rpi5", []string{"seed=-1"}, nil, `rpi5: --set seed=-1: seed: want a non-negative integer, got "-1"`},
 		{"rpi5", nil, []SweepValue{{"caches.L2.ways", "7"}}, `rpi5:51: caches[L2].size: 524288 bytes is not a multiple of line*ways = 448 (after --sweep caches.L2.ways=7)`},
 	} {
 		_, err := LoadPoint(c.name, c.sets, c.point)

@@ -8,8 +8,10 @@ import (
 	"io"
 	"math"
 	"os"
+	"reflect"
 	"strings"
 
+	"github.com/edgeprof/edgeprof/internal/yamlcheck"
 	"gopkg.in/yaml.v3"
 )
 
@@ -282,12 +284,23 @@ func LoadConfig(gradeOrPath string) (Config, error) {
 // is used in errors.
 func ParseConfig(data []byte, name string) (Config, error) {
 	var c Config
+	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
+	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return Config{}, fmt.Errorf("%s: empty, want a DRAM configuration (grade:, org:, timing:, ...)", name)
 		}
+		return Config{}, fmt.Errorf("%s: %s", name, oneLine(err.Error()))
+	}
+	// Unknown keys and fractions in integer fields, by line and key.
+	if err := yamlcheck.Check(&doc, reflect.TypeOf(c)); err != nil {
+		var ye *yamlcheck.Error
+		if errors.As(err, &ye) {
+			return Config{}, fmt.Errorf("%s:%d: %s", name, ye.Line, ye.Msg)
+		}
+		return Config{}, fmt.Errorf("%s: %v", name, err)
+	}
+	if err := doc.Decode(&c); err != nil {
 		return Config{}, fmt.Errorf("%s: %s", name, oneLine(err.Error()))
 	}
 	r, err := c.Resolve()

@@ -73,7 +73,9 @@ func TestParseConfigReadsTheReferenceFiles(t *testing.T) {
 		{"", "d.yaml: empty"},
 		{"grade: lpddr4x-4267\norg: {channels: 3}\n", "d.yaml: "},
 		{"grade: lpddr9-1\n", "d.yaml: "},
-		{"grade: lpddr4x-4267\nbogus: 1\n", "d.yaml: yaml: unmarshal errors:; "},
+		{"grade: lpddr4x-4267\nbogus: 1\n", "d.yaml:2: bogus: unknown key, want one of controller, data_rate_mts, grade, org, power, standard, timing"},
+		{"grade: lpddr4x-4267\norg: {channels: 1.7}\n", `d.yaml:2: org.channels: want an integer, got "1.7"`},
+		{"grade: lpddr4x-4267\npower: {rails: [{name: vdd, volts: high}]}\n", `d.yaml:2: power.rails[0].volts: want a number, got "high"`},
 	} {
 		_, err := ParseConfig([]byte(c.src), "d.yaml")
 		if err == nil || !strings.HasPrefix(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {

@@ -1,0 +1,54 @@
+package yamlcheck
+
+import (
+	"reflect"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+type inner struct {
+	N     int     `yaml:"n"`
+	U     uint32  `yaml:"u"`
+	F     float64 `yaml:"f"`
+	On    bool    `yaml:"on"`
+	Names []string
+}
+
+type outer struct {
+	inner `yaml:",inline"`
+	In    inner          `yaml:"in"`
+	List  []inner        `yaml:"list"`
+	Map   map[string]int `yaml:"map"`
+	Any   map[string]any `yaml:"any"`
+	Ptr   *inner         `yaml:"ptr"`
+	Skip  int            `yaml:"-"`
+}
+
+func TestCheck(t *testing.T) {
+	for _, c := range []struct{ src, want string }{
+		{"n: 1\nf: 2\nin: {n: 3, f: 1.5, on: true}\nlist: [{u: 4}]\nmap: {a: 1}\nany: {x: [1, b]}\nptr: {n: 2}\nnames: [a, b]\n", ""},
+		{"n: 1.5\n", `line 1: n: want an integer, got "1.5"`},
+		{"in:\n  u: -1\n", `line 2: in.u: want a non-negative integer, got "-1"`},
+		{"list:\n  - {n: 1}\n  - {bad: 2}\n", "line 3: list[1].bad: unknown key, want one of f, n, names, on, u"},
+		{"map: {a: x}\n", `line 1: map.a: want an integer, got "x"`},
+		{"in: 3\n", `line 1: in: want a mapping, got "3"`},
+		{"list: {n: 1}\n", "line 1: list: want a list, got a mapping"},
+		{"on: yes please\n", `line 1: on: want true or false, got "yes please"`},
+		{"skip: 1\n", "line 1: skip: unknown key, want one of any, f, in, list, map, n, names, on, ptr, u"},
+		{"ptr: {f: [1]}\n", "line 1: ptr.f: want a single value, got a list"},
+	} {
+		var n yaml.Node
+		if err := yaml.Unmarshal([]byte(c.src), &n); err != nil {
+			t.Fatal(err)
+		}
+		err := Check(&n, reflect.TypeOf(outer{}))
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != c.want {
+			t.Errorf("%q: error %q, want %q", c.src, got, c.want)
+		}
+	}
+}
