@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -84,6 +85,11 @@ func (m *Model) GenerateTokens(prompt []int32, opt GenerateOptions) (*Generation
 	var text strings.Builder
 	s.SetPhase(trace.Decode)
 	for len(g.Tokens) < opt.MaxTokens {
+		// A sampler picks token 0 from NaN logits and carries on; say
+		// why the text is garbage instead.
+		if err := finiteLogits(logits, len(prompt)+len(g.Tokens)); err != nil {
+			return nil, err
+		}
 		id := sampler.Sample(logits)
 		if m.Tok.IsEOG(id) {
 			break
@@ -104,4 +110,15 @@ func (m *Model) GenerateTokens(prompt []int32, opt GenerateOptions) (*Generation
 	g.DecodeTime = time.Since(t1)
 	g.Text = text.String()
 	return g, nil
+}
+
+// finiteLogits reports logits that are NaN or infinite (corrupt weights,
+// or an overflow in the model), for the token at position pos.
+func finiteLogits(logits []float32, pos int) error {
+	for i, x := range logits {
+		if x != x || x > math.MaxFloat32 || x < -math.MaxFloat32 {
+			return fmt.Errorf("engine: logit %d of position %d is %g: the model's weights or activations are not finite", i, pos, x)
+		}
+	}
+	return nil
 }

@@ -224,3 +224,15 @@ func TestTiedEmbeddings(t *testing.T) {
 		t.Errorf("LM head at offset %d, want token_embd's %d", m.output.offset, m.embd.offset)
 	}
 }
+
+func TestFiniteLogits(t *testing.T) {
+	if err := finiteLogits([]float32{0, -3.5, 1e30}, 4); err != nil {
+		t.Errorf("finite logits: %v", err)
+	}
+	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+		err := finiteLogits([]float32{1, bad}, 7)
+		if err == nil || !strings.Contains(err.Error(), "logit 1 of position 7") {
+			t.Errorf("logit %v: error %v, want one naming logit 1 of position 7", bad, err)
+		}
+	}
+}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 
@@ -15,7 +17,15 @@ import (
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	err := enc.Encode(v)
+	var uv *json.UnsupportedValueError
+	if errors.As(err, &uv) {
+		// JSON has no NaN or Inf; the result itself is broken (a model
+		// with non-finite weights, say), which the bare encoder error
+		// does not tell.
+		return fmt.Errorf("the result holds %s, which JSON cannot carry: the model or input produced non-finite numbers", uv.Str)
+	}
+	return err
 }
 
 // newTable returns a table writer with the house style. All tables go
