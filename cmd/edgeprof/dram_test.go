@@ -143,7 +143,7 @@ func TestDRAMCommandErrors(t *testing.T) {
 		{[]string{good}, "no DRAM given"},
 		{[]string{"--dram", "lpddr4x-4267", "--set", "dram=lpddr5-6400", good}, "--set applies to --soc"},
 		{[]string{"--dram", "lpddr4x-4267", "--dram", "lpddr9-100", good}, `dram: lpddr9-100: unknown standard "lpddr9"`},
-		{[]string{"--dram", badYAML, good}, badYAML + ": yaml:"},
+		{[]string{"--dram", badYAML, good}, badYAML + ":2: org.chanels: unknown key, want one of bank_groups,"},
 		{[]string{"--dram", "lpddr4x-4267", "--request-bytes", "65", good}, "--request-bytes 65: want 1..64"},
 		{[]string{"--dram", "lpddr4x-4267", filepath.Join(dir, "missing.trace")}, "missing.trace"},
 	} {

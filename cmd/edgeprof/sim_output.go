@@ -164,7 +164,7 @@ func fmtF(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec,
 func writeSimSummary(w io.Writer, res []*sim.Result) error {
 	keys := sweepKeys(res)
 	head := append(append([]string{"SOC", "TRACE"}, keys...),
-		"TTFT ms", "ms/token", "tokens/s", "DRAM GB/s", "DRAM MB/token", "flash MB/token", "mJ/token", "total mJ")
+		"TTFT ms", "ms/token", "tokens/s", "decode DRAM GB/s", "DRAM MB/token", "flash MB/token", "mJ/token", "total mJ")
 	t := newUnitTable(w, head...)
 	for _, r := range res {
 		s := summarize(r)
@@ -187,7 +187,7 @@ func writeSimSummary(w io.Writer, res []*sim.Result) error {
 
 // summaryColumns are the CSV columns of the timing summary, units in
 // their names.
-var summaryColumns = []string{"ttft_ns", "token_ns", "tokens_per_s", "dram_gbps", "dram_bytes_per_token", "flash_bytes_per_token", "energy_pj_per_token", "energy_pj"}
+var summaryColumns = []string{"ttft_ns", "token_ns", "tokens_per_s", "decode_dram_gbps", "dram_bytes_per_token", "flash_bytes_per_token", "energy_pj_per_token", "energy_pj"}
 
 func summaryRow(r *sim.Result) []string {
 	s := summarize(r)

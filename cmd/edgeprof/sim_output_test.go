@@ -134,7 +134,7 @@ func TestSimSweepShowsLevels(t *testing.T) {
 			if _, ok := r["token_ns"]; ok != c.timed {
 				t.Errorf("%s: CSV has summary columns = %v, want %v (header %v)", c.name, ok, c.timed, head)
 			}
-			if c.timed && (r["ttft_ns"] == "" || r["energy_pj"] == "" || r["dram_gbps"] == "") {
+			if c.timed && (r["ttft_ns"] == "" || r["energy_pj"] == "" || r["decode_dram_gbps"] == "") {
 				t.Errorf("%s: CSV row %d has empty timing columns: %v", c.name, i, r)
 			}
 		}
@@ -206,7 +206,7 @@ func TestSimOutputsAgreeWithJSON(t *testing.T) {
 		}
 		for i, l := range r.Levels {
 			rec := recs[i]
-			for _, k := range []string{"ttft_ns", "dram_gbps", "energy_pj", "energy_pj_per_token", "miss_rate", "accuracy", "coverage"} {
+			for _, k := range []string{"ttft_ns", "decode_dram_gbps", "energy_pj", "energy_pj_per_token", "miss_rate", "accuracy", "coverage"} {
 				if strings.ContainsAny(rec[k], "eE") {
 					t.Errorf("%s: %s %s = %q, want no exponent", c.name, l.Name, k, rec[k])
 				}
