@@ -504,6 +504,7 @@ func (l *loader) applySet(root *yaml.Node, o override) error {
 		return l.applyShorthand(root, key, strings.TrimSpace(value), set)
 	}
 	n := root
+	var parent *yaml.Node // the mapping holding the set key
 	path := ""
 	segs := strings.Split(key, ".")
 	for i, seg := range segs {
@@ -527,9 +528,13 @@ func (l *loader) applySet(root *yaml.Node, o override) error {
 			}
 			path = join(path, seg)
 			if child == nil {
-				child = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+				child = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
+				if !last {
+					child = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+				}
 				n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: seg}, child)
 			}
+			parent = n
 			n = child
 		case yaml.SequenceNode:
 			idx := -1
@@ -559,6 +564,40 @@ func (l *loader) applySet(root *yaml.Node, o override) error {
 		if last {
 			*n = yaml.Node{Kind: yaml.ScalarNode, Value: strings.TrimSpace(value)}
 			l.setBy[path] = set
+			if parent != nil {
+				noteSet(root, parent, seg, set)
+			}
+		}
+	}
+	return nil
+}
+
+// noteSet replaces the source note of a key that --set changed (the
+// section's source map; weights_budget's lives in page_cache's), so that
+// the shown sources and a result's provenance do not cite the preset's
+// evidence for a value it no longer has.
+func noteSet(root, parent *yaml.Node, key, set string) {
+	if parent == root && key == "weights_budget" {
+		parent = mapChild(root, "page_cache")
+	}
+	src := mapChild(parent, "source")
+	if src == nil || src.Kind != yaml.MappingNode {
+		return
+	}
+	if v := mapChild(src, key); v != nil {
+		// A what-if value: the user's, hence an estimate, not evidence.
+		*v = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "given by " + set + ", not the preset's value [est]"}
+	}
+}
+
+// mapChild returns the value of key in mapping n, or nil.
+func mapChild(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for j := 0; j+1 < len(n.Content); j += 2 {
+		if n.Content[j].Value == key {
+			return n.Content[j+1]
 		}
 	}
 	return nil
@@ -603,6 +642,7 @@ func (l *loader) applyShorthand(root *yaml.Node, key, value, set string) error {
 			}
 		}
 	}
+	noteSet(root, sec, field, set)
 	if idx < 0 {
 		root.Content = append(root.Content, str(key), sec)
 	} else {

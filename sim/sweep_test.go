@@ -130,3 +130,25 @@ func TestRunJobsInPasses(t *testing.T) {
 		t.Errorf("no timing in the results: %.200s", one)
 	}
 }
+
+// TestSetReplacesSourceNotes: a value changed by --set (or --sweep) no
+// longer cites the preset's evidence.
+func TestSetReplacesSourceNotes(t *testing.T) {
+	s, err := Load("rpi5", []string{"cores.clock_mhz=3000", "weights_budget=2GiB", "dram=lpddr5-6400"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ got, want string }{
+		{s.Cores.Source["clock_mhz"], "given by --set cores.clock_mhz=3000, not the preset's value [est]"},
+		{s.PageCache.Source["weights_budget"], "given by --set weights_budget=2GiB, not the preset's value [est]"},
+		{s.DRAM.Source["grade"], "given by --set dram=lpddr5-6400, not the preset's value [est]"},
+	} {
+		if c.got != c.want {
+			t.Errorf("source note %q, want %q", c.got, c.want)
+		}
+	}
+	// Untouched values keep theirs.
+	if note := s.Cores.Source["count"]; !strings.HasSuffix(note, "[doc]") {
+		t.Errorf("cores.count note %q, want the preset's [doc] note", note)
+	}
+}
