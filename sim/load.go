@@ -57,20 +57,24 @@ func LoadPoint(nameOrPath string, sets []string, point []SweepValue) (*SoC, erro
 	for _, v := range point {
 		ovs = append(ovs, override{flag: "--sweep", arg: v.Key + "=" + v.Value})
 	}
+	b, err := readSoC(nameOrPath)
+	if err != nil {
+		return nil, err
+	}
+	return parse(b, nameOrPath, ovs)
+}
+
+// readSoC returns the YAML of a SoC file or preset.
+func readSoC(nameOrPath string) ([]byte, error) {
 	st, statErr := os.Stat(nameOrPath)
 	if statErr == nil && st.Mode().IsRegular() {
 		if st.Size() > maxFileBytes {
 			return nil, fmt.Errorf("%s: %d bytes, larger than the %d-byte limit for SoC files", nameOrPath, st.Size(), maxFileBytes)
 		}
-		b, err := os.ReadFile(nameOrPath)
-		if err != nil {
-			return nil, err
-		}
-		return parse(b, nameOrPath, ovs)
+		return os.ReadFile(nameOrPath)
 	}
-	b, err := PresetYAML(nameOrPath)
-	if err == nil {
-		return parse(b, nameOrPath, ovs)
+	if b, err := PresetYAML(nameOrPath); err == nil {
+		return b, nil
 	}
 	known := strings.Join(Presets(), ", ")
 	switch {
@@ -80,6 +84,39 @@ func LoadPoint(nameOrPath string, sets []string, point []SweepValue) (*SoC, erro
 		return nil, fmt.Errorf("%s: no such file; want a SoC YAML file or a preset (%s)", nameOrPath, known)
 	}
 	return nil, fmt.Errorf("SoC %q is neither a file nor a preset (known presets: %s)", nameOrPath, known)
+}
+
+// GivenYAML returns a SoC file or preset with sets applied as it gives
+// its values, comments kept, defaults and derived values left out (SoC.YAML
+// writes those out): the form to copy and edit, since a value derived
+// from another (a cache's energy from its size, a DRAM's timings from
+// its grade) then follows an edit of that one. The SoC must load.
+func GivenYAML(nameOrPath string, sets []string) ([]byte, error) {
+	if _, err := Load(nameOrPath, sets); err != nil {
+		return nil, err
+	}
+	b, err := readSoC(nameOrPath)
+	if err != nil {
+		return nil, err
+	}
+	ovs := make([]override, len(sets))
+	for i, s := range sets {
+		ovs[i] = override{flag: "--set", arg: s}
+	}
+	root, _, err := parseNode(b, nameOrPath, ovs)
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	enc := yaml.NewEncoder(&out)
+	enc.SetIndent(2)
+	if err := enc.Encode(root); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }
 
 // looksLikePath tells a file name from a preset name: presets have no
@@ -115,34 +152,9 @@ type override struct {
 func (o override) String() string { return o.flag + " " + o.arg }
 
 func parse(data []byte, name string, ovs []override) (*SoC, error) {
-	if len(data) > maxFileBytes {
-		return nil, fmt.Errorf("%s: %d bytes, larger than the %d-byte limit for SoC files", name, len(data), maxFileBytes)
-	}
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
-		if err == io.EOF {
-			return nil, fmt.Errorf("%s: empty SoC description, want a mapping with name and caches", name)
-		}
-		return nil, yamlError(name, err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err != io.EOF {
-		if err != nil {
-			return nil, yamlError(name, err)
-		}
-		return nil, fmt.Errorf("%s:%d: a second YAML document; want one SoC per file", name, extra.Line)
-	}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
-		root = root.Content[0]
-	}
-	l := &loader{name: name, lines: map[string]int{}, setBy: map[string]string{}, display: map[string]string{}}
-	expandShorthands(root)
-	for _, o := range ovs {
-		if err := l.applySet(root, o); err != nil {
-			return nil, err
-		}
+	root, l, err := parseNode(data, name, ovs)
+	if err != nil {
+		return nil, err
 	}
 	if err := l.check(root, reflect.TypeOf(SoC{}), ""); err != nil {
 		return nil, err
@@ -155,6 +167,40 @@ func parse(data []byte, name string, ovs []override) (*SoC, error) {
 		return nil, l.locate(err, &soc)
 	}
 	return &soc, nil
+}
+
+// parseNode reads one YAML document and applies the overrides to it.
+func parseNode(data []byte, name string, ovs []override) (*yaml.Node, *loader, error) {
+	if len(data) > maxFileBytes {
+		return nil, nil, fmt.Errorf("%s: %d bytes, larger than the %d-byte limit for SoC files", name, len(data), maxFileBytes)
+	}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if err == io.EOF {
+			return nil, nil, fmt.Errorf("%s: empty SoC description, want a mapping with name and caches", name)
+		}
+		return nil, nil, yamlError(name, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err != io.EOF {
+		if err != nil {
+			return nil, nil, yamlError(name, err)
+		}
+		return nil, nil, fmt.Errorf("%s:%d: a second YAML document; want one SoC per file", name, extra.Line)
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	l := &loader{name: name, lines: map[string]int{}, setBy: map[string]string{}, display: map[string]string{}}
+	expandShorthands(root)
+	for _, o := range ovs {
+		if err := l.applySet(root, o); err != nil {
+			return nil, nil, err
+		}
+	}
+	return root, l, nil
 }
 
 // loader carries what error messages need: the file name, the line of

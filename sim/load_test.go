@@ -345,3 +345,41 @@ func TestLoadErrors(t *testing.T) {
 		t.Errorf("LoadPoint(rpi5, count 2, sweep count 3) = %+v, %v; want the sweep's 3 cores and lpddr5-6400", s.Cores, err)
 	}
 }
+
+// TestGivenYAML: the given form of every preset loads to the same SoC as
+// the preset, and a value edited in it re-derives what depends on it (a
+// cache's energy per access from its size), as --set does.
+func TestGivenYAML(t *testing.T) {
+	for _, p := range Presets() {
+		b, err := GivenYAML(p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := Load(p, nil)
+		g, err := Parse(b, p, nil)
+		if err != nil {
+			t.Fatalf("%s: the given form does not load: %v", p, err)
+		}
+		ya, _ := a.YAML()
+		yg, _ := g.YAML()
+		if string(ya) != string(yg) {
+			t.Errorf("%s: the given form loads to another SoC", p)
+		}
+	}
+	b, err := GivenYAML("rpi5", []string{"caches.L2.size=4MiB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Parse(b, "edited", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := Load("rpi5", []string{"caches.L2.size=4MiB"})
+	orig, _ := Load("rpi5", nil)
+	if e := g.Caches[1].EnergyPJPerAccess; e != s.Caches[1].EnergyPJPerAccess || e == orig.Caches[1].EnergyPJPerAccess {
+		t.Errorf("L2 energy per access: given form with 4 MiB %v, --set %v, preset %v; want the --set value", e, s.Caches[1].EnergyPJPerAccess, orig.Caches[1].EnergyPJPerAccess)
+	}
+	if _, err := GivenYAML("rpi5", []string{"caches.L2.ways=7"}); err == nil {
+		t.Error("GivenYAML of an invalid SoC succeeded")
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -109,12 +110,18 @@ func newSocListCmd() *cobra.Command {
 
 func newSocShowCmd() *cobra.Command {
 	var (
-		asJSON bool
-		sets   []string
+		asJSON, given bool
+		sets          []string
 	)
 	cmd := &cobra.Command{
 		Use:   "show NAME|FILE",
-		Short: "Print a SoC description as YAML, every default filled in, ready to copy, edit and pass to --soc",
+		Short: "Print a SoC description as YAML, every default and derived value filled in (--given: as the file gives it, to copy and edit)",
+		Long: `Prints the SoC as the simulator sees it: every default and every derived
+value written out (a cache's energy per access from its size, a DRAM's
+timings from its grade). Saved and edited, such a file keeps those derived
+values although what they derive from changed; --given prints the
+description as the preset or file gives it (with --set applied, comments
+kept), so that derived values follow an edit.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return fmt.Errorf("soc show: want one SoC, a preset (%s) or a YAML file; got %d arguments", strings.Join(sim.Presets(), ", "), len(args))
@@ -122,6 +129,17 @@ func newSocShowCmd() *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if given {
+				if asJSON {
+					return errors.New("soc show: --given prints YAML as given; leave out --json")
+				}
+				y, err := sim.GivenYAML(args[0], sets)
+				if err != nil {
+					return err
+				}
+				_, err = cmd.OutOrStdout().Write(y)
+				return err
+			}
 			s, err := sim.Load(args[0], sets)
 			if err != nil {
 				return err
@@ -138,6 +156,7 @@ func newSocShowCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of YAML")
+	cmd.Flags().BoolVar(&given, "given", false, "print only what the preset or file gives (with --set applied), no defaults or derived values: the form to copy and edit")
 	cmd.Flags().StringArrayVar(&sets, "set", nil, "override a value, e.g. --set caches.L2.size=1MiB (repeatable)")
 	return cmd
 }
