@@ -75,6 +75,15 @@ func newGenerateCmd() *cobra.Command {
 		Short: "Generate text from a prompt",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if n < 0 {
+				return fmt.Errorf("generate: -n %d: want 0 or more tokens", n)
+			}
+			if err := checkSampling(temp, topK, topP); err != nil {
+				return err
+			}
+			if err := checkThreads(threads); err != nil {
+				return err
+			}
 			m, err := loadModel(modelPath)
 			if err != nil {
 				return err
@@ -86,13 +95,27 @@ func newGenerateCmd() *cobra.Command {
 				MaxTokens: n,
 			}
 			out := cmd.OutOrStdout()
+			// The prompt is echoed once the model accepted it, so that an
+			// error does not follow it on the same line.
+			echoed := false
+			echo := func() {
+				if !echoed {
+					fmt.Fprint(out, prompt)
+					echoed = true
+				}
+			}
 			if !asJSON {
-				fmt.Fprint(out, prompt)
-				opt.OnToken = func(_ int32, piece string) { fmt.Fprint(out, piece) }
+				opt.OnToken = func(_ int32, piece string) { echo(); fmt.Fprint(out, piece) }
 			}
 			g, err := m.Generate(prompt, opt)
+			if echoed && err != nil {
+				fmt.Fprintln(out)
+			}
 			if err != nil {
 				return err
+			}
+			if !asJSON {
+				echo()
 			}
 			if asJSON {
 				return writeJSON(out, struct {
@@ -137,7 +160,7 @@ func parseTokenList(s string) ([]int32, error) {
 	for _, f := range strings.Split(s, ",") {
 		f = strings.TrimSpace(f)
 		if f == "" {
-			continue
+			return nil, fmt.Errorf("--tokens %q: an empty entry; want ids separated by single commas", s)
 		}
 		v, err := strconv.ParseInt(f, 10, 32)
 		if err != nil {
@@ -163,17 +186,22 @@ func newLogitsCmd() *cobra.Command {
 			if (prompt == "") == (tokens == "") {
 				return fmt.Errorf("give exactly one of --prompt and --tokens")
 			}
+			if err := checkThreads(threads); err != nil {
+				return err
+			}
+			var ids []int32
+			var err error
+			if tokens != "" {
+				if ids, err = parseTokenList(tokens); err != nil {
+					return err
+				}
+			}
 			m, err := loadModel(modelPath)
 			if err != nil {
 				return err
 			}
 			defer m.Close()
-			var ids []int32
-			if tokens != "" {
-				if ids, err = parseTokenList(tokens); err != nil {
-					return err
-				}
-			} else {
+			if tokens == "" {
 				ids = m.Tok.Encode(prompt, true, false)
 			}
 			s, err := m.NewSession(engine.Options{Threads: threads, Ctx: len(ids)})
@@ -233,6 +261,15 @@ func newPerplexityCmd() *cobra.Command {
 			if file == "" {
 				return fmt.Errorf("--file is required")
 			}
+			if ctx < 4 {
+				return fmt.Errorf("ppl: --ctx %d: want a window of 4 tokens or more (llama-perplexity's default is 512)", ctx)
+			}
+			if chunks < 0 {
+				return fmt.Errorf("ppl: --chunks %d: want 0 (all) or more", chunks)
+			}
+			if err := checkThreads(threads); err != nil {
+				return err
+			}
 			text, err := os.ReadFile(file)
 			if err != nil {
 				return err
@@ -242,6 +279,10 @@ func newPerplexityCmd() *cobra.Command {
 				return err
 			}
 			defer m.Close()
+			if ctx > m.Cfg.CtxTrain {
+				// llama-perplexity runs on with the same warning.
+				fmt.Fprintf(cmd.ErrOrStderr(), "edgeprof: warning: --ctx %d is beyond the %d tokens the model was trained on; expect a worse perplexity\n", ctx, m.Cfg.CtxTrain)
+			}
 			opt := engine.PerplexityOptions{Ctx: ctx, Chunks: chunks, Threads: threads}
 			var bar *progressbar.ProgressBar
 			if stderrIsTerminal() {
@@ -284,4 +325,26 @@ func newPerplexityCmd() *cobra.Command {
 	f.IntVarP(&threads, "threads", "t", 1, "windows evaluated in parallel")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// checkSampling rejects sampling settings that have no meaning, which
+// the sampler would otherwise treat as some default.
+func checkSampling(temp float32, topK int, topP float32) error {
+	switch {
+	case !(temp >= 0) || math.IsInf(float64(temp), 0):
+		return fmt.Errorf("--temp %v: want 0 (greedy) or a positive temperature", temp)
+	case topK < 0:
+		return fmt.Errorf("--top-k %d: want 0 (off) or more", topK)
+	case !(topP >= 0 && topP <= 1):
+		return fmt.Errorf("--top-p %v: want a probability in [0, 1] (1 = off)", topP)
+	}
+	return nil
+}
+
+// checkThreads rejects a thread count below one.
+func checkThreads(n int) error {
+	if n < 1 {
+		return fmt.Errorf("--threads %d: want 1 or more", n)
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/edgeprof/edgeprof/internal/atomicfile"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -28,6 +29,18 @@ func newTraceRecordCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				return fmt.Errorf("-o is required")
+			}
+			if n < 0 {
+				return fmt.Errorf("trace record: -n %d: want 0 or more tokens", n)
+			}
+			if err := checkSampling(temp, topK, topP); err != nil {
+				return err
+			}
+			if err := checkThreads(threads); err != nil {
+				return err
+			}
+			if err := atomicfile.Check(out); err != nil {
+				return fmt.Errorf("trace record: -o: %w", err)
 			}
 			m, err := loadModel(modelPath)
 			if err != nil {
