@@ -184,6 +184,10 @@ func (d *DinReader) parse(line []byte) (Event, bool, error) {
 	if !ok {
 		return Event{}, false, d.errorf("address %q, want at most 16 hex digits with an optional 0x", truncateField(addrField))
 	}
+	if label == 4 {
+		d.stats.Flushes++ // a flush carries no access: its size is not read
+		return Event{}, false, nil
+	}
 	size := d.size
 	if sf, _ := field(line, i); len(sf) > 0 && allDigits(sf) {
 		v, err := strconv.ParseUint(string(sf), 10, 32)
@@ -206,9 +210,6 @@ func (d *DinReader) parse(line []byte) (Event, bool, error) {
 		}
 	case 3:
 		d.stats.Misc++
-	case 4:
-		d.stats.Flushes++
-		return Event{}, false, nil
 	}
 	return e, true, nil
 }

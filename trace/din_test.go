@@ -49,6 +49,7 @@ func TestDinRead(t *testing.T) {
 		{"max address, no final newline", "0 ffffffffffffffff 4294967295", DinOptions{},
 			[]Event{dinEvent(Read, ^uint64(0), ^uint32(0))}, DinStats{Lines: 1, Reads: 1, Events: 1}},
 		{"leading zeros", "0 00000000000000000000abc\n", DinOptions{}, []Event{dinEvent(Read, 0xabc, 1)}, DinStats{Lines: 1, Reads: 1, Events: 1}},
+		{"a flush's size is not read", "4 0 0\n0 10 8\n", DinOptions{}, []Event{dinEvent(Read, 0x10, 8)}, DinStats{Lines: 2, Reads: 1, Flushes: 1, Events: 1}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

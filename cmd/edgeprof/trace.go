@@ -28,16 +28,32 @@ func init() {
 // traceDinFlags are the din import options every trace command accepts.
 type traceDinFlags struct {
 	ifetch bool
-	size   uint32
+	size   dinSize
 }
 
 func (d *traceDinFlags) register(cmd *cobra.Command) {
+	d.size = 1
 	cmd.Flags().BoolVar(&d.ifetch, "ifetch", false, "din input: keep instruction fetches (label 2) as reads (default: skip them)")
-	cmd.Flags().Uint32Var(&d.size, "din-size", 1, "din input: access size in bytes of records without a size field")
+	cmd.Flags().Var(&d.size, "din-size", "din input: access size in bytes of records without a size field")
 }
 
 func (d *traceDinFlags) options() trace.DinOptions {
-	return trace.DinOptions{IFetch: d.ifetch, DefaultSize: d.size}
+	return trace.DinOptions{IFetch: d.ifetch, DefaultSize: uint32(d.size)}
+}
+
+// dinSize is --din-size: 1 to 2^32-1 bytes (the reader would take 0 for
+// its default, 1, which a user asking for 0 did not mean).
+type dinSize uint32
+
+func (s *dinSize) String() string { return strconv.FormatUint(uint64(*s), 10) }
+func (s *dinSize) Type() string   { return "bytes" }
+func (s *dinSize) Set(v string) error {
+	n, err := strconv.ParseUint(v, 10, 32)
+	if err != nil || n == 0 {
+		return fmt.Errorf("want 1 to 4294967295 bytes")
+	}
+	*s = dinSize(n)
+	return nil
 }
 
 func traceWarn(cmd *cobra.Command, err error) {
