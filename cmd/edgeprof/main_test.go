@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -63,5 +65,19 @@ func TestEngineFlagErrors(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
 			t.Errorf("%v: error %v, want one starting %q", c.args, err, c.want)
 		}
+	}
+}
+
+// TestSynthRefusesWhatTheDiskCannotHold: a model of petabytes (a typo in
+// a dimension) is refused before a byte is written.
+func TestSynthRefusesWhatTheDiskCannotHold(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "huge.gguf")
+	_, err := runEdgeprof(t, "model", "synth", "--dim", "100000", "--ffn", "100000", "--layers", "1000",
+		"--heads", "10", "--vocab", "32000", "--ctx", "2048", "-o", out)
+	if err == nil || !strings.Contains(err.Error(), "bytes free") {
+		t.Fatalf("synth of a 280 TB model: error %v, want one about the free space", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%s exists after the refusal", out)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -68,6 +69,11 @@ complete; an error or Ctrl-C leaves nothing behind.`,
 			g, err := synth.New(synth.Config{Shape: s, Type: t, Seed: seed})
 			if err != nil {
 				return err
+			}
+			// A typo in a dimension can ask for petabytes: refuse what the
+			// disk cannot hold before writing any of it.
+			if free := freeBytes(filepath.Dir(out)); free >= 0 && g.Size() > free {
+				return fmt.Errorf("model synth: the model is %d bytes (%.1f GB), but %s has %d bytes free", g.Size(), float64(g.Size())/1e9, filepath.Dir(out), free)
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()

@@ -1,0 +1,15 @@
+//go:build unix
+
+package main
+
+import "golang.org/x/sys/unix"
+
+// freeBytes returns the bytes an unprivileged writer may still use on the
+// file system holding dir, or -1 when unknown.
+func freeBytes(dir string) int64 {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return -1
+	}
+	return int64(st.Bavail) * int64(st.Bsize)
+}
