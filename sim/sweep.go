@@ -98,8 +98,11 @@ func ParseShard(s string) (Shard, error) {
 	a, b, ok := strings.Cut(s, "/")
 	k, err1 := strconv.Atoi(strings.TrimSpace(a))
 	n, err2 := strconv.Atoi(strings.TrimSpace(b))
-	if !ok || err1 != nil || err2 != nil || n < 1 || k < 0 || k >= n || n > maxJobs {
+	if !ok || err1 != nil || err2 != nil || n < 1 || k < 0 || k >= n {
 		return Shard{}, fmt.Errorf("sim: --shard %q: want k/N with 0 <= k < N, e.g. 3/8", s)
+	}
+	if n > maxJobs {
+		return Shard{}, fmt.Errorf("sim: --shard %q: %d shards, want at most %d (the most runs a sweep may have)", s, n, maxJobs)
 	}
 	return Shard{K: k, N: n}, nil
 }
@@ -244,7 +247,9 @@ func Merge(parts []*Partial, names []string) ([]json.RawMessage, error) {
 		switch {
 		case p.Format != PartialFormat:
 			return nil, fmt.Errorf("%w: %s: format %q, want %q", ErrMerge, name, p.Format, PartialFormat)
-		case p.SpecSHA256 != first.SpecSHA256 || p.Spec.SHA256() != p.SpecSHA256:
+		case p.Spec.SHA256() != p.SpecSHA256:
+			return nil, fmt.Errorf("%w: %s: its spec does not hash to its spec_sha256 %.12s (edited after it was written?)", ErrMerge, name, p.SpecSHA256)
+		case p.SpecSHA256 != first.SpecSHA256:
 			return nil, fmt.Errorf("%w: %s: a different sweep than %s (spec sha256 %.12s, want %.12s)", ErrMerge, name, names[0], p.SpecSHA256, first.SpecSHA256)
 		case p.Shards != first.Shards || p.Jobs != first.Jobs:
 			return nil, fmt.Errorf("%w: %s: shard %d/%d of %d jobs, but %s is of %d shards and %d jobs", ErrMerge, name, p.Shard, p.Shards, p.Jobs, names[0], first.Shards, first.Jobs)

@@ -39,6 +39,9 @@ func TestPlan(t *testing.T) {
 			t.Errorf("ParseSweep(%q) error = %v", bad, err)
 		}
 	}
+	if _, err := ParseShard("0/1000000000"); err == nil || !strings.Contains(err.Error(), "1000000000 shards, want at most 1048576") {
+		t.Errorf("ParseShard(0/1000000000) error = %v, want the shard limit", err)
+	}
 	for _, bad := range []string{"3", "3/3", "-1/2", "a/b", "1/0"} {
 		if _, err := ParseShard(bad); err == nil {
 			t.Errorf("ParseShard(%q) succeeded", bad)

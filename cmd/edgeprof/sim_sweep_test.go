@@ -96,6 +96,14 @@ func TestSimMergeErrors(t *testing.T) {
 	b1 := part("b1.json", "1/2", "--set", "cores.count=2")
 	garbage := filepath.Join(dir, "g.json")
 	os.WriteFile(garbage, []byte("{not json"), 0o644)
+	// A part whose spec was edited after it was written: its recorded
+	// hash no longer matches.
+	edited := filepath.Join(dir, "e1.json")
+	if b, err := os.ReadFile(a1); err != nil {
+		t.Fatal(err)
+	} else {
+		os.WriteFile(edited, bytes.Replace(b, []byte(`"rpi4"`), []byte(`"rpi5"`), 1), 0o644)
+	}
 	for _, c := range []struct {
 		parts []string
 		want  string
@@ -103,6 +111,7 @@ func TestSimMergeErrors(t *testing.T) {
 		{[]string{a0}, "shards 1 of 2 missing"},
 		{[]string{a0, a0}, "twice"},
 		{[]string{a0, b1}, "a different sweep"},
+		{[]string{a0, edited}, "its spec does not hash to its spec_sha256"},
 		{[]string{a0, garbage}, "not a partial result"},
 		{[]string{a0, filepath.Join(dir, "none.json")}, "no such file"},
 	} {
