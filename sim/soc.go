@@ -221,6 +221,11 @@ func (s *SoC) resolve(given func(path string) bool) error {
 				return &pathError{path: at + k.key, msg: "missing, want " + k.want}
 			}
 		}
+		// Checked here as well as by the cache model, because the
+		// energy per access is derived from the line before that runs.
+		if l := int64(c.Line); l < 16 || l > 65536 || l&(l-1) != 0 {
+			return &pathError{path: at + "line", msg: fmt.Sprintf("%d, want a power of two between 16 and 65536 bytes", l)}
+		}
 		if c.Replacement == "" {
 			c.Replacement = "lru"
 		}

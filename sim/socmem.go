@@ -195,6 +195,9 @@ func (s *SoC) resolveTiming(given func(path string) bool) error {
 		if c.WeightsBudget == 0 { // no budget: the section is kept but unused
 			c.WeightsBudget = int64(p.PageBytes)
 		}
+		if c.WeightsBudget < int64(p.PageBytes) {
+			return &pathError{path: "weights_budget", msg: fmt.Sprintf("%d bytes, want at least one page (%d)", c.WeightsBudget, p.PageBytes)}
+		}
 		if err := c.Validate(); err != nil {
 			return &pathError{path: "page_cache", msg: strings.TrimPrefix(err.Error(), "pagecache: ")}
 		}

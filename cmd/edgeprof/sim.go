@@ -94,6 +94,9 @@ the output of a single run.`,
 				}
 				axes = append(axes, a)
 			}
+			if (out.ops || out.tokens) && noTiming {
+				return errors.New("sim: --ops and --tokens break down the timing model's results; leave out --no-timing")
+			}
 			if out.plot != "" && len(axes) != 1 {
 				return fmt.Errorf("sim: --plot needs exactly one --sweep, got %d", len(axes))
 			}

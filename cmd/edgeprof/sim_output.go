@@ -53,6 +53,8 @@ func (o *simFlags) render(cmd *cobra.Command, res []*sim.Result, raw []json.RawM
 		if err := writeSimSummary(w, res); err != nil {
 			return err
 		}
+	} else if o.ops || o.tokens {
+		fmt.Fprintln(cmd.ErrOrStderr(), "edgeprof: warning: --ops and --tokens print nothing here: no SoC has the timing model (a dram section)")
 	}
 	if o.ops {
 		if err := writeSimOps(w, res); err != nil {

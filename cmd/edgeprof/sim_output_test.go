@@ -270,6 +270,7 @@ func TestSimMessages(t *testing.T) {
 		{[]string{"sim", "--soc", "rpi5", "--sweep", "dram=lpddr5-6400,lpddr9-1", din}, `rpi5: --sweep dram=lpddr9-1: dram: unknown standard "lpddr9"`},
 		{[]string{"sim", "--soc", "rpi5", "--sweep", "cores.count=0,1", din}, "rpi5: --sweep cores.count=0: cores.count: 0, want 1..256"},
 		{[]string{"sim", "--soc", "rpi5", "--warmup-tokens", "-5", din}, "sim: --warmup-tokens -5: want 0 or more tokens"},
+		{[]string{"sim", "--soc", "rpi5", "--no-timing", "--ops", din}, "sim: --ops and --tokens break down the timing model's results; leave out --no-timing"},
 		{[]string{"sim", "--soc", "rpi5", "--sweep", "cores.mshrs=2,4", din, "--shard", "0/2", "-o", filepath.Join(dir, "none", "p0.json")},
 			"sim: --out: create " + filepath.Join(dir, "none", "p0.json") + ": no such file or directory"},
 		{[]string{"sim", "--soc", "rpi5", "--sweep", "cores.mshrs=2,4", din, "--plot", filepath.Join(dir, "none", "p.png")},
