@@ -129,6 +129,18 @@ func (s *SoC) resolveTiming(given func(path string) bool) error {
 		}
 	}
 	if d := s.DRAM; d != nil {
+		// The DRAM model reads 0 as "the standard's default"; a 0 written
+		// out (--set dram.org.channels=0) is a mistake, not that request.
+		o := d.Config.Org
+		for _, f := range []struct {
+			key string
+			v   int
+		}{{"channels", o.Channels}, {"ranks", o.Ranks}, {"bank_groups", o.BankGroups}, {"banks_per_group", o.BanksPerGroup},
+			{"rows", o.Rows}, {"columns", o.Columns}, {"device_width", o.DeviceWidth}, {"bus_width", o.BusWidth}, {"burst_length", o.BurstLength}} {
+			if f.v == 0 && given("dram.org."+f.key) {
+				return &pathError{path: "dram.org." + f.key, msg: "0, want 1 or more (leave the key out for the standard's default)"}
+			}
+		}
 		rc, err := d.Config.Resolve()
 		if err == nil {
 			err = rc.Validate()
