@@ -425,6 +425,10 @@ prints one JSON object per line.`,
 			if d, ok := src.(*trace.DinReader); ok {
 				defer traceWarn(cmd, traceDinSkipped(d.Stats(), din.ifetch))
 			}
+			if onlyToken && printed == 0 {
+				// An empty answer should not look like a broken command.
+				defer traceWarn(cmd, fmt.Errorf("%s has no events of token %d", args[0], token))
+			}
 			return bw.Flush()
 		},
 	}
