@@ -27,21 +27,40 @@ var rootCmd = &cobra.Command{
 }
 
 func main() {
-	// An interrupt ends the process without running deferred Aborts, so
-	// the temporary files of outputs not yet committed are removed here
-	// (commands that stop gracefully on it, such as sim, get it too).
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		s := <-sigs
-		atomicfile.RemovePending()
-		fmt.Fprintln(os.Stderr, "edgeprof: interrupted:", s)
-		os.Exit(130)
-	}()
 	if err := execute(rootCmd, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "edgeprof:", err)
 		os.Exit(1)
 	}
+}
+
+// removeOutputsOnInterrupt makes SIGINT and SIGTERM remove the temporary
+// files of outputs not yet committed before the process exits (an exit
+// runs no deferred Abort), for commands that do not stop gracefully on
+// their own (sim and model synth cancel a context instead). A signal the
+// process was started with ignored (a background job of a script) stays
+// ignored. Exit status 128 + the signal, as a shell reports it.
+func removeOutputsOnInterrupt() {
+	var watch []os.Signal
+	for _, s := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		if !signal.Ignored(s) {
+			watch = append(watch, s)
+		}
+	}
+	if len(watch) == 0 {
+		return
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, watch...)
+	go func() {
+		s := <-sigs
+		atomicfile.RemovePending()
+		fmt.Fprintln(os.Stderr, "edgeprof: interrupted, no output written:", s)
+		code := 130
+		if s == syscall.SIGTERM {
+			code = 143
+		}
+		os.Exit(code)
+	}()
 }
 
 // execute runs the command line with its output on stdout. Commands

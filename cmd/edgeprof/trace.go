@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/edgeprof/edgeprof/internal/atomicfile"
 	"io"
 	"os"
 	"strconv"
@@ -567,6 +568,10 @@ table); instruction fetches are skipped unless --ifetch, flush records (label
 truncated .etr input is an error unless --allow-truncated.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := atomicfile.Check(args[1]); err != nil {
+				return fmt.Errorf("trace convert: %w", err)
+			}
+			removeOutputsOnInterrupt()
 			res, err := trace.ConvertFile(args[0], args[1], trace.ConvertOptions{
 				Din: din.options(), EdgeprofVersion: version, AllowTruncated: allowTruncated,
 			})

@@ -14,28 +14,41 @@ import (
 )
 
 // pending holds the temporary files not yet committed or aborted, for
-// RemovePending.
+// RemovePending; once that ran, stopped refuses new ones.
 var pending = struct {
 	sync.Mutex
-	names map[string]bool
+	names   map[string]bool
+	stopped bool
 }{names: map[string]bool{}}
 
-func track(name string, on bool) {
+// track records (on) or forgets a temporary file. After RemovePending it
+// removes a new one at once and reports errStopped, closing the window
+// between creating a file and tracking it.
+func track(name string, on bool) error {
 	pending.Lock()
-	if on {
+	defer pending.Unlock()
+	switch {
+	case on && pending.stopped:
+		os.Remove(name)
+		return errStopped
+	case on:
 		pending.names[name] = true
-	} else {
+	default:
 		delete(pending.names, name)
 	}
-	pending.Unlock()
+	return nil
 }
 
+var errStopped = errors.New("the process is stopping")
+
 // RemovePending removes every temporary file not yet committed or
-// aborted: for an interrupt handler, since an exiting process runs no
-// deferred Abort. Files committed meanwhile are complete and stay.
+// aborted, and makes Create fail from then on: for an interrupt handler
+// about to exit, since an exiting process runs no deferred Abort. Files
+// committed meanwhile are complete and stay.
 func RemovePending() {
 	pending.Lock()
 	defer pending.Unlock()
+	pending.stopped = true
 	for name := range pending.names {
 		os.Remove(name)
 		delete(pending.names, name)
@@ -62,7 +75,10 @@ func Create(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, bare(err))
 	}
-	track(tmp.Name(), true)
+	if err := track(tmp.Name(), true); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
 	return &File{File: tmp, target: path}, nil
 }
 

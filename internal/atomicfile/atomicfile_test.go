@@ -106,6 +106,11 @@ func TestRemovePending(t *testing.T) {
 		t.Fatal(err)
 	}
 	RemovePending()
+	defer func() { pending.stopped = false }() // for the other tests
+	// Once stopping, no new temporary file is left behind.
+	if f, err := Create(filepath.Join(dir, "late.txt")); err == nil || f != nil {
+		t.Errorf("Create after RemovePending: %v, %v; want an error", f, err)
+	}
 	ents, _ := os.ReadDir(dir)
 	if len(ents) != 1 || ents[0].Name() != "done.txt" {
 		names := []string{}

@@ -1,4 +1,4 @@
-//go:build unix
+//go:build linux || darwin || freebsd
 
 package main
 
@@ -11,5 +11,6 @@ func freeBytes(dir string) int64 {
 	if err := unix.Statfs(dir, &st); err != nil {
 		return -1
 	}
+	// The conversions: the field types differ between the systems.
 	return int64(st.Bavail) * int64(st.Bsize)
 }
