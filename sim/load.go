@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/edgeprof/edgeprof/internal/yamlcheck"
 	"io"
 	"os"
 	"reflect"
@@ -367,7 +368,7 @@ func (l *loader) check(n *yaml.Node, t reflect.Type, path string) error {
 		unsigned := k >= reflect.Uint && k <= reflect.Uint64
 		integer := unsigned || k >= reflect.Int && k <= reflect.Int64
 		// yaml.v3 truncates a float into an integer field (2.7 -> 2).
-		if integer && !custom && n.ShortTag() == "!!float" {
+		if integer && !custom && n.ShortTag() == "!!float" && !yamlcheck.Whole(n.Value) {
 			return l.errf(path, n, "want an integer, got %q", n.Value)
 		}
 		if err := n.Decode(target); err != nil {

@@ -7,6 +7,7 @@ package yamlcheck
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"sort"
 	"strings"
@@ -26,8 +27,8 @@ func check(n *yaml.Node, t reflect.Type, path string) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if n.Kind == yaml.AliasNode {
-		return errf(n, path, "aliases are not supported")
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		return check(n.Alias, t, path) // yaml.v3 decodes the anchored node
 	}
 	if n.Tag == "!!null" {
 		return nil
@@ -45,6 +46,20 @@ func check(n *yaml.Node, t reflect.Type, path string) error {
 		collect(t, fields)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
+			if k.ShortTag() == "!!merge" {
+				// <<: *anchor (or a list of them) merges mappings of the
+				// same type into this one.
+				merged := []*yaml.Node{v}
+				if v.Kind == yaml.SequenceNode {
+					merged = v.Content
+				}
+				for _, m := range merged {
+					if err := check(m, t, path); err != nil {
+						return err
+					}
+				}
+				continue
+			}
 			ft, ok := fields[k.Value]
 			if !ok {
 				names := make([]string, 0, len(fields))
@@ -85,7 +100,7 @@ func check(n *yaml.Node, t reflect.Type, path string) error {
 		k := t.Kind()
 		unsigned := k >= reflect.Uint && k <= reflect.Uint64
 		integer := unsigned || k >= reflect.Int && k <= reflect.Int64
-		if integer && n.ShortTag() == "!!float" {
+		if integer && n.ShortTag() == "!!float" && !Whole(n.Value) {
 			return errf(n, path, "want an integer, got %q", n.Value)
 		}
 		if err := n.Decode(target); err != nil {
@@ -161,4 +176,19 @@ func errf(n *yaml.Node, path, format string, args ...any) error {
 		msg = path + ": " + msg
 	}
 	return &Error{Line: n.Line, Msg: msg}
+}
+
+// Whole reports whether a YAML float is a whole number (3.9e6, 2.0),
+// which yaml.v3 decodes into an integer field exactly; a fraction it
+// would truncate.
+func Whole(v string) bool {
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(v), &n); err != nil || len(n.Content) != 1 {
+		return false
+	}
+	var f float64
+	if err := n.Content[0].Decode(&f); err != nil {
+		return false
+	}
+	return f == math.Trunc(f) && !math.IsInf(f, 0)
 }

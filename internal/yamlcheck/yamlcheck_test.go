@@ -29,6 +29,11 @@ func TestCheck(t *testing.T) {
 	for _, c := range []struct{ src, want string }{
 		{"n: 1\nf: 2\nin: {n: 3, f: 1.5, on: true}\nlist: [{u: 4}]\nmap: {a: 1}\nany: {x: [1, b]}\nptr: {n: 2}\nnames: [a, b]\n", ""},
 		{"n: 1.5\n", `line 1: n: want an integer, got "1.5"`},
+		{"n: 3.9e6\nu: 2.0\n", ""}, // whole numbers, decoded exactly
+		{"in: &b {n: 1, u: 2}\nptr:\n  <<: *b\n  f: 2\nlist: [*b, {on: true}]\n", ""},
+		{"base: &b {n: 1, u: 2}\nin:\n  <<: *b\n  f: 1.5\nptr: *b\n", "line 1: base: unknown key, want one of any, f, in, list, map, n, names, on, ptr, u"},
+		{"in: &b {n: 1.5}\nptr: *b\n", `line 1: in.n: want an integer, got "1.5"`},
+		{"list: [{n: 1}]\nin:\n  <<: [{u: 1}, {bad: 2}]\n", "line 3: in.bad: unknown key, want one of f, n, names, on, u"},
 		{"in:\n  u: -1\n", `line 2: in.u: want a non-negative integer, got "-1"`},
 		{"list:\n  - {n: 1}\n  - {bad: 2}\n", "line 3: list[1].bad: unknown key, want one of f, n, names, on, u"},
 		{"map: {a: x}\n", `line 1: map.a: want an integer, got "x"`},
