@@ -551,7 +551,7 @@ func (l *loader) applySet(root *yaml.Node, o override) error {
 		return l.applyShorthand(root, key, strings.TrimSpace(value), set)
 	}
 	n := root
-	var parent *yaml.Node // the mapping holding the set key
+	var chain []step // the mappings descended through, for noteSet
 	path := ""
 	segs := strings.Split(key, ".")
 	for i, seg := range segs {
@@ -581,7 +581,7 @@ func (l *loader) applySet(root *yaml.Node, o override) error {
 				}
 				n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: seg}, child)
 			}
-			parent = n
+			chain = append(chain, step{n, seg})
 			n = child
 		case yaml.SequenceNode:
 			idx := -1
@@ -609,31 +609,64 @@ func (l *loader) applySet(root *yaml.Node, o override) error {
 			return fmt.Errorf("%s: %s: cannot descend into %s", l.name, set, path)
 		}
 		if last {
-			*n = yaml.Node{Kind: yaml.ScalarNode, Value: strings.TrimSpace(value)}
+			v := strings.TrimSpace(value)
+			changed := n.Kind != yaml.ScalarNode || n.Value != v
+			*n = yaml.Node{Kind: yaml.ScalarNode, Value: v}
 			l.setBy[path] = set
-			if parent != nil {
-				noteSet(root, parent, seg, set)
+			if changed {
+				noteSet(chain, set)
 			}
 		}
 	}
 	return nil
 }
 
-// noteSet replaces the source note of a key that --set changed (the
-// section's source map; weights_budget's lives in page_cache's), so that
-// the shown sources and a result's provenance do not cite the preset's
-// evidence for a value it no longer has.
-func noteSet(root, parent *yaml.Node, key, set string) {
-	if parent == root && key == "weights_budget" {
-		parent = mapChild(root, "page_cache")
+// step is one mapping a --set path descends through, and the key taken.
+type step struct {
+	node *yaml.Node
+	key  string
+}
+
+// noteSet rewrites the source note of a value that --set changed, so
+// that the shown sources and a result's provenance do not cite the
+// preset's evidence for a value it no longer has. The note is in the
+// source map of the nearest mapping on the path that has one: under the
+// value's own key (replaced), or under the key of the part of the
+// section holding it (dram.org.channels: "channels"; dram.controller.*:
+// "controller"), or a section's single source string (flash), which
+// then says what changed and keeps the rest. weights_budget's note
+// lives in page_cache's map.
+func noteSet(chain []step, set string) {
+	if len(chain) == 1 && chain[0].key == "weights_budget" {
+		if pc := mapChild(chain[0].node, "page_cache"); pc != nil {
+			chain = []step{{pc, "weights_budget"}}
+		}
 	}
-	src := mapChild(parent, "source")
-	if src == nil || src.Kind != yaml.MappingNode {
+	what := strings.TrimPrefix(strings.TrimPrefix(set, "--set "), "--sweep ")
+	what, _, _ = strings.Cut(what, "=")
+	for i := len(chain) - 1; i >= 0; i-- {
+		src := mapChild(chain[i].node, "source")
+		if src == nil {
+			continue
+		}
+		// A what-if value is the user's: an estimate, not evidence.
+		switch {
+		case src.Kind == yaml.ScalarNode:
+			*src = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: what + " given by " + set + "; otherwise: " + src.Value}
+		case src.Kind != yaml.MappingNode:
+		case i == len(chain)-1:
+			if v := mapChild(src, chain[i].key); v != nil {
+				*v = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "given by " + set + " [est]"}
+			}
+		default:
+			for _, key := range []string{chain[len(chain)-1].key, chain[i].key} {
+				if v := mapChild(src, key); v != nil && v.Kind == yaml.ScalarNode {
+					*v = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: what + " given by " + set + "; otherwise: " + v.Value}
+					break
+				}
+			}
+		}
 		return
-	}
-	if v := mapChild(src, key); v != nil {
-		// A what-if value: the user's, hence an estimate, not evidence.
-		*v = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "given by " + set + ", not the preset's value [est]"}
 	}
 }
 
@@ -689,7 +722,9 @@ func (l *loader) applyShorthand(root *yaml.Node, key, value, set string) error {
 			}
 		}
 	}
-	noteSet(root, sec, field, set)
+	if old == nil || mapChild(old, field) == nil || mapChild(old, field).Value != value {
+		noteSet([]step{{sec, field}}, set)
+	}
 	if idx < 0 {
 		root.Content = append(root.Content, str(key), sec)
 	} else {

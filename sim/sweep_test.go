@@ -135,23 +135,29 @@ func TestRunJobsInPasses(t *testing.T) {
 }
 
 // TestSetReplacesSourceNotes: a value changed by --set (or --sweep) no
-// longer cites the preset's evidence.
+// longer cites the preset's evidence; one set to the preset's own value
+// keeps it.
 func TestSetReplacesSourceNotes(t *testing.T) {
-	s, err := Load("rpi5", []string{"cores.clock_mhz=3000", "weights_budget=2GiB", "dram=lpddr5-6400"})
+	s, err := Load("rpi5", []string{"cores.clock_mhz=3000", "weights_budget=2GiB", "dram=lpddr5-6400",
+		"dram.org.channels=4", "flash.link_mbps=50", "cores.count=4"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	orig, _ := Load("rpi5", nil)
 	for _, c := range []struct{ got, want string }{
-		{s.Cores.Source["clock_mhz"], "given by --set cores.clock_mhz=3000, not the preset's value [est]"},
-		{s.PageCache.Source["weights_budget"], "given by --set weights_budget=2GiB, not the preset's value [est]"},
-		{s.DRAM.Source["grade"], "given by --set dram=lpddr5-6400, not the preset's value [est]"},
+		{s.Cores.Source["clock_mhz"], "given by --set cores.clock_mhz=3000 [est]"},
+		{s.PageCache.Source["weights_budget"], "given by --set weights_budget=2GiB [est]"},
+		{s.DRAM.Source["grade"], "given by --set dram=lpddr5-6400 [est]"},
+		{s.DRAM.Source["channels"], "dram.org.channels given by --set dram.org.channels=4; otherwise: " + orig.DRAM.Source["channels"]},
+		{s.Flash.Source, "flash.link_mbps given by --set flash.link_mbps=50; otherwise: " + orig.Flash.Source},
+		{s.Cores.Source["count"], orig.Cores.Source["count"]}, // set to the preset's own 4
 	} {
 		if c.got != c.want {
 			t.Errorf("source note %q, want %q", c.got, c.want)
 		}
 	}
-	// Untouched values keep theirs.
-	if note := s.Cores.Source["count"]; !strings.HasSuffix(note, "[doc]") {
-		t.Errorf("cores.count note %q, want the preset's [doc] note", note)
+	same, _ := Load("rpi5", []string{"dram=lpddr4x-4267"})
+	if same.DRAM.Source["grade"] != orig.DRAM.Source["grade"] {
+		t.Errorf("dram= the preset's own grade changed the note to %q", same.DRAM.Source["grade"])
 	}
 }
