@@ -70,6 +70,9 @@ complete; an error or Ctrl-C leaves nothing behind.`,
 			if err != nil {
 				return err
 			}
+			if err := atomicfile.Check(out); err != nil {
+				return fmt.Errorf("model synth: -o: %w", err)
+			}
 			// A typo in a dimension can ask for petabytes: refuse what the
 			// disk cannot hold before writing any of it.
 			if free := freeBytes(filepath.Dir(out)); free >= 0 && g.Size() > free {

@@ -117,7 +117,7 @@ the output of a single run.`,
 				return errors.New("sim: --out writes a shard's partial result; give --shard k/N (or run as an indexed job)")
 			}
 			// Output files are checked before the simulation, not after it.
-			for _, o := range []struct{ flag, path string }{{"out", outPath}, {"plot", out.plot}} {
+			for _, o := range []struct{ flag, path string }{{"out", outPath}, {"plot", out.plot}, {"dram-trace", dramTrace}} {
 				if cmd.Flags().Changed(o.flag) {
 					if err := atomicfile.Check(o.path); err != nil {
 						return fmt.Errorf("sim: --%s: %w", o.flag, err)
