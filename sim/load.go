@@ -686,7 +686,8 @@ func mapChild(n *yaml.Node, key string) *yaml.Node {
 // applyShorthand applies --set dram=GRADE and --set flash=DEVICE (set is
 // the whole flag, for messages). A new DRAM grade keeps what belongs to
 // the SoC rather than to the DRAM devices: the channel count (its bus
-// width), the fabric latency, the memory controller's policy and the
+// width), the fabric latency, the memory controller's queues and write
+// policy (not its refresh mode, mapping or transaction size) and the
 // sources; the organization, timing and power of another standard do
 // not carry over. A new flash device drops the old device's overrides.
 func (l *loader) applyShorthand(root *yaml.Node, key, value, set string) error {
@@ -707,8 +708,24 @@ func (l *loader) applyShorthand(root *yaml.Node, key, value, set string) error {
 		for j := 0; j+1 < len(old.Content); j += 2 {
 			k, v := old.Content[j], old.Content[j+1]
 			switch k.Value {
-			case "fabric_latency_ns", "controller", "source":
+			case "fabric_latency_ns", "source":
 				sec.Content = append(sec.Content, k, v)
+			case "controller":
+				// The policy stays; refresh mode, address mapping and
+				// transaction size depend on the standard (DDR4 has no
+				// per-bank refresh, bank groups change the mapping).
+				if v.Kind != yaml.MappingNode {
+					continue
+				}
+				kept := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+				for i := 0; i+1 < len(v.Content); i += 2 {
+					switch v.Content[i].Value {
+					case "refresh", "mapping", "bank_xor", "transaction_bytes":
+					default:
+						kept.Content = append(kept.Content, v.Content[i], v.Content[i+1])
+					}
+				}
+				sec.Content = append(sec.Content, k, kept)
 			case "org":
 				if v.Kind != yaml.MappingNode {
 					continue

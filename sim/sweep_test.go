@@ -81,6 +81,10 @@ func TestSetShorthands(t *testing.T) {
 	if _, err := Parse(y, "shown.yaml", []string{"dram=ddr4-3200"}); err != nil {
 		t.Errorf("dram=ddr4-3200 on a shown SoC: %v", err)
 	}
+	// Per-bank refresh (LPDDR only) does not follow the switch to DDR4.
+	if d, err := Load("rpi5", []string{"dram.controller.refresh=per-bank", "dram=ddr4-3200"}); err != nil || d.DRAM.Controller.Refresh != "all-bank" || d.DRAM.Controller.WriteQueue != 64 {
+		t.Errorf("per-bank refresh, then dram=ddr4-3200: %v; want DDR4's all-bank refresh and rpi5's 64-entry write queue", err)
+	}
 	for _, c := range []struct{ set, want string }{
 		{"dram=lpddr9-1", `rpi4: --set dram=lpddr9-1: dram: unknown standard "lpddr9"`},
 		{"flash=floppy", `rpi4: --set flash=floppy: flash: invalid config: unknown device "floppy"`},
