@@ -24,15 +24,11 @@ const (
 	defaultModelMaxLen = 4 << 20 // the file is 1.1 MB; refuse anything far larger
 )
 
-// ModelSearchPath lists, in order, where the default model is looked up:
-// $EDGEPROF_MODEL (a file or a folder), ./models, ../shared/models and the
-// user cache folder.
+// ModelSearchPath lists, in order, the folders where the default model is
+// looked up when $EDGEPROF_MODEL is not set (when it is, it names the
+// model): ./models, ../shared/models and the user cache folder.
 func ModelSearchPath() []string {
-	var dirs []string
-	if env := os.Getenv("EDGEPROF_MODEL"); env != "" {
-		dirs = append(dirs, env)
-	}
-	dirs = append(dirs, "models", filepath.Join("..", "shared", "models"))
+	dirs := []string{"models", filepath.Join("..", "shared", "models")}
 	if c, err := cacheDir(); err == nil {
 		dirs = append(dirs, c)
 	}
@@ -76,12 +72,7 @@ func ResolveModel(path string, logf func(format string, args ...any)) (string, e
 	}
 	var looked []string
 	for _, d := range ModelSearchPath() {
-		p := d
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			p = filepath.Join(d, DefaultModel)
-		} else if err == nil && !st.IsDir() {
-			return d, nil // EDGEPROF_MODEL names a file
-		}
+		p := filepath.Join(d, DefaultModel)
 		looked = append(looked, p)
 		if _, err := os.Stat(p); err == nil {
 			return p, nil

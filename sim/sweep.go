@@ -332,8 +332,12 @@ func RunJobs(ctx context.Context, jobs []Job, socs []*SoC, opts Options) ([]*Res
 			slots <- struct{}{}
 			defer func() { <-slots }()
 			all := byTrace[tr]
+			// Passes of equal size: 65 runs are 33 + 32, not 64 + 1 on
+			// one core.
+			passes := (len(all) + maxRunsPerPass - 1) / maxRunsPerPass
+			per := (len(all) + passes - 1) / max(1, passes)
 			for len(all) > 0 {
-				idx := all[:min(len(all), maxRunsPerPass)]
+				idx := all[:min(len(all), per)]
 				all = all[len(idx):]
 				ss := make([]*SoC, len(idx))
 				for k, i := range idx {

@@ -650,7 +650,8 @@ func (t *timing) runHier(ev []trace.Event) {
 // maxEventLines: an event spanning more lines runs through the
 // hierarchy in pieces of this many lines, a chunk ending after each (the
 // pieces reference the same lines; no trace the engine writes has events
-// this large). A variable for tests.
+// this large). Under --straddle cachegrind, which counts an event as one
+// access, such an event counts one per piece. A variable for tests.
 var maxEventLines uint64 = 1 << 20
 
 // spansLines returns how many cache lines event e touches.

@@ -49,7 +49,7 @@ type dinSize uint32
 func (s *dinSize) String() string { return strconv.FormatUint(uint64(*s), 10) }
 func (s *dinSize) Type() string   { return "bytes" }
 func (s *dinSize) Set(v string) error {
-	n, err := strconv.ParseUint(v, 10, 32)
+	n, err := strconv.ParseUint(v, 0, 32) // 0x40 too, as pflag's uint flags take
 	if err != nil || n == 0 {
 		return fmt.Errorf("want 1 to 4294967295 bytes")
 	}

@@ -20,6 +20,10 @@ static uint64_t next(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17
 
 int main(int argc, char **argv) {
 	size_t mib = argc > 1 ? strtoul(argv[1], 0, 10) : 1024;
+	if (mib < 2 || mib % 2) {
+		fprintf(stderr, "memprobe: want an even number of MiB (2 MiB pages), at least 2\n");
+		return 2;
+	}
 	size_t bytes = mib << 20, lines = bytes / 64;
 	// Pointer chase: line i holds the address of the next line of a random cycle.
 	// 2 MiB pages where the kernel gives them (THP), so that the chase
