@@ -303,6 +303,11 @@ func ParseConfig(data []byte, name string) (Config, error) {
 	if err := doc.Decode(&c); err != nil {
 		return Config{}, fmt.Errorf("%s: %s", name, oneLine(err.Error()))
 	}
+	// The model reads an organization field of 0 as the standard's
+	// default; written out in a file it is a mistake (as in a SoC file).
+	if line, key := zeroOrgField(&doc); key != "" {
+		return Config{}, fmt.Errorf("%s:%d: org.%s: 0, want 1 or more (leave the key out for the standard's default)", name, line, key)
+	}
 	r, err := c.Resolve()
 	if err == nil {
 		err = r.Validate()
@@ -316,4 +321,27 @@ func ParseConfig(data []byte, name string) (Config, error) {
 // oneLine joins a multi-line message (yaml.v3 lists one error per line).
 func oneLine(s string) string {
 	return string(bytes.ReplaceAll(bytes.TrimSpace([]byte(s)), []byte("\n"), []byte("; ")))
+}
+
+// zeroOrgField returns the line and key of an org field written as 0.
+func zeroOrgField(doc *yaml.Node) (int, string) {
+	root := doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if root.Kind != yaml.MappingNode {
+		return 0, ""
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		org := root.Content[i+1]
+		if root.Content[i].Value != "org" || org.Kind != yaml.MappingNode {
+			continue
+		}
+		for j := 0; j+1 < len(org.Content); j += 2 {
+			if v := org.Content[j+1]; v.Kind == yaml.ScalarNode && v.ShortTag() == "!!int" && strings.TrimLeft(v.Value, "+0") == "" {
+				return v.Line, org.Content[j].Value
+			}
+		}
+	}
+	return 0, ""
 }
