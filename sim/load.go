@@ -10,6 +10,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -368,8 +369,12 @@ func (l *loader) check(n *yaml.Node, t reflect.Type, path string) error {
 		unsigned := k >= reflect.Uint && k <= reflect.Uint64
 		integer := unsigned || k >= reflect.Int && k <= reflect.Int64
 		// yaml.v3 truncates a float into an integer field (2.7 -> 2).
-		if integer && !custom && n.ShortTag() == "!!float" && !yamlcheck.Whole(n.Value) {
-			return l.errf(path, n, "want an integer, got %q", n.Value)
+		if integer && !custom && n.ShortTag() == "!!float" && !yamlcheck.WholeFits(n.Value, unsigned) {
+			want := "an integer"
+			if unsigned {
+				want = "a non-negative integer"
+			}
+			return l.errf(path, n, "want %s, got %q", want, n.Value)
 		}
 		if err := n.Decode(target); err != nil {
 			want := map[reflect.Kind]string{reflect.Bool: "true or false", reflect.String: "a string"}[k]
@@ -613,7 +618,8 @@ func (l *loader) applySet(root *yaml.Node, o override) error {
 			changed := n.Kind != yaml.ScalarNode || n.Value != v
 			*n = yaml.Node{Kind: yaml.ScalarNode, Value: v}
 			l.setBy[path] = set
-			if changed {
+			// A source note set by hand is the user's own; leave it.
+			if changed && !slices.Contains(segs, "source") {
 				noteSet(chain, set)
 			}
 		}
@@ -634,7 +640,8 @@ type step struct {
 // value's own key (replaced), or under the key of the part of the
 // section holding it (dram.org.channels: "channels"; dram.controller.*:
 // "controller"), or a section's single source string (flash), which
-// then says what changed and keeps the rest. weights_budget's note
+// keeps the rest and adds what changed (the last tag, [est], is then the
+// note's). weights_budget's note
 // lives in page_cache's map.
 func noteSet(chain []step, set string) {
 	if len(chain) == 1 && chain[0].key == "weights_budget" {
@@ -652,7 +659,7 @@ func noteSet(chain []step, set string) {
 		// A what-if value is the user's: an estimate, not evidence.
 		switch {
 		case src.Kind == yaml.ScalarNode:
-			*src = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: what + " given by " + set + "; otherwise: " + src.Value}
+			*src = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: src.Value + "; " + what + " given by " + set + " [est]"}
 		case src.Kind != yaml.MappingNode:
 		case i == len(chain)-1:
 			if v := mapChild(src, chain[i].key); v != nil {
@@ -661,7 +668,7 @@ func noteSet(chain []step, set string) {
 		default:
 			for _, key := range []string{chain[len(chain)-1].key, chain[i].key} {
 				if v := mapChild(src, key); v != nil && v.Kind == yaml.ScalarNode {
-					*v = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: what + " given by " + set + "; otherwise: " + v.Value}
+					*v = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v.Value + "; " + what + " given by " + set + " [est]"}
 					break
 				}
 			}

@@ -335,6 +335,7 @@ func TestLoadErrors(t *testing.T) {
 		{"rpi5", []string{"weights_budget=1"}, nil, "rpi5: --set weights_budget=1: weights_budget: 1 bytes, want at least one page (4096)"},
 		{"rpi5", []string{"caches.L1D.line=1GiB"}, nil, "rpi5: --set caches.L1D.line=1GiB: caches[L1D].line: 1073741824, want a power of two between 16 and 65536 bytes"},
 		{"rpi5", []string{"dram.org.channels=0"}, nil, "rpi5: --set dram.org.channels=0: dram.org.channels: 0, want 1 or more (leave the key out for the standard's default)"},
+		{"rpi5", []string{"seed=-2.0"}, nil, `rpi5: --set seed=-2.0: seed: want a non-negative integer, got "-2.0"`},
 		{"rpi5", []string{"seed=-1"}, nil, `rpi5: --set seed=-1: seed: want a non-negative integer, got "-1"`},
 		{"rpi5", nil, []SweepValue{{"caches.L2.ways", "7"}}, `rpi5:51: caches[L2].size: 524288 bytes is not a multiple of line*ways = 448 (after --sweep caches.L2.ways=7)`},
 	} {

@@ -152,13 +152,18 @@ func TestSetReplacesSourceNotes(t *testing.T) {
 		{s.Cores.Source["clock_mhz"], "given by --set cores.clock_mhz=3000 [est]"},
 		{s.PageCache.Source["weights_budget"], "given by --set weights_budget=2GiB [est]"},
 		{s.DRAM.Source["grade"], "given by --set dram=lpddr5-6400 [est]"},
-		{s.DRAM.Source["channels"], "dram.org.channels given by --set dram.org.channels=4; otherwise: " + orig.DRAM.Source["channels"]},
-		{s.Flash.Source, "flash.link_mbps given by --set flash.link_mbps=50; otherwise: " + orig.Flash.Source},
+		{s.DRAM.Source["channels"], orig.DRAM.Source["channels"] + "; dram.org.channels given by --set dram.org.channels=4 [est]"},
+		{s.Flash.Source, orig.Flash.Source + "; flash.link_mbps given by --set flash.link_mbps=50 [est]"},
 		{s.Cores.Source["count"], orig.Cores.Source["count"]}, // set to the preset's own 4
 	} {
 		if c.got != c.want {
 			t.Errorf("source note %q, want %q", c.got, c.want)
 		}
+	}
+	// A note set by hand stays the user's.
+	own, err := Load("rpi5", []string{"cores.source.clock_mhz=overclocked board [measured]"})
+	if err != nil || own.Cores.Source["clock_mhz"] != "overclocked board [measured]" {
+		t.Errorf("a source note set by hand: %q, %v", own.Cores.Source["clock_mhz"], err)
 	}
 	same, _ := Load("rpi5", []string{"dram=lpddr4x-4267"})
 	if same.DRAM.Source["grade"] != orig.DRAM.Source["grade"] {

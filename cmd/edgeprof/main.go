@@ -5,10 +5,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/edgeprof/edgeprof/internal/atomicfile"
@@ -24,6 +26,11 @@ var rootCmd = &cobra.Command{
 	Version:       version,
 	SilenceUsage:  true,
 	SilenceErrors: true,
+	PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+		if cmd.Annotations[gracefulStop] == "" {
+			removeOutputsOnInterrupt()
+		}
+	},
 }
 
 func main() {
@@ -33,34 +40,49 @@ func main() {
 	}
 }
 
-// removeOutputsOnInterrupt makes SIGINT and SIGTERM remove the temporary
+// stopSignals returns the signals that stop a command: SIGINT and
+// SIGTERM, less a SIGINT the process was started with ignored (a
+// background job of a script; the Go runtime keeps that ignore for
+// SIGINT and SIGHUP only).
+func stopSignals() []os.Signal {
+	sigs := []os.Signal{syscall.SIGTERM}
+	if !signal.Ignored(os.Interrupt) {
+		sigs = append(sigs, os.Interrupt)
+	}
+	return sigs
+}
+
+// notifyStop is signal.NotifyContext over stopSignals, for commands that
+// stop gracefully (sim, model synth): their deferred Aborts run.
+func notifyStop(ctx context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(ctx, stopSignals()...)
+}
+
+// gracefulStop marks commands that handle the stop signals themselves
+// (notifyStop); every other command gets removeOutputsOnInterrupt.
+const gracefulStop = "graceful-stop"
+
+var interruptOnce sync.Once
+
+// removeOutputsOnInterrupt makes the stop signals remove the temporary
 // files of outputs not yet committed before the process exits (an exit
-// runs no deferred Abort), for commands that do not stop gracefully on
-// their own (sim and model synth cancel a context instead). A signal the
-// process was started with ignored (a background job of a script) stays
-// ignored. Exit status 128 + the signal, as a shell reports it.
+// runs no deferred Abort): downloads, traces, conversions, merges.
+// Exit status 128 + the signal, as a shell reports it.
 func removeOutputsOnInterrupt() {
-	var watch []os.Signal
-	for _, s := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
-		if !signal.Ignored(s) {
-			watch = append(watch, s)
-		}
-	}
-	if len(watch) == 0 {
-		return
-	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, watch...)
-	go func() {
-		s := <-sigs
-		atomicfile.RemovePending()
-		fmt.Fprintln(os.Stderr, "edgeprof: interrupted, no output written:", s)
-		code := 130
-		if s == syscall.SIGTERM {
-			code = 143
-		}
-		os.Exit(code)
-	}()
+	interruptOnce.Do(func() {
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, stopSignals()...)
+		go func() {
+			s := <-sigs
+			atomicfile.RemovePending()
+			code := 130
+			if s == syscall.SIGTERM {
+				code = 143
+			}
+			fmt.Fprintln(os.Stderr, "edgeprof: interrupted, no output written:", s)
+			os.Exit(code)
+		}()
+	})
 }
 
 // execute runs the command line with its output on stdout. Commands

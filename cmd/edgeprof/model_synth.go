@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -42,8 +40,9 @@ func init() {
 		dims            synth.Shape
 	)
 	cmd := &cobra.Command{
-		Use:   "synth --shape NAME -o out.gguf",
-		Short: "Write a random-weight GGUF model of a real shape",
+		Use:         "synth --shape NAME -o out.gguf",
+		Annotations: map[string]string{gracefulStop: "yes"},
+		Short:       "Write a random-weight GGUF model of a real shape",
 		Long: `Write a LLaMA-architecture GGUF model with seeded random weights and a working
 tokenizer (stories260K's vocabulary), loadable by edgeprof and llama.cpp.
 
@@ -78,7 +77,7 @@ complete; an error or Ctrl-C leaves nothing behind.`,
 			if free := freeBytes(filepath.Dir(out)); free >= 0 && g.Size() > free {
 				return fmt.Errorf("model synth: the model is %d bytes (%.1f GB), but %s has %d bytes free", g.Size(), float64(g.Size())/1e9, filepath.Dir(out), free)
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := notifyStop(cmd.Context())
 			defer stop()
 			res, err := writeSynth(ctx, g, out, stderrIsTerminal())
 			if err != nil {

@@ -3,10 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -50,8 +47,9 @@ func newSimCmd() *cobra.Command {
 		din        traceDinFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "sim --soc NAME|FILE [--soc ...] TRACE...",
-		Short: "Replay traces (.etr, .din) on simulated SoCs: caches, DRAM, flash, time and energy per token",
+		Use:         "sim --soc NAME|FILE [--soc ...] TRACE...",
+		Annotations: map[string]string{gracefulStop: "yes"},
+		Short:       "Replay traces (.etr, .din) on simulated SoCs: caches, DRAM, flash, time and energy per token",
 		Long: `Replays each trace on each SoC (a preset from 'edgeprof soc list' or a
 YAML file) in parallel and prints per-level demand accesses, hits and misses,
 write-backs and the prefetch metrics defined in docs/metrics.md. SoCs with a
@@ -141,7 +139,7 @@ the output of a single run.`,
 			for i, j := range mine {
 				mySoCs[i] = loaded[j.Index]
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := notifyStop(cmd.Context())
 			defer stop()
 			opts := sim.Options{
 				WarmupTokens: warmup.v, NoCoverage: noCoverage, NoTiming: noTiming, Straddle: mode,

@@ -571,7 +571,6 @@ truncated .etr input is an error unless --allow-truncated.`,
 			if err := atomicfile.Check(args[1]); err != nil {
 				return fmt.Errorf("trace convert: %w", err)
 			}
-			removeOutputsOnInterrupt()
 			res, err := trace.ConvertFile(args[0], args[1], trace.ConvertOptions{
 				Din: din.options(), EdgeprofVersion: version, AllowTruncated: allowTruncated,
 			})

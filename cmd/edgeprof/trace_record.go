@@ -42,7 +42,6 @@ func newTraceRecordCmd() *cobra.Command {
 			if err := atomicfile.Check(out); err != nil {
 				return fmt.Errorf("trace record: -o: %w", err)
 			}
-			removeOutputsOnInterrupt()
 			m, err := loadModel(modelPath)
 			if err != nil {
 				return err

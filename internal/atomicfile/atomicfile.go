@@ -14,29 +14,18 @@ import (
 )
 
 // pending holds the temporary files not yet committed or aborted, for
-// RemovePending; once that ran, stopped refuses new ones.
+// RemovePending; once that ran, stopped makes Create fail.
 var pending = struct {
 	sync.Mutex
 	names   map[string]bool
 	stopped bool
 }{names: map[string]bool{}}
 
-// track records (on) or forgets a temporary file. After RemovePending it
-// removes a new one at once and reports errStopped, closing the window
-// between creating a file and tracking it.
-func track(name string, on bool) error {
+// forget drops a temporary file from pending.
+func forget(name string) {
 	pending.Lock()
-	defer pending.Unlock()
-	switch {
-	case on && pending.stopped:
-		os.Remove(name)
-		return errStopped
-	case on:
-		pending.names[name] = true
-	default:
-		delete(pending.names, name)
-	}
-	return nil
+	delete(pending.names, name)
+	pending.Unlock()
 }
 
 var errStopped = errors.New("the process is stopping")
@@ -71,14 +60,18 @@ func Create(path string) (*File, error) {
 	if dir == "" {
 		dir = "."
 	}
+	// Under the lock, so that an interrupt's RemovePending sees every
+	// temporary file that exists.
+	pending.Lock()
+	defer pending.Unlock()
+	if pending.stopped {
+		return nil, fmt.Errorf("create %s: %w", path, errStopped)
+	}
 	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, bare(err))
 	}
-	if err := track(tmp.Name(), true); err != nil {
-		tmp.Close()
-		return nil, fmt.Errorf("create %s: %w", path, err)
-	}
+	pending.names[tmp.Name()] = true
 	return &File{File: tmp, target: path}, nil
 }
 
@@ -88,7 +81,7 @@ func (f *File) Commit() error {
 		return fmt.Errorf("commit %s: already finished", f.target)
 	}
 	f.done = true
-	defer track(f.File.Name(), false)
+	defer forget(f.File.Name())
 	if err := f.File.Sync(); err != nil {
 		f.File.Close()
 		os.Remove(f.File.Name())
@@ -145,7 +138,7 @@ func (f *File) Abort() {
 	f.done = true
 	f.File.Close()
 	os.Remove(f.File.Name())
-	track(f.File.Name(), false)
+	forget(f.File.Name())
 }
 
 // WriteFile writes data to path atomically.

@@ -17,18 +17,47 @@ import (
 
 // Check reports the first place where n does not fit type t.
 func Check(n *yaml.Node, t reflect.Type) error {
+	_, err := checkVisits(n, t)
+	return err
+}
+
+// checkVisits is Check, also returning how many nodes it visited.
+func checkVisits(n *yaml.Node, t reflect.Type) (int, error) {
 	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 		n = n.Content[0]
 	}
-	return check(n, t, "")
+	c := &checker{seen: map[aliased]bool{}}
+	err := c.check(n, t, "")
+	return c.visits, err
 }
 
-func check(n *yaml.Node, t reflect.Type, path string) error {
+// aliased is an anchored node checked as a type.
+type aliased struct {
+	n *yaml.Node
+	t reflect.Type
+}
+
+// checker follows each anchored node once per type, so that aliases of
+// aliases (a "billion laughs" file) cost their size, not their expansion.
+type checker struct {
+	seen   map[aliased]bool
+	visits int
+}
+
+func (c *checker) check(n *yaml.Node, t reflect.Type, path string) error {
+	c.visits++
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		return check(n.Alias, t, path) // yaml.v3 decodes the anchored node
+		// yaml.v3 decodes the anchored node (and refuses excessive
+		// aliasing itself).
+		k := aliased{n.Alias, t}
+		if c.seen[k] {
+			return nil
+		}
+		c.seen[k] = true
+		return c.check(n.Alias, t, path)
 	}
 	if n.Tag == "!!null" {
 		return nil
@@ -54,7 +83,7 @@ func check(n *yaml.Node, t reflect.Type, path string) error {
 					merged = v.Content
 				}
 				for _, m := range merged {
-					if err := check(m, t, path); err != nil {
+					if err := c.check(m, t, path); err != nil {
 						return err
 					}
 				}
@@ -69,7 +98,7 @@ func check(n *yaml.Node, t reflect.Type, path string) error {
 				sort.Strings(names)
 				return errf(k, join(path, k.Value), "unknown key, want one of %s", strings.Join(names, ", "))
 			}
-			if err := check(v, ft, join(path, k.Value)); err != nil {
+			if err := c.check(v, ft, join(path, k.Value)); err != nil {
 				return err
 			}
 		}
@@ -78,7 +107,7 @@ func check(n *yaml.Node, t reflect.Type, path string) error {
 			return errf(n, path, "want a list, got %s", kindName(n))
 		}
 		for i, e := range n.Content {
-			if err := check(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			if err := c.check(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
 				return err
 			}
 		}
@@ -87,7 +116,7 @@ func check(n *yaml.Node, t reflect.Type, path string) error {
 			return errf(n, path, "want a mapping, got %s", kindName(n))
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			if err := check(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value)); err != nil {
+			if err := c.check(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value)); err != nil {
 				return err
 			}
 		}
@@ -100,8 +129,12 @@ func check(n *yaml.Node, t reflect.Type, path string) error {
 		k := t.Kind()
 		unsigned := k >= reflect.Uint && k <= reflect.Uint64
 		integer := unsigned || k >= reflect.Int && k <= reflect.Int64
-		if integer && n.ShortTag() == "!!float" && !Whole(n.Value) {
-			return errf(n, path, "want an integer, got %q", n.Value)
+		if integer && n.ShortTag() == "!!float" && !WholeFits(n.Value, unsigned) {
+			want := "an integer"
+			if unsigned {
+				want = "a non-negative integer"
+			}
+			return errf(n, path, "want %s, got %q", want, n.Value)
 		}
 		if err := n.Decode(target); err != nil {
 			want := "a number"
@@ -178,17 +211,21 @@ func errf(n *yaml.Node, path, format string, args ...any) error {
 	return &Error{Line: n.Line, Msg: msg}
 }
 
-// Whole reports whether a YAML float is a whole number (3.9e6, 2.0),
-// which yaml.v3 decodes into an integer field exactly; a fraction it
-// would truncate.
-func Whole(v string) bool {
+// WholeFits reports whether a YAML float is a whole number (3.9e6, 2.0)
+// that an integer field holds exactly (not negative for an unsigned
+// one): yaml.v3 decodes such a float, truncating fractions and
+// converting out-of-range values differently on each architecture.
+func WholeFits(v string, unsigned bool) bool {
 	var n yaml.Node
 	if err := yaml.Unmarshal([]byte(v), &n); err != nil || len(n.Content) != 1 {
 		return false
 	}
 	var f float64
-	if err := n.Content[0].Decode(&f); err != nil {
+	if err := n.Content[0].Decode(&f); err != nil || f != math.Trunc(f) {
 		return false
 	}
-	return f == math.Trunc(f) && !math.IsInf(f, 0)
+	if unsigned {
+		return f >= 0 && f < 1<<64
+	}
+	return f >= -(1<<63) && f < 1<<63
 }

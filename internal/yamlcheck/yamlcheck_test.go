@@ -1,7 +1,9 @@
 package yamlcheck
 
 import (
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -30,6 +32,8 @@ func TestCheck(t *testing.T) {
 		{"n: 1\nf: 2\nin: {n: 3, f: 1.5, on: true}\nlist: [{u: 4}]\nmap: {a: 1}\nany: {x: [1, b]}\nptr: {n: 2}\nnames: [a, b]\n", ""},
 		{"n: 1.5\n", `line 1: n: want an integer, got "1.5"`},
 		{"n: 3.9e6\nu: 2.0\n", ""}, // whole numbers, decoded exactly
+		{"u: -2.0\n", `line 1: u: want a non-negative integer, got "-2.0"`},
+		{"n: 1e19\n", `line 1: n: want an integer, got "1e19"`},
 		{"in: &b {n: 1, u: 2}\nptr:\n  <<: *b\n  f: 2\nlist: [*b, {on: true}]\n", ""},
 		{"base: &b {n: 1, u: 2}\nin:\n  <<: *b\n  f: 1.5\nptr: *b\n", "line 1: base: unknown key, want one of any, f, in, list, map, n, names, on, ptr, u"},
 		{"in: &b {n: 1.5}\nptr: *b\n", `line 1: in.n: want an integer, got "1.5"`},
@@ -55,5 +59,35 @@ func TestCheck(t *testing.T) {
 		if got != c.want {
 			t.Errorf("%q: error %q, want %q", c.src, got, c.want)
 		}
+	}
+}
+
+// TestAliasBomb: aliases of aliases are checked once each, not once per
+// expansion (ten levels of ten would be 10^10 visits).
+func TestAliasBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("any:\n  l0: &l0 {n: 1}\n")
+	for i := 1; i <= 10; i++ {
+		fmt.Fprintf(&b, "  l%d: &l%d {<<: [", i, i)
+		for j := 0; j < 10; j++ {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "*l%d", i-1)
+		}
+		b.WriteString("]}\n")
+	}
+	b.WriteString("ptr: *l10\n")
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(b.String()), &n); err != nil {
+		t.Fatal(err)
+	}
+	visits, err := checkVisits(&n, reflect.TypeOf(outer{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The document has about 130 nodes; each anchored one is checked once.
+	if visits > 300 {
+		t.Errorf("checking %d bytes of nested aliases visited %d nodes", b.Len(), visits)
 	}
 }

@@ -305,8 +305,8 @@ func ParseConfig(data []byte, name string) (Config, error) {
 	}
 	// The model reads an organization field of 0 as the standard's
 	// default; written out in a file it is a mistake (as in a SoC file).
-	if line, key := zeroOrgField(&doc); key != "" {
-		return Config{}, fmt.Errorf("%s:%d: org.%s: 0, want 1 or more (leave the key out for the standard's default)", name, line, key)
+	if key := zeroOrgField(&doc); key != "" {
+		return Config{}, fmt.Errorf("%s: org.%s: 0, want 1 or more (leave the key out for the standard's default)", name, key)
 	}
 	r, err := c.Resolve()
 	if err == nil {
@@ -323,25 +323,35 @@ func oneLine(s string) string {
 	return string(bytes.ReplaceAll(bytes.TrimSpace([]byte(s)), []byte("\n"), []byte("; ")))
 }
 
-// zeroOrgField returns the line and key of an org field written as 0.
-func zeroOrgField(doc *yaml.Node) (int, string) {
-	root := doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
-		root = root.Content[0]
+// zeroOrgField returns the key of an org field given as 0 (in any
+// spelling yaml.v3 reads as 0, through aliases and merges too): decoded
+// into pointers, a given field is non-nil.
+func zeroOrgField(doc *yaml.Node) string {
+	var given struct {
+		Org struct {
+			Channels      *int `yaml:"channels"`
+			Ranks         *int `yaml:"ranks"`
+			BankGroups    *int `yaml:"bank_groups"`
+			BanksPerGroup *int `yaml:"banks_per_group"`
+			Rows          *int `yaml:"rows"`
+			Columns       *int `yaml:"columns"`
+			DeviceWidth   *int `yaml:"device_width"`
+			BusWidth      *int `yaml:"bus_width"`
+			BurstLength   *int `yaml:"burst_length"`
+		} `yaml:"org"`
 	}
-	if root.Kind != yaml.MappingNode {
-		return 0, ""
+	if doc.Decode(&given) != nil {
+		return "" // the full decode reports it
 	}
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		org := root.Content[i+1]
-		if root.Content[i].Value != "org" || org.Kind != yaml.MappingNode {
-			continue
+	o := given.Org
+	for _, f := range []struct {
+		key string
+		v   *int
+	}{{"channels", o.Channels}, {"ranks", o.Ranks}, {"bank_groups", o.BankGroups}, {"banks_per_group", o.BanksPerGroup},
+		{"rows", o.Rows}, {"columns", o.Columns}, {"device_width", o.DeviceWidth}, {"bus_width", o.BusWidth}, {"burst_length", o.BurstLength}} {
+		if f.v != nil && *f.v == 0 {
+			return f.key
 		}
-		for j := 0; j+1 < len(org.Content); j += 2 {
-			if v := org.Content[j+1]; v.Kind == yaml.ScalarNode && v.ShortTag() == "!!int" && strings.TrimLeft(v.Value, "+0") == "" {
-				return v.Line, org.Content[j].Value
-			}
-		}
 	}
-	return 0, ""
+	return ""
 }

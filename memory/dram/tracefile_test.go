@@ -76,7 +76,11 @@ func TestParseConfigReadsTheReferenceFiles(t *testing.T) {
 		{"grade: lpddr4x-4267\nbogus: 1\n", "d.yaml:2: bogus: unknown key, want one of controller, data_rate_mts, grade, org, power, standard, timing"},
 		{"grade: lpddr4x-4267\norg: {channels: 1.7}\n", `d.yaml:2: org.channels: want an integer, got "1.7"`},
 		{"grade: lpddr4x-4267\ntiming: {trefi_ps: 3.9e6}\norg: &o {channels: 2}\n", ""},
-		{"grade: lpddr4x-4267\norg:\n  ranks: 1\n  channels: 0\n", "d.yaml:4: org.channels: 0, want 1 or more (leave the key out for the standard's default)"},
+		{"grade: lpddr4x-4267\norg:\n  ranks: 1\n  channels: 0\n", "d.yaml: org.channels: 0, want 1 or more (leave the key out for the standard's default)"},
+		{"grade: lpddr4x-4267\norg: {channels: 0.0}\n", "d.yaml: org.channels: 0"},
+		{"grade: lpddr4x-4267\norg: {rows: 0x0}\n", "d.yaml: org.rows: 0"},
+		{"grade: lpddr4x-4267\ntiming: {trefi_ps: &z 0}\norg: {channels: *z}\n", "d.yaml: org.channels: 0"},
+		{"grade: lpddr4x-4267\norg: {<<: {ranks: -0}}\n", "d.yaml: org.ranks: 0"},
 		{"grade: lpddr4x-4267\npower: {rails: [{name: vdd, volts: high}]}\n", `d.yaml:2: power.rails[0].volts: want a number, got "high"`},
 	} {
 		_, err := ParseConfig([]byte(c.src), "d.yaml")
