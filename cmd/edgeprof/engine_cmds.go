@@ -75,13 +75,7 @@ func newGenerateCmd() *cobra.Command {
 		Short: "Generate text from a prompt",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if n < 0 {
-				return fmt.Errorf("generate: -n %d: want 0 or more tokens", n)
-			}
-			if err := checkSampling(temp, topK, topP); err != nil {
-				return err
-			}
-			if err := checkThreads(threads); err != nil {
+			if err := checkGeneration("generate", n, temp, topK, topP, threads); err != nil {
 				return err
 			}
 			m, err := loadModel(modelPath)
@@ -325,6 +319,18 @@ func newPerplexityCmd() *cobra.Command {
 	f.IntVarP(&threads, "threads", "t", 1, "windows evaluated in parallel")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// checkGeneration checks the flags of a generating command (name, for
+// messages): token count, sampling and threads.
+func checkGeneration(name string, n int, temp float32, topK int, topP float32, threads int) error {
+	if n < 0 {
+		return fmt.Errorf("%s: -n %d: want 0 or more tokens", name, n)
+	}
+	if err := checkSampling(temp, topK, topP); err != nil {
+		return err
+	}
+	return checkThreads(threads)
 }
 
 // checkSampling rejects sampling settings that have no meaning, which

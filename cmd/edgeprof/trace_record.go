@@ -30,13 +30,7 @@ func newTraceRecordCmd() *cobra.Command {
 			if out == "" {
 				return fmt.Errorf("-o is required")
 			}
-			if n < 0 {
-				return fmt.Errorf("trace record: -n %d: want 0 or more tokens", n)
-			}
-			if err := checkSampling(temp, topK, topP); err != nil {
-				return err
-			}
-			if err := checkThreads(threads); err != nil {
+			if err := checkGeneration("trace record", n, temp, topK, topP, threads); err != nil {
 				return err
 			}
 			if err := atomicfile.Check(out); err != nil {
