@@ -14,7 +14,8 @@ import (
 // (unknown access type), 4 escape (cache flush). Addresses are hex as
 // Dinero writes them, without 0x (a 0x prefix is accepted too). Dinero
 // ignores the rest of a line; so does this reader, except that a third
-// field made only of decimal digits is the access size in bytes.
+// field made only of decimal digits is the access size in bytes (and a
+// signed number there is an error).
 // docs/trace-format.md ("DineroIV din") gives the mapping to events.
 
 // DinOptions control how din records become events.
@@ -189,7 +190,13 @@ func (d *DinReader) parse(line []byte) (Event, bool, error) {
 		return Event{}, false, nil
 	}
 	size := d.size
-	if sf, _ := field(line, i); len(sf) > 0 && allDigits(sf) {
+	sf, _ := field(line, i)
+	// A signed number is a size gone wrong, not the free text Dinero
+	// allows after the address.
+	if len(sf) > 1 && (sf[0] == '-' || sf[0] == '+') && allDigits(sf[1:]) {
+		return Event{}, false, d.errorf("size %q, want 1 to 4294967295 bytes", truncateField(sf))
+	}
+	if len(sf) > 0 && allDigits(sf) {
 		v, err := strconv.ParseUint(string(sf), 10, 32)
 		if err != nil || v == 0 {
 			return Event{}, false, d.errorf("size %q, want 1 to 4294967295 bytes", truncateField(sf))

@@ -77,6 +77,7 @@ func TestDinErrors(t *testing.T) {
 		{"bare 0x", "0 0x\n", "t.din:1: address \"0x\""},
 		{"size 0", "0 10 0\n", "t.din:1: size \"0\""},
 		{"size too big", "0 10 4294967296\n", "t.din:1: size"},
+		{"negative size", "0 10 -1\n", "t.din:1: size \"-1\", want 1 to 4294967295 bytes"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
