@@ -115,7 +115,7 @@ func newSocShowCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "show NAME|FILE",
-		Short: "Print a SoC description as YAML, every default and derived value filled in (--given: as the file gives it, to copy and edit)",
+		Short: "Print a SoC description as YAML, every default filled in (--given: as written, to edit)",
 		Long: `Prints the SoC as the simulator sees it: every default and every derived
 value written out (a cache's energy per access from its size, a DRAM's
 timings from its grade). Saved and edited, such a file keeps those derived
